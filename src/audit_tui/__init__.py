@@ -1,0 +1,3 @@
+"""audit-tui: a keyboard-driven terminal browser for audit logs."""
+
+__version__ = "0.1.0"

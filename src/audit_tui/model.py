@@ -1,0 +1,238 @@
+"""The audit event: its native shape, the lenient reading of it, and the pydantic models.
+
+The million-event path never builds a model per event: loaders read the few fields the index
+needs with :func:`event_time` and :func:`party`, and :class:`Event` is built on demand (the
+detail view, API pages, tests). The original record is always kept as the source wrote it.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Numbers above this are epoch milliseconds, below it epoch seconds (1e11 s is the year 5138).
+_MS_THRESHOLD = 100_000_000_000
+
+TIME_KEYS = ("audited_at", "auditedAt")
+TYPE_KEYS = ("event_type", "eventType")
+
+
+class InvalidRecord(ValueError):
+    """A record that cannot be indexed; the message is the short reason shown to the user."""
+
+
+def parse_time(value: Any) -> int:
+    """Return the instant ``value`` names as epoch milliseconds (UTC).
+
+    Accepts ISO 8601 with ``Z`` or an offset, naive ISO (taken as UTC), what python-dateutil
+    parses, and numbers (or numeric strings) of epoch seconds or milliseconds.
+    """
+    if isinstance(value, bool) or value is None:
+        raise InvalidRecord("no audited_at")
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidRecord("invalid audited_at")
+        return int(value) if abs(value) >= _MS_THRESHOLD else int(round(value * 1000))
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRecord("invalid audited_at")
+    text = value.strip()
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            number = float(text)
+        except ValueError:
+            dt = _dateutil(text)
+        else:
+            return parse_time(number)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return _to_ms(dt)
+
+
+def _dateutil(text: str) -> datetime:
+    from dateutil import parser
+
+    try:
+        return parser.isoparse(text)
+    except (ValueError, OverflowError):
+        pass
+    try:
+        return parser.parse(text)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidRecord("invalid audited_at") from exc
+
+
+def _to_ms(dt: datetime) -> int:
+    delta = dt - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+
+def ms_to_datetime(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def iso_ms(ms: int) -> str:
+    """``2026-11-20T14:03:22.120Z`` for epoch milliseconds."""
+    dt = datetime.fromtimestamp(ms // 1000, UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def first(record: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        value = record.get(key)
+        if value is not None:
+            return value
+    return None
+
+
+def event_time(record: dict[str, Any]) -> int:
+    """The record's ``audited_at`` as epoch ms, or :class:`InvalidRecord` with the reason."""
+    value = first(record, TIME_KEYS)
+    if value is None:
+        raise InvalidRecord("no audited_at")
+    return parse_time(value)
+
+
+def event_type(record: dict[str, Any]) -> str:
+    value = first(record, TYPE_KEYS)
+    if value is None or value == "":
+        raise InvalidRecord("no event_type")
+    if isinstance(value, dict | list):
+        raise InvalidRecord("invalid event_type")
+    return value if isinstance(value, str) else str(value)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+class Party(NamedTuple):
+    """An actor, resource, organization or workspace: id, name, email and type (each may be '')."""
+
+    id: str
+    name: str
+    email: str
+    type: str
+
+
+NOBODY = Party("", "", "", "")
+
+
+def party(value: Any) -> Party:
+    """Read an actor/resource/organization/workspace given as an object or a bare name."""
+    if value is None:
+        return NOBODY
+    if isinstance(value, dict):
+        return Party(
+            _text(value.get("id")),
+            _text(value.get("name") or value.get("displayName") or value.get("display_name")),
+            _text(value.get("email")),
+            _text(value.get("type")),
+        )
+    if isinstance(value, str):
+        return Party("", value, "", "")
+    return Party("", _text(value), "", "")
+
+
+class Row(NamedTuple):
+    """The flat view of one event: the table's columns, CSV's columns, the facets' keys."""
+
+    audited_at: int  # epoch ms, UTC
+    event_type: str
+    resource_type: str
+    resource_id: str
+    resource_name: str
+    organization: str
+    workspace: str
+    workspace_id: str
+    actor_type: str
+    actor_id: str
+    actor_name: str
+    actor_email: str
+    id: str
+    metadata: Any
+
+
+def flatten(record: dict[str, Any]) -> Row:
+    """The :class:`Row` of a valid native record (raises :class:`InvalidRecord` otherwise)."""
+    resource = party(record.get("resource"))
+    org = party(record.get("organization"))
+    ws = party(record.get("workspace"))
+    actor = party(record.get("actor"))
+    return Row(
+        audited_at=event_time(record),
+        event_type=event_type(record),
+        resource_type=resource.type,
+        resource_id=resource.id,
+        resource_name=resource.name,
+        organization=org.name or org.id,
+        workspace=ws.name or ws.id,
+        workspace_id=ws.id,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        actor_email=actor.email,
+        id=_text(record.get("id")),
+        metadata=record.get("metadata"),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# pydantic models: the boundaries (API pages, the detail view, tests) and the config.
+
+
+class Ref(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    id: str | None = None
+    name: str | None = None
+    type: str | None = None
+    email: str | None = None
+
+    @classmethod
+    def _coerce(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"name": value}
+        return value
+
+
+class Event(BaseModel):
+    """One audit event in the native shape (camelCase and bare-string parties accepted)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+
+    id: str | None = None
+    audited_at: datetime = Field(alias="auditedAt")
+    event_type: str = Field(alias="eventType")
+    resource: Ref | None = None
+    organization: Ref | None = None
+    workspace: Ref | None = None
+    actor: Ref | None = None
+    metadata: dict[str, Any] | None = None
+
+    @field_validator("audited_at", mode="before")
+    @classmethod
+    def _time(cls, value: Any) -> datetime:
+        try:
+            return ms_to_datetime(parse_time(value))
+        except InvalidRecord as exc:
+            raise ValueError(str(exc)) from exc
+
+    @field_validator("resource", "organization", "workspace", "actor", mode="before")
+    @classmethod
+    def _party(cls, value: Any) -> Any:
+        return Ref._coerce(value)
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Event:
+        data = dict(record)
+        for snake, camel in (("audited_at", "auditedAt"), ("event_type", "eventType")):
+            if snake in data and camel in data:
+                data.pop(camel)
+        return cls.model_validate(data)

@@ -1,0 +1,322 @@
+"""Open a source (a file, stdin, the bundled sample) into a :class:`Store` that loads in the
+background.
+
+Formats: JSON lines (``.jsonl``/``.ndjson``), a JSON document (an array, or an object with the
+events under ``data``, ``items``, ``events`` or ``records``, or one event), CSV with a header
+row, any of these gzip-compressed, and ``-`` for stdin. The extension decides when it says
+something; otherwise the content does. Problems that make the source unreadable raise
+:class:`SourceError` *before* loading starts; invalid records are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+import sys
+import threading
+import zlib
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from audit_tui.sources.blocks import BlockIndexer, index_records
+from audit_tui.store import Store
+
+ENVELOPE_KEYS = ("data", "items", "events", "records")
+PARALLEL_MIN_BYTES = int(os.environ.get("AUDIT_TUI_PARALLEL_MIN_BYTES", 48 * 1024 * 1024))
+MEMORY_BLOCK = 1024 * 1024
+
+
+class SourceError(Exception):
+    """A source that cannot be read at all: the message is one line for the user."""
+
+
+def open_source(
+    spec: str | None,
+    *,
+    demo: bool = False,
+    now: datetime | None = None,
+    workers: int | None = None,
+) -> Store:
+    """Start loading ``spec`` (a path, ``-`` for stdin, None or ``demo`` for the sample)."""
+    if spec is None or demo:
+        from audit_tui.sources.sample import sample_bytes
+
+        data = sample_bytes(now)
+        store = Store("sample data")
+        _start(store, lambda: _load_jsonl_buffer(store, data))
+        store.format_name = "sample (JSON lines)"
+        return store
+    if spec == "-":
+        data = sys.stdin.buffer.read()
+        return _open_bytes(_maybe_gunzip(data, "stdin"), "stdin", "")
+    path = Path(spec).expanduser()
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise SourceError(f"{spec}: no such file; check the path") from None
+    except OSError as exc:
+        raise SourceError(f"{spec}: cannot read ({exc.strerror}); check the path") from None
+    if path.is_dir():
+        raise SourceError(f"{spec}: is a folder; give a file of audit events")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(2)
+    except OSError as exc:
+        raise SourceError(f"{spec}: cannot read ({exc.strerror}); check its permissions") from None
+    suffixes = [s.lower() for s in path.suffixes]
+    if head == b"\x1f\x8b" or (suffixes and suffixes[-1] == ".gz"):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise SourceError(f"{spec}: cannot read ({exc.strerror})") from None
+        inner = suffixes[-2] if len(suffixes) >= 2 else ""
+        return _open_bytes(_maybe_gunzip(data, spec), spec, inner)
+    ext = suffixes[-1] if suffixes else ""
+    kind = _kind_by_ext(ext) or _sniff_file(path)
+    if kind == "jsonl" and st.st_size >= PARALLEL_MIN_BYTES and (workers or 2) > 1:
+        return _open_parallel(str(path), st.st_size, spec, workers or 2)
+    if kind == "jsonl":
+        store = Store(spec)
+        store.format_name = "JSON lines"
+        store.set_raw_file(str(path))
+        _start(store, lambda: _load_jsonl_file(store, str(path), st.st_size))
+        return store
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"{spec}: cannot read ({exc.strerror})") from None
+    return _open_bytes(data, spec, ext, kind=kind)
+
+
+def _maybe_gunzip(data: bytes, name: str) -> bytes:
+    if data[:2] != b"\x1f\x8b":
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise SourceError(f"{name}: damaged gzip data ({exc}); check the file") from None
+
+
+def _kind_by_ext(ext: str) -> str | None:
+    return {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv"}.get(ext)
+
+
+def _sniff_file(path: Path) -> str:
+    with open(path, "rb") as f:
+        head = f.read(64 * 1024)
+    return _sniff(head, path.stat().st_size)
+
+
+def _sniff(head: bytes, size: int) -> str:
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not text:
+        return "jsonl"
+    if text[:1] == b"[":
+        return "json"
+    if text[:1] == b"{":
+        first = text.split(b"\n", 1)[0]
+        try:
+            value = orjson.loads(first)
+        except orjson.JSONDecodeError:
+            return "json"  # a pretty-printed document
+        if isinstance(value, dict) and any(k in value for k in ENVELOPE_KEYS):
+            return "json"
+        return "jsonl"
+    if b"\x00" in text[:4096]:
+        return "binary"
+    first_line = text.split(b"\n", 1)[0]
+    if b"," in first_line or b";" in first_line or b"\t" in first_line:
+        return "csv"
+    return "unknown"
+
+
+def _open_bytes(data: bytes, label: str, ext: str, kind: str | None = None) -> Store:
+    kind = kind or _kind_by_ext(ext) or _sniff(data[: 64 * 1024], len(data))
+    store = Store(label)
+    if kind == "jsonl" or (kind == "json" and _looks_like_lines(data)):
+        store.format_name = "JSON lines"
+        store.set_raw_buffer(data)
+        _start(store, lambda: _load_jsonl_buffer(store, data))
+        return store
+    if kind == "json":
+        records = _json_records(data, label)
+        store.format_name = "JSON"
+        store.unit = "record"
+        _start(store, lambda: _load_records(store, records))
+        return store
+    if kind == "csv":
+        records, lines = _csv_records(data, label)
+        store.format_name = "CSV"
+        _start(store, lambda: _load_records(store, records, lines))
+        return store
+    what = "binary data" if kind == "binary" else "an unknown format"
+    raise SourceError(
+        f"{label}: looks like {what}; audit-tui reads JSON lines, JSON or CSV (optionally gzipped)"
+    )
+
+
+def _looks_like_lines(data: bytes) -> bool:
+    """A .json file that holds JSON lines (several documents, one per line)."""
+    try:
+        orjson.loads(data)
+    except orjson.JSONDecodeError:
+        first = data.lstrip().split(b"\n", 1)[0]
+        try:
+            return isinstance(orjson.loads(first), dict)
+        except orjson.JSONDecodeError:
+            return False
+    return False
+
+
+def _json_records(data: bytes, label: str) -> list[Any]:
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise SourceError(f"{label}: not valid JSON ({exc}); fix the file or convert it to JSON lines") from None
+    if isinstance(doc, list):
+        return doc
+    if isinstance(doc, dict):
+        for key in ENVELOPE_KEYS:
+            if isinstance(doc.get(key), list):
+                return list(doc[key])
+        return [doc]
+    raise SourceError(f"{label}: holds a JSON {type(doc).__name__}, not events; give an array of events")
+
+
+CSV_PARTIES = ("resource", "organization", "workspace", "actor")
+
+
+def csv_row_to_record(row: dict[str, str]) -> dict[str, Any]:
+    """Nest a CSV row: dotted headers (``actor.email``), our own export's ``actor_email`` style
+    and JSON text in a cell (``metadata``, ``actor``) all become the native shape."""
+    rec: dict[str, Any] = {}
+    for key, value in row.items():
+        if key is None or value is None:
+            continue
+        key = key.strip()
+        if value == "":
+            continue
+        parsed: Any = value
+        if value[:1] in "{[":
+            try:
+                parsed = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                parsed = value
+        if "." in key:
+            head, _, rest = key.partition(".")
+            node = rec.setdefault(head, {})
+            if isinstance(node, dict):
+                node[rest] = parsed
+            continue
+        head, _, rest = key.partition("_")
+        if head in CSV_PARTIES and rest in ("id", "name", "email", "type"):
+            node = rec.setdefault(head, {})
+            if isinstance(node, dict):
+                node[rest] = parsed
+            continue
+        if key in CSV_PARTIES and isinstance(parsed, str):
+            node = rec.get(key)
+            if isinstance(node, dict):
+                node.setdefault("name", parsed)
+                continue
+        rec[key] = parsed
+    return rec
+
+
+def _csv_records(data: bytes, label: str) -> tuple[list[Any], list[int]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SourceError(f"{label}: CSV is not UTF-8 text; re-save it as UTF-8") from None
+    try:
+        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel  # type: ignore[assignment]
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    records: list[Any] = []
+    lines: list[int] = []
+    try:
+        for row in reader:
+            records.append((dict(row), csv_row_to_record(row)))
+            lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise SourceError(f"{label}: unreadable CSV at line {reader.line_num} ({exc})") from None
+    if reader.fieldnames is None:
+        raise SourceError(f"{label}: empty CSV; it needs a header row")
+    return records, lines
+
+
+# -- loaders (run in a background thread) -------------------------------------------------
+
+
+def _start(store: Store, job: Callable[[], None]) -> None:
+    def run() -> None:
+        try:
+            job()
+        except Exception as exc:  # a loader failure keeps what was loaded and says why
+            store.finish(f"loading stopped: {type(exc).__name__}: {exc}")
+        else:
+            store.finish()
+
+    threading.Thread(target=run, name=f"load {store.label}", daemon=True).start()
+
+
+def _load_jsonl_buffer(store: Store, data: bytes) -> None:
+    store.set_raw_buffer(data)
+    indexer = BlockIndexer()
+    pos, size = 0, len(data)
+    while pos < size:
+        end = data.rfind(b"\n", pos, pos + MEMORY_BLOCK)
+        end = size if end < 0 or pos + MEMORY_BLOCK >= size else end + 1
+        result, texts = indexer.index_block(data[pos:end], pos)
+        store.add_block(0, result, texts)
+        pos = end
+        store.progress = pos / size
+
+
+def _load_jsonl_file(store: Store, path: str, size: int) -> None:
+    indexer = BlockIndexer()
+    with open(path, "rb") as f:
+        pos = 0
+        while True:
+            data = f.read(MEMORY_BLOCK)
+            if not data:
+                break
+            if len(data) == MEMORY_BLOCK:
+                data += f.readline()
+            result, texts = indexer.index_block(data, pos)
+            store.add_block(0, result, texts)
+            pos += len(data)
+            store.progress = pos / max(size, 1)
+
+
+def _load_records(store: Store, records: list[Any], lines: list[int] | None = None) -> None:
+    indexer = BlockIndexer()
+    step = 20_000
+    for start in range(0, len(records), step):
+        result, texts = index_records(records[start : start + step], indexer, start)
+        if lines is not None:
+            # CSV: number skipped rows by their physical line in the file
+            result.invalid = [(lines[start + i] - 1 - start, why) for i, why in result.invalid]
+        store.add_block(0, result, texts)
+        store.progress = min(1.0, (start + step) / max(len(records), 1))
+    if lines is not None:
+        store._blocks = [(off, 0, first) for off, _n, first in store._blocks]
+
+
+def _open_parallel(path: str, size: int, label: str, workers: int) -> Store:
+    from audit_tui.sources.parallel import ShardedTextIndex, pump, start_workers
+
+    conns, procs = start_workers(path, size, workers)
+    index = ShardedTextIndex(conns, procs)
+    store = Store(label, text_index=index)
+    store.format_name = "JSON lines"
+    store.set_raw_file(path)
+    threading.Thread(target=pump, args=(store, conns, index, size), daemon=True).start()
+    return store

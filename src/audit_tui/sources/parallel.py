@@ -1,0 +1,246 @@
+"""Load a big JSON-lines file with worker processes that then keep serving text search.
+
+The file is cut in two at a line boundary. One worker indexes the first half from its start, the
+other the second half from its *end* backwards, so both the oldest and the newest events of a
+file in time order (either direction) arrive first. Each worker sends compact column blocks to
+the parent and keeps the search texts of its events; after loading it answers ``match``
+requests for its share, so a full text scan uses every core.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from collections.abc import Sequence
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+import numpy as np
+
+from audit_tui.sources.blocks import BlockIndexer
+from audit_tui.textindex import match_texts
+
+FIRST_BLOCK = 256 * 1024
+BLOCK = 4 * 1024 * 1024
+
+
+def _blocks(f: Any, start: int, end: int, backwards: bool) -> Any:
+    """Yield (offset, bytes) runs of whole lines covering [start, end)."""
+    size = FIRST_BLOCK
+    if not backwards:
+        pos = start
+        while pos < end:
+            f.seek(pos)
+            data = f.read(min(size, end - pos))
+            if pos + len(data) < end:
+                cut = data.rfind(b"\n")
+                if cut >= 0:
+                    data = data[: cut + 1]
+                else:
+                    data += f.readline()
+            yield pos, data
+            pos += len(data)
+            size = BLOCK
+    else:
+        stop = end
+        while stop > start:
+            lo = max(start, stop - size)
+            f.seek(lo)
+            data = f.read(stop - lo)
+            if lo > start:
+                cut = data.find(b"\n")
+                if cut < 0 or cut == len(data) - 1:
+                    size *= 2  # a line longer than the block: read more
+                    continue
+                data = data[cut + 1 :]
+                lo += cut + 1
+            yield lo, data
+            stop = lo
+            size = BLOCK
+
+
+def worker_main(conn: Connection, path: str, start: int, end: int, backwards: bool) -> None:
+    texts: list[bytes] = []
+    try:
+        indexer = BlockIndexer()
+        with open(path, "rb") as f:
+            for offset, data in _blocks(f, start, end, backwards):
+                result, block_texts = indexer.index_block(data, offset)
+                texts.extend(block_texts)
+                conn.send(("block", result, len(data)))
+        conn.send(("done", len(texts)))
+    except Exception as exc:  # reported to the parent, which keeps what arrived
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        return
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, KeyboardInterrupt):
+            return
+        if msg[0] == "match":
+            _, words, candidates, limit = msg
+            cand = None if candidates is None else candidates.tolist()
+            hits = match_texts(texts, words, cand, limit)
+            conn.send(np.asarray(hits, dtype=np.int32))
+        else:
+            return
+
+
+class ShardedTextIndex:
+    """The search texts, held by the loader's worker processes."""
+
+    def __init__(self, conns: Sequence[Connection], procs: Sequence[Any]) -> None:
+        self.conns = list(conns)
+        self.procs = list(procs)
+        self._shard_parts: list[np.ndarray] = []
+        self._local_parts: list[np.ndarray] = []
+        self._global_parts: list[list[np.ndarray]] = [[] for _ in conns]
+        self._local_n = [0] * len(conns)
+        self._n = 0
+        self._shard_of = np.empty(0, np.int8)
+        self._local_of = np.empty(0, np.int32)
+        self._global_of: list[np.ndarray] = [np.empty(0, np.int64) for _ in conns]
+        self._lock = threading.Lock()
+
+    def add(self, shard: int, count: int) -> None:
+        self._shard_parts.append(np.full(count, shard, np.int8))
+        local = self._local_n[shard]
+        self._local_parts.append(np.arange(local, local + count, dtype=np.int32))
+        self._global_parts[shard].append(np.arange(self._n, self._n + count, dtype=np.int64))
+        self._local_n[shard] += count
+        self._n += count
+
+    def _consolidate(self) -> None:
+        if self._shard_parts:
+            self._shard_of = np.concatenate([self._shard_of, *self._shard_parts])
+            self._local_of = np.concatenate([self._local_of, *self._local_parts])
+            self._shard_parts, self._local_parts = [], []
+        for s, parts in enumerate(self._global_parts):
+            if parts:
+                self._global_of[s] = np.concatenate([self._global_of[s], *parts])
+                self._global_parts[s] = []
+
+    def match(
+        self, words: Sequence[bytes], candidates: np.ndarray | None, limit: int | None
+    ) -> np.ndarray:
+        with self._lock:
+            self._consolidate()
+            asked = []
+            for s, conn in enumerate(self.conns):
+                if candidates is None:
+                    local = None
+                else:
+                    mine = candidates[self._shard_of[candidates] == s]
+                    if not len(mine):
+                        continue
+                    local = self._local_of[mine]
+                conn.send(("match", tuple(words), local, limit))
+                asked.append(s)
+            found = [self._global_of[s][conn_recv(self.conns[s])] for s in asked]
+        if not found:
+            return np.empty(0, np.int64)
+        return np.concatenate(found)
+
+    def close(self) -> None:
+        for conn in self.conns:
+            try:
+                conn.send(("close",))
+                conn.close()
+            except (OSError, ValueError):
+                pass
+        for proc in self.procs:
+            proc.join(timeout=1)
+            if proc.is_alive():
+                proc.terminate()
+
+
+def conn_recv(conn: Connection) -> np.ndarray:
+    value = conn.recv()
+    return value  # type: ignore[no-any-return]
+
+
+def split_point(path: str, size: int) -> int:
+    """A line boundary near the middle of the file."""
+    if size < 2:
+        return size
+    with open(path, "rb") as f:
+        f.seek(size // 2)
+        f.readline()
+        return min(f.tell(), size)
+
+
+@contextmanager
+def _no_main_reimport() -> Iterator[None]:
+    """Spawned workers need only this module: keep them from re-running the caller's script."""
+    main = sys.modules.get("__main__")
+    saved = {k: getattr(main, k) for k in ("__file__", "__spec__") if hasattr(main, k)}
+    with _SPAWN_LOCK:
+        try:
+            for key in saved:
+                if key == "__file__":
+                    delattr(main, key)
+                else:
+                    setattr(main, key, None)
+            yield
+        finally:
+            for key, value in saved.items():
+                setattr(main, key, value)
+
+
+_SPAWN_LOCK = threading.Lock()
+
+
+def start_workers(path: str, size: int, workers: int = 2) -> tuple[list[Connection], list[Any]]:
+    ctx = mp.get_context("spawn")
+    mid = split_point(path, size)
+    ranges = [(0, mid, False), (mid, size, True)] if workers > 1 else [(0, size, False)]
+    conns, procs = [], []
+    for start, end, backwards in ranges:
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(
+            target=worker_main, args=(child, path, start, end, backwards), daemon=True
+        )
+        with _no_main_reimport():
+            proc.start()
+        child.close()
+        conns.append(parent)
+        procs.append(proc)
+    return conns, procs
+
+
+def pump(store: Any, conns: list[Connection], index: ShardedTextIndex, size: int) -> None:
+    """Move the workers' blocks into the store until every worker is done (a thread)."""
+    live = {id(c): s for s, c in enumerate(conns)}
+    done_bytes = 0
+    error = None
+    while live:
+        ready = wait([c for c in conns if id(c) in live])
+        for conn in ready:
+            shard = live[id(conn)]  # type: ignore[index]
+            try:
+                msg = conn.recv()  # type: ignore[union-attr]
+            except (EOFError, OSError):
+                error = "a loader process stopped unexpectedly"
+                live.pop(id(conn))
+                continue
+            if msg[0] == "block":
+                _, result, nbytes = msg
+                with store._lock:
+                    index.add(shard, result.count)
+                    store.add_block(shard, result, None)
+                done_bytes += nbytes
+                store.progress = min(done_bytes / max(size, 1), 0.999)
+            elif msg[0] == "done":
+                live.pop(id(conn))
+            else:
+                error = msg[1]
+                live.pop(id(conn))
+    store.finish(error)
+
+
+def cpu_workers() -> int:
+    return max(1, min(2, os.cpu_count() or 1))

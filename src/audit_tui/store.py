@@ -1,0 +1,495 @@
+"""The columnar in-memory index: filters, facet counts, ordering and pages at a million events.
+
+Columns live in numpy arrays in *sorted* order (newest first): timestamps, and dictionary codes
+for event type, actor and workspace. The raw records stay where they are (offsets into the file,
+or bytes in memory for sources without a file) and a row is built only when it is shown. The
+search texts live in a text index (in this process, or sharded over the loader's worker
+processes). Loading appends blocks while queries already run on what has arrived.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import numpy as np
+import orjson
+
+from audit_tui.model import Party, Row, flatten
+from audit_tui.query import Query, extends, utcnow
+from audit_tui.sources.blocks import BlockResult, PartyKey
+from audit_tui.textindex import LocalTextIndex, encode_words, needs_verify, record_text
+
+
+class TextIndex(Protocol):
+    def match(
+        self, words: Sequence[bytes], candidates: np.ndarray | None, limit: int | None
+    ) -> np.ndarray: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str  # what goes into the Query
+    label: str  # what the user reads (unsanitised: the UI cleans it)
+    count: int
+    kind: str = ""  # actor type, for markers
+
+
+@dataclass(frozen=True)
+class Facets:
+    actors: list[FacetValue]
+    event_types: list[FacetValue]
+    workspaces: list[FacetValue]
+
+    def get(self, name: str) -> list[FacetValue]:
+        return getattr(self, name)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Result:
+    """The events matching a query: sorted positions, newest first."""
+
+    positions: np.ndarray
+    total: int  # events in the store when the query ran
+
+    @property
+    def count(self) -> int:
+        return len(self.positions)
+
+
+@dataclass
+class Skipped:
+    line: int  # 1-based line (or record) number
+    reason: str
+    unit: str = "line"
+
+
+def describe_skipped(skipped: Sequence[Skipped], most: int = 10) -> str:
+    parts = [f"{s.unit} {s.line} {s.reason}" for s in skipped[:most]]
+    more = f"; … and {len(skipped) - most} more" if len(skipped) > most else ""
+    noun = "record" if len(skipped) == 1 else "records"
+    return f"skipped {len(skipped)} invalid {noun}: " + "; ".join(parts) + more
+
+
+def _party(key: PartyKey | None) -> Party:
+    if key is None:
+        return Party("", "", "", "")
+    return Party(*(("" if v is None else str(v)) for v in key))
+
+
+class _Dict:
+    """A global dictionary of facet values, and per-source remapping of local codes."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+        self.index: dict[Any, int] = {}
+        self.remaps: dict[int, list[int]] = {}
+
+    def add(self, source: int, new: list[Any]) -> np.ndarray:
+        remap = self.remaps.setdefault(source, [])
+        for key in new:
+            code = self.index.get(key)
+            if code is None:
+                code = self.index[key] = len(self.values)
+                self.values.append(key)
+            remap.append(code)
+        return np.asarray(remap, dtype=np.int32)
+
+
+class Store:
+    """Events of one source, queryable while they load."""
+
+    def __init__(self, label: str, text_index: TextIndex | None = None) -> None:
+        self.label = label
+        self.text: TextIndex = text_index if text_index is not None else LocalTextIndex()
+        self._lock = threading.RLock()
+        self._pending: list[BlockResult] = []
+        self._blocks: list[tuple[int, int, int]] = []  # (offset, nlines, first global index)
+        self._invalid: list[tuple[int, int, str]] = []  # (block offset, line in block, why)
+        self._etypes, self._actors, self._workspaces = _Dict(), _Dict(), _Dict()
+        self._raw_path: str | None = None
+        self._raw_fd: int | None = None
+        self._raw_buffer: bytes | None = None
+        self._raws: list[bytes] = []
+        self.unit = "line"  # what skipped records are numbered by: line, or record
+        # load-order columns
+        self._ts = np.empty(0, np.int64)
+        self._et = np.empty(0, np.int32)
+        self._ac = np.empty(0, np.int32)
+        self._ws = np.empty(0, np.int32)
+        self._starts = np.empty(0, np.int64)
+        self._lengths = np.empty(0, np.int32)
+        self._n = 0
+        # sorted view
+        self._sorted_n = -1
+        self._order = np.empty(0, np.int64)
+        self._pos_of = np.empty(0, np.int64)
+        self._neg_ts = np.empty(0, np.int64)
+        self._cols: dict[str, np.ndarray] = {}
+        self._text_cache: tuple[tuple[bytes, ...], int, np.ndarray] | None = None
+        self._lookups: dict[str, tuple[int, dict[str, list[int]]]] = {}
+        self.loading = True
+        self.progress = 0.0  # 0..1 of the bytes (or records) read
+        self.error: str | None = None
+        self.format_name = ""
+        self._done = threading.Event()
+        self._listeners: list[Callable[[], None]] = []
+
+    # -- building ----------------------------------------------------------------------
+
+    def set_raw_file(self, path: str) -> None:
+        self._raw_path = path
+        self._raw_fd = os.open(path, os.O_RDONLY)
+
+    def set_raw_buffer(self, data: bytes) -> None:
+        self._raw_buffer = data
+
+    def add_block(self, source: int, block: BlockResult, texts: list[bytes] | None) -> None:
+        """Append one block of events (from indexer ``source``)."""
+        with self._lock:
+            et_map = self._etypes.add(source, block.new_etypes)
+            ac_map = self._actors.add(source, block.new_actors)
+            ws_map = self._workspaces.add(source, block.new_workspaces)
+            first = self._n + sum(b.count for b in self._pending)
+            self._blocks.append((block.offset, block.nlines, first))
+            self._invalid.extend((block.offset, line, why) for line, why in block.invalid)
+            block.etype = et_map[block.etype] if block.count else block.etype
+            block.actor = ac_map[block.actor] if block.count else block.actor
+            block.workspace = ws_map[block.workspace] if block.count else block.workspace
+            if block.raws is not None:
+                block.starts = np.arange(len(self._raws), len(self._raws) + block.count)
+                self._raws.extend(block.raws)
+                block.raws = None
+            self._pending.append(block)
+            if texts is not None and isinstance(self.text, LocalTextIndex):
+                self.text.extend(texts)
+        self._notify()
+
+    def finish(self, error: str | None = None) -> None:
+        with self._lock:
+            self.error = error
+            self.loading = False
+            self.progress = 1.0
+            self._consolidate()
+            self._sort()
+        self._done.set()
+        self._notify()
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        self._listeners.append(callback)
+
+    def _notify(self) -> None:
+        for callback in list(self._listeners):
+            try:
+                callback()
+            except Exception:  # a listener never breaks loading
+                pass
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    def _consolidate(self) -> None:
+        if not self._pending:
+            return
+        blocks, self._pending = self._pending, []
+        self._ts = np.concatenate([self._ts, *(b.ts for b in blocks)])
+        self._et = np.concatenate([self._et, *(b.etype for b in blocks)]).astype(np.int32)
+        self._ac = np.concatenate([self._ac, *(b.actor for b in blocks)]).astype(np.int32)
+        self._ws = np.concatenate([self._ws, *(b.workspace for b in blocks)]).astype(np.int32)
+        self._starts = np.concatenate([self._starts, *(b.starts for b in blocks)])
+        self._lengths = np.concatenate([self._lengths, *(b.lengths for b in blocks)])
+        self._n = len(self._ts)
+
+    def _sort(self) -> None:
+        """(Re)build the newest-first view; ties in time are broken by id, descending."""
+        self._consolidate()
+        if self._sorted_n == self._n:
+            return
+        ts = self._ts
+        order = np.argsort(-ts, kind="stable")
+        if not self.loading:
+            order = self._break_ties(order)
+        self._order = order
+        pos_of = np.empty(len(order), np.int64)
+        pos_of[order] = np.arange(len(order))
+        self._pos_of = pos_of
+        self._neg_ts = -ts[order]
+        self._cols = {
+            "event_types": self._et[order],
+            "actors": self._ac[order],
+            "workspaces": self._ws[order],
+        }
+        self._sorted_n = self._n
+        self._text_cache = None
+
+    def _break_ties(self, order: np.ndarray) -> np.ndarray:
+        ts_sorted = self._ts[order]
+        same = np.flatnonzero(ts_sorted[1:] == ts_sorted[:-1])
+        if len(same) == 0 or len(same) > 200_000:
+            return order
+        order = order.copy()
+        starts = same[np.r_[True, np.diff(same) > 1]]
+        for start in starts.tolist():
+            end = start + 1
+            while end < len(ts_sorted) and ts_sorted[end] == ts_sorted[start]:
+                end += 1
+            group = order[start:end].tolist()
+            ids = [self._record_id(g) for g in group]
+            ranked = sorted(zip(ids, group, strict=True), key=lambda x: x[0], reverse=True)
+            order[start:end] = [g for _, g in ranked]
+        return order
+
+    def _record_id(self, g: int) -> str:
+        try:
+            rec = orjson.loads(self._raw(g))
+        except orjson.JSONDecodeError:
+            return ""
+        value = rec.get("id") if isinstance(rec, dict) else None
+        return "" if value is None else str(value)
+
+    def _view(self) -> None:
+        with self._lock:
+            self._sort()
+
+    # -- raw records and rows ----------------------------------------------------------
+
+    def _raw(self, g: int) -> bytes:
+        if self._raw_fd is not None:
+            return os.pread(self._raw_fd, int(self._lengths[g]), int(self._starts[g]))
+        if self._raw_buffer is not None:
+            start = int(self._starts[g])
+            return self._raw_buffer[start : start + int(self._lengths[g])]
+        return self._raws[int(self._starts[g])]
+
+    def raw(self, position: int) -> bytes:
+        """The original record at a sorted position, exactly as the source wrote it."""
+        return self._raw(int(self._order[position]))
+
+    def record(self, position: int) -> dict[str, Any]:
+        value = orjson.loads(self.raw(position))
+        return value if isinstance(value, dict) else {"value": value}
+
+    def row(self, position: int) -> Row:
+        return flatten(self.record(position))
+
+    def rows(self, positions: Sequence[int] | np.ndarray) -> list[Row]:
+        return [self.row(int(p)) for p in positions]
+
+    @property
+    def total(self) -> int:
+        with self._lock:
+            return self._n + sum(b.count for b in self._pending)
+
+    @property
+    def skipped(self) -> list[Skipped]:
+        """Invalid records with their absolute line numbers (exact once loading is done)."""
+        with self._lock:
+            line_base: dict[int, int] = {}
+            base = 0
+            for offset, nlines, _ in sorted(self._blocks):
+                line_base[offset] = base
+                base += nlines
+            out = [
+                Skipped(line_base.get(off, 0) + line + 1, why, self.unit)
+                for off, line, why in self._invalid
+            ]
+        out.sort(key=lambda s: s.line)
+        return out
+
+    @property
+    def skipped_count(self) -> int:
+        return len(self._invalid)
+
+    # -- queries ---------------------------------------------------------------------
+
+    def _lookup(self, facet: str) -> dict[str, list[int]]:
+        """lower-cased value -> codes, for matching facet selections."""
+        table = {"actors": self._actors, "event_types": self._etypes, "workspaces": self._workspaces}[facet]
+        cached = self._lookups.get(facet)
+        if cached is not None and cached[0] == len(table.values):
+            return cached[1]
+        out: dict[str, list[int]] = {}
+        for code, key in enumerate(table.values):
+            if facet == "event_types":
+                names = {str(key).lower()}
+            else:
+                p = _party(key)
+                names = {p.id.lower(), p.name.lower()}
+                if facet == "actors":
+                    names.add(p.email.lower())
+                names.discard("")
+                if facet == "workspaces" and key is None:
+                    names = {""}
+            for name in names:
+                out.setdefault(name, []).append(code)
+        self._lookups[facet] = (len(table.values), out)
+        return out
+
+    def _facet_mask(self, facet: str, values: frozenset[str], lo: int, hi: int) -> np.ndarray | None:
+        if not values:
+            return None
+        lookup = self._lookup(facet)
+        size = {"actors": self._actors, "event_types": self._etypes, "workspaces": self._workspaces}[
+            facet
+        ].values
+        selected = np.zeros(len(size) + 1, bool)
+        for v in values:
+            for code in lookup.get(v.strip().lower(), ()):
+                selected[code] = True
+        return selected[self._cols[facet][lo:hi]]
+
+    def _bounds(self, query: Query, now: datetime) -> tuple[int, int]:
+        window = query.window(now)
+        neg = self._neg_ts
+        lo = 0 if window.until is None else int(np.searchsorted(neg, -window.until, "right"))
+        hi = len(neg) if window.since is None else int(np.searchsorted(neg, -window.since, "right"))
+        return lo, max(lo, hi)
+
+    def _text_mask(self, words: tuple[str, ...]) -> np.ndarray:
+        """Sorted-order mask of the events whose values hold every word (cached)."""
+        enc = encode_words(words)
+        cache = self._text_cache
+        if cache is not None and cache[0] == enc and cache[1] == self._sorted_n:
+            return cache[2]
+        candidates = None
+        if cache is not None and cache[1] == self._sorted_n and extends(enc, cache[0]):  # type: ignore[arg-type]
+            candidates = self._order[cache[2]]
+            candidates.sort()
+        hits = self.text.match(enc, candidates, None)
+        hits = self._verify(enc, hits)
+        mask = np.zeros(self._sorted_n, bool)
+        mask[self._pos_of[hits]] = True
+        self._text_cache = (enc, self._sorted_n, mask)
+        return mask
+
+    def _verify(self, words: tuple[bytes, ...], hits: np.ndarray) -> np.ndarray:
+        """Exact check for words with JSON punctuation (rare): re-read and walk the values."""
+        odd = [w for w in words if needs_verify(w)]
+        if not odd or not len(hits):
+            return hits
+        keep = [g for g in hits.tolist() if all(w in record_text(orjson.loads(self._raw(g))) for w in odd)]
+        return np.asarray(keep, dtype=np.int64)
+
+    def _conditions(
+        self, query: Query, now: datetime, skip: str | None = None, text: bool = True
+    ) -> tuple[int, int, np.ndarray | None]:
+        lo, hi = self._bounds(query, now)
+        mask: np.ndarray | None = None
+        for facet in ("actors", "event_types", "workspaces"):
+            if facet == skip:
+                continue
+            m = self._facet_mask(facet, query.facet(facet), lo, hi)
+            if m is not None:
+                mask = m if mask is None else (mask & m)
+        if text and query.words:
+            tm = self._text_mask(query.words)[lo:hi]
+            mask = tm if mask is None else (mask & tm)
+        return lo, hi, mask
+
+    def search(self, query: Query, now: datetime | None = None) -> Result:
+        """Every matching event, newest first."""
+        now = now or utcnow()
+        with self._lock:
+            self._view()
+            lo, hi, mask = self._conditions(query, now)
+            positions = np.arange(lo, hi) if mask is None else np.flatnonzero(mask) + lo
+            return Result(positions, self._sorted_n)
+
+    def first(self, query: Query, limit: int, now: datetime | None = None) -> Result:
+        """The newest ``limit`` matches, fast even when the text is new (no full count)."""
+        now = now or utcnow()
+        with self._lock:
+            self._view()
+            enc = encode_words(query.words)
+            cache = self._text_cache
+            if not enc or (cache is not None and cache[0] == enc and cache[1] == self._sorted_n):
+                result = self.search(query, now)
+                return Result(result.positions[:limit], result.total)
+            lo, hi, mask = self._conditions(query, now, text=False)
+            positions = np.arange(lo, hi) if mask is None else np.flatnonzero(mask) + lo
+            found: list[int] = []
+            start, step = 0, max(limit * 20, 2000)
+            while start < len(positions) and len(found) < limit:
+                chunk = positions[start : start + step]
+                hits = self.text.match(enc, self._order[chunk], limit - len(found))
+                hits = self._verify(enc, hits)
+                found.extend(self._pos_of[hits].tolist())
+                start, step = start + step, step * 4
+            return Result(np.asarray(sorted(found)[:limit], dtype=np.int64), self._sorted_n)
+
+    def count(self, query: Query, now: datetime | None = None) -> int:
+        return self.search(query, now).count
+
+    def facets(self, query: Query, now: datetime | None = None) -> Facets:
+        """For each facet, the count each value would give with all *other* conditions."""
+        now = now or utcnow()
+        with self._lock:
+            self._view()
+            out: dict[str, list[FacetValue]] = {}
+            for facet, table in (
+                ("actors", self._actors),
+                ("event_types", self._etypes),
+                ("workspaces", self._workspaces),
+            ):
+                lo, hi, mask = self._conditions(query, now, skip=facet)
+                codes = self._cols[facet][lo:hi]
+                if mask is not None:
+                    codes = codes[mask]
+                counts = np.bincount(codes, minlength=len(table.values))
+                out[facet] = self._facet_values(facet, table.values, counts, query.facet(facet))
+            return Facets(out["actors"], out["event_types"], out["workspaces"])
+
+    @staticmethod
+    def _facet_values(
+        facet: str, keys: list[Any], counts: np.ndarray, selected: frozenset[str]
+    ) -> list[FacetValue]:
+        merged: dict[str, list[Any]] = {}
+        for code, key in enumerate(keys):
+            n = int(counts[code])
+            if facet == "event_types":
+                value, label, kind = str(key), str(key), ""
+            else:
+                p = _party(key)
+                if facet == "actors":
+                    value = p.id or p.email or p.name
+                    label = p.name or p.email or p.id or "(unknown)"
+                    if p.email and p.name:
+                        label = f"{p.name} <{p.email}>"
+                    kind = p.type
+                else:
+                    value = p.id or p.name
+                    label = p.name or p.id or "(organization level)"
+                    kind = ""
+            entry = merged.get(value.lower())
+            if entry is None:
+                merged[value.lower()] = [value, label, n, kind]
+            else:
+                entry[2] += n
+        sel = {s.lower() for s in selected}
+        values = [
+            FacetValue(v, lab, n, k)
+            for v, lab, n, k in merged.values()
+            if n > 0 or v.lower() in sel
+        ]
+        values.sort(key=lambda f: (-f.count, f.label.lower()))
+        return values
+
+    def close(self) -> None:
+        self.text.close()
+        if self._raw_fd is not None:
+            os.close(self._raw_fd)
+            self._raw_fd = None
+
+
+@dataclass
+class LoadReport:
+    """What a loader says about its source after loading."""
+
+    format_name: str = ""
+    notes: list[str] = field(default_factory=list)
