@@ -411,16 +411,19 @@ class Store:
             if not enc or (cache is not None and cache[0] == enc and cache[1] == self._sorted_n):
                 result = self.search(query, now)
                 return Result(result.positions[:limit], result.total)
+            if cache is not None and cache[1] == self._sorted_n and extends(enc, cache[0]):
+                result = self.search(query, now)  # narrowing the cached hits is cheap
+                return Result(result.positions[:limit], result.total)
             lo, hi, mask = self._conditions(query, now, text=False)
             positions = np.arange(lo, hi) if mask is None else np.flatnonzero(mask) + lo
             found: list[int] = []
-            start, step = 0, max(limit * 20, 2000)
+            start, step = 0, max(limit * 50, 50_000)
             while start < len(positions) and len(found) < limit:
                 chunk = positions[start : start + step]
                 hits = self.text.match(enc, self._order[chunk], limit - len(found))
                 hits = self._verify(enc, hits)
                 found.extend(self._pos_of[hits].tolist())
-                start, step = start + step, step * 4
+                start, step = start + step, step * 8
             return Result(np.asarray(sorted(found)[:limit], dtype=np.int64), self._sorted_n)
 
     def count(self, query: Query, now: datetime | None = None) -> int:
