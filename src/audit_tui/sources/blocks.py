@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
 import numpy as np
 import orjson
 
-from audit_tui.model import InvalidRecord, event_time, event_type, parse_time, party
+from audit_tui.model import EPOCH, InvalidRecord, event_time, event_type, parse_time, party
 from audit_tui.textindex import _fast_texts, block_texts, record_text
 
 PartyKey = tuple[Any, Any, Any, Any]  # (id, name, email, type), None where absent
@@ -40,6 +41,7 @@ class _Ev(msgspec.Struct):
 
 
 _DECODE = msgspec.json.Decoder(_Ev).decode
+_ONE_MS = timedelta(milliseconds=1)
 
 
 def _key(value: _P | str | None) -> PartyKey | None:
@@ -117,44 +119,71 @@ class BlockIndexer:
             line_starts[0] = 0
             np.cumsum(lens[:-1] + 1, out=line_starts[1:])
         n = len(lines)
-        ts = np.empty(n, np.int64)
-        et = np.empty(n, np.int32)
-        ac = np.empty(n, np.int32)
-        ws = np.empty(n, np.int32)
-        keep = np.zeros(n, bool)
+        ts: list[int] = []
+        et: list[int] = []
+        ac: list[int] = []
+        ws: list[int] = []
+        valid_idx: list[int] = []
         invalid: list[tuple[int, str]] = []
         generic: dict[int, Any] = {}
+        et_get, ac_get, ws_get = (
+            self.etypes.index.get,
+            self.actors.index.get,
+            self.workspaces.index.get,
+        )
         et_code, ac_code, ws_code = self.etypes.code, self.actors.code, self.workspaces.code
+        fromiso, epoch, one_ms, utc = datetime.fromisoformat, EPOCH, _ONE_MS, UTC
+        decode = _DECODE
         for i, line in enumerate(lines):
             try:
-                ev = _DECODE(line)
+                ev = decode(line)
             except msgspec.ValidationError:
                 ev = None
             except msgspec.DecodeError:
-                if not line.strip():
-                    continue
-                invalid.append((i, "invalid JSON"))
+                if line.strip():
+                    invalid.append((i, "invalid JSON"))
                 continue
             try:
                 if ev is not None:
-                    when = ev.audited_at if ev.audited_at is not None else ev.auditedAt
+                    when = ev.audited_at
                     if when is None:
+                        when = ev.auditedAt
+                    if type(when) is str:
+                        try:
+                            dt = fromiso(when)
+                        except ValueError:
+                            ms = parse_time(when)
+                        else:
+                            if dt.tzinfo is None:
+                                dt = dt.replace(tzinfo=utc)
+                            ms = (dt - epoch) // one_ms
+                    elif when is None:
                         raise InvalidRecord("no audited_at")
-                    ts[i] = parse_time(when)
-                    kind = ev.event_type if ev.event_type is not None else ev.eventType
+                    else:
+                        ms = parse_time(when)
+                    kind = ev.event_type
+                    if kind is None:
+                        kind = ev.eventType
                     if not kind:
                         raise InvalidRecord("no event_type")
-                    et[i] = et_code(kind)
-                    ac[i] = ac_code(_key(ev.actor))
-                    ws[i] = ws_code(_key(ev.workspace))
+                    a = ev.actor
+                    akey = (
+                        (a.id, a.name, a.email, a.type) if type(a) is _P
+                        else (None if a is None else (None, a, None, None))
+                    )
+                    w = ev.workspace
+                    wkey = (
+                        (w.id, w.name, w.email, w.type) if type(w) is _P
+                        else (None if w is None else (None, w, None, None))
+                    )
                 else:
                     rec = orjson.loads(line)
                     if not isinstance(rec, dict):
                         raise InvalidRecord("not an object")
-                    ts[i] = event_time(rec)
-                    et[i] = et_code(event_type(rec))
-                    ac[i] = ac_code(_generic_key(rec.get("actor")))
-                    ws[i] = ws_code(_generic_key(rec.get("workspace")))
+                    ms = event_time(rec)
+                    kind = event_type(rec)
+                    akey = _generic_key(rec.get("actor"))
+                    wkey = _generic_key(rec.get("workspace"))
                     generic[i] = rec
             except InvalidRecord as exc:
                 invalid.append((i, str(exc)))
@@ -162,16 +191,23 @@ class BlockIndexer:
             except orjson.JSONDecodeError:
                 invalid.append((i, "invalid JSON"))
                 continue
-            keep[i] = True
-        valid = np.flatnonzero(keep)
+            c = et_get(kind)
+            et.append(et_code(kind) if c is None else c)
+            c = ac_get(akey)
+            ac.append(ac_code(akey) if c is None else c)
+            c = ws_get(wkey)
+            ws.append(ws_code(wkey) if c is None else c)
+            ts.append(ms)
+            valid_idx.append(i)
+        valid = np.asarray(valid_idx, dtype=np.int64)
         texts = self._texts(block, lines, valid, bool(invalid) or bool(generic), generic)
         result = BlockResult(
             offset=offset,
             nlines=n,
-            ts=ts[valid],
-            etype=et[valid],
-            actor=ac[valid],
-            workspace=ws[valid],
+            ts=np.asarray(ts, dtype=np.int64),
+            etype=np.asarray(et, dtype=np.int32),
+            actor=np.asarray(ac, dtype=np.int32),
+            workspace=np.asarray(ws, dtype=np.int32),
             starts=line_starts[valid] + offset,
             lengths=lens[valid].astype(np.int32),
             invalid=invalid,
