@@ -61,18 +61,45 @@ def _add_source_and_filters(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--demo", action="store_true", help="use the bundled sample dataset")
     g = p.add_argument_group("filters (all combine with AND; a repeated option means OR)")
-    g.add_argument("--search", metavar="TEXT", default="",
-                   help='words that must all appear in some value, any case: --search "ada invoice"')
-    g.add_argument("--period", choices=list(PERIODS), default="all",
-                   help="a rolling window ending now: --period 7d")
-    g.add_argument("--since", metavar="WHEN", help="from this time on (inclusive): --since 2026-11-01")
-    g.add_argument("--until", metavar="WHEN", help="before this time (exclusive): --until yesterday")
-    g.add_argument("--actor", action="append", default=[], metavar="V",
-                   help="actor id, email or name (exact, any case): --actor ada@example.com")
-    g.add_argument("--event-type", action="append", default=[], metavar="V",
-                   help='event type: --event-type "Agent Deleted"')
-    g.add_argument("--workspace", action="append", default=[], metavar="V",
-                   help='workspace id or name: --workspace "Finance Ops"')
+    g.add_argument(
+        "--search",
+        metavar="TEXT",
+        default="",
+        help='words that must all appear in some value, any case: --search "ada invoice"',
+    )
+    g.add_argument(
+        "--period",
+        choices=list(PERIODS),
+        default="all",
+        help="a rolling window ending now: --period 7d",
+    )
+    g.add_argument(
+        "--since", metavar="WHEN", help="from this time on (inclusive): --since 2026-11-01"
+    )
+    g.add_argument(
+        "--until", metavar="WHEN", help="before this time (exclusive): --until yesterday"
+    )
+    g.add_argument(
+        "--actor",
+        action="append",
+        default=[],
+        metavar="V",
+        help="actor id, email or name (exact, any case): --actor ada@example.com",
+    )
+    g.add_argument(
+        "--event-type",
+        action="append",
+        default=[],
+        metavar="V",
+        help='event type: --event-type "Agent Deleted"',
+    )
+    g.add_argument(
+        "--workspace",
+        action="append",
+        default=[],
+        metavar="V",
+        help='workspace id or name: --workspace "Finance Ops"',
+    )
 
 
 def browse_parser() -> argparse.ArgumentParser:
@@ -97,8 +124,12 @@ def query_parser() -> argparse.ArgumentParser:
     p._sub = "query "  # type: ignore[attr-defined]
     _add_source_and_filters(p)
     o = p.add_argument_group("output")
-    o.add_argument("--format", choices=["table", "jsonl", "json", "csv"], default="table",
-                   help="table (aligned, sanitised), jsonl/json (original records), csv")
+    o.add_argument(
+        "--format",
+        choices=["table", "jsonl", "json", "csv"],
+        default="table",
+        help="table (aligned, sanitised), jsonl/json (original records), csv",
+    )
     o.add_argument("--limit", type=int, metavar="N", help="print at most N events: --limit 50")
     o.add_argument("--count", action="store_true", help="print only the number of matches")
     return p

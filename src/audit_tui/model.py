@@ -16,6 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Numbers above this are epoch milliseconds, below it epoch seconds (1e11 s is the year 5138).
 _MS_THRESHOLD = 100_000_000_000
+# The instants a datetime can hold (0001-01-01 .. 9999-12-31, UTC) in epoch ms: anything outside
+# is not a time (and would not fit the index's int64 column).
+_MIN_MS = -62_135_596_800_000
+_MAX_MS = 253_402_300_799_999
 
 TIME_KEYS = ("audited_at", "auditedAt")
 TYPE_KEYS = ("event_type", "eventType")
@@ -31,12 +35,17 @@ def parse_time(value: Any) -> int:
     Accepts ISO 8601 with ``Z`` or an offset, naive ISO (taken as UTC), what python-dateutil
     parses, and numbers (or numeric strings) of epoch seconds or milliseconds.
     """
-    if isinstance(value, bool) or value is None:
+    if value is None:
         raise InvalidRecord("no audited_at")
+    if isinstance(value, bool):
+        raise InvalidRecord("invalid audited_at")
     if isinstance(value, int | float):
         if isinstance(value, float) and not math.isfinite(value):
             raise InvalidRecord("invalid audited_at")
-        return int(value) if abs(value) >= _MS_THRESHOLD else int(round(value * 1000))
+        ms = int(value) if abs(value) >= _MS_THRESHOLD else int(round(value * 1000))
+        if not _MIN_MS <= ms <= _MAX_MS:
+            raise InvalidRecord("invalid audited_at")
+        return ms
     if not isinstance(value, str) or not value.strip():
         raise InvalidRecord("invalid audited_at")
     text = value.strip()
@@ -51,7 +60,10 @@ def parse_time(value: Any) -> int:
             return parse_time(number)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return _to_ms(dt)
+    ms = _to_ms(dt)
+    if not _MIN_MS <= ms <= _MAX_MS:  # e.g. 0001-01-01T00:00+01:00
+        raise InvalidRecord("invalid audited_at")
+    return ms
 
 
 def _dateutil(text: str) -> datetime:

@@ -30,7 +30,7 @@ class QueryError(ValueError):
 
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)\s*(?:ago)?\s*$", re.IGNORECASE)
 _UNIT_S = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
-_DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
+_DATE_ONLY = re.compile(r"^\s*\d{4}-?\d{2}-?\d{2}\s*$")  # 2026-11-20 or 20261120
 
 
 def utcnow() -> datetime:
@@ -62,7 +62,7 @@ def parse_when(spec: str, now: datetime, *, end: bool = False) -> datetime:
     try:
         dt = datetime.fromisoformat(text)
     except ValueError:
-        dt = _dateutil(text)
+        dt = _dateutil(text, now.astimezone(UTC))
         date_only = date_only or _dateutil_is_date_only(text)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
@@ -72,16 +72,24 @@ def parse_when(spec: str, now: datetime, *, end: bool = False) -> datetime:
     return dt
 
 
-def _dateutil(text: str) -> datetime:
+def _dateutil(text: str, now: datetime) -> datetime:
+    """dateutil's reading of ``text``; a missing day is the 1st, a missing month January, a
+    missing year this year, and a time alone ("10:00") is today."""
     from dateutil import parser
 
     try:
-        return parser.parse(text, default=datetime(2000, 1, 1))
+        a = parser.parse(text, default=datetime(2000, 1, 1))
+        b = parser.parse(text, default=datetime(2004, 3, 3))  # both leap years: Feb 29 reads
+        if a.year != b.year and a.month != b.month and a.day != b.day:
+            return a.replace(year=now.year, month=now.month, day=now.day)
+        if a.year != b.year:
+            return a.replace(year=now.year)  # Feb 29 in a year without one: ValueError
     except (ValueError, OverflowError) as exc:
         raise QueryError(
             f"cannot read the time {text!r}: use 2026-11-20, 2026-11-20T14:00Z, 3d, 12h, "
             "yesterday or now"
         ) from exc
+    return a
 
 
 def _dateutil_is_date_only(text: str) -> bool:

@@ -310,7 +310,7 @@ class Store:
 
     def _lookup(self, facet: str) -> dict[str, list[int]]:
         """lower-cased value -> codes, for matching facet selections."""
-        table = {"actors": self._actors, "event_types": self._etypes, "workspaces": self._workspaces}[facet]
+        table = self._table(facet)
         cached = self._lookups.get(facet)
         if cached is not None and cached[0] == len(table.values):
             return cached[1]
@@ -331,14 +331,20 @@ class Store:
         self._lookups[facet] = (len(table.values), out)
         return out
 
-    def _facet_mask(self, facet: str, values: frozenset[str], lo: int, hi: int) -> np.ndarray | None:
+    def _table(self, facet: str) -> _Dict:
+        return {
+            "actors": self._actors,
+            "event_types": self._etypes,
+            "workspaces": self._workspaces,
+        }[facet]
+
+    def _facet_mask(
+        self, facet: str, values: frozenset[str], lo: int, hi: int
+    ) -> np.ndarray | None:
         if not values:
             return None
         lookup = self._lookup(facet)
-        size = {"actors": self._actors, "event_types": self._etypes, "workspaces": self._workspaces}[
-            facet
-        ].values
-        selected = np.zeros(len(size) + 1, bool)
+        selected = np.zeros(len(self._table(facet).values) + 1, bool)
         for v in values:
             for code in lookup.get(v.strip().lower(), ()):
                 selected[code] = True
@@ -373,7 +379,11 @@ class Store:
         odd = [w for w in words if needs_verify(w)]
         if not odd or not len(hits):
             return hits
-        keep = [g for g in hits.tolist() if all(w in record_text(orjson.loads(self._raw(g))) for w in odd)]
+        keep = [
+            g
+            for g in hits.tolist()
+            if all(w in record_text(orjson.loads(self._raw(g))) for w in odd)
+        ]
         return np.asarray(keep, dtype=np.int64)
 
     def _conditions(
@@ -416,15 +426,14 @@ class Store:
                 return Result(result.positions[:limit], result.total)
             lo, hi, mask = self._conditions(query, now, text=False)
             positions = np.arange(lo, hi) if mask is None else np.flatnonzero(mask) + lo
-            found: list[int] = []
-            start, step = 0, max(limit * 50, 50_000)
-            while start < len(positions) and len(found) < limit:
-                chunk = positions[start : start + step]
-                hits = self.text.match(enc, self._order[chunk], limit - len(found))
-                hits = self._verify(enc, hits)
-                found.extend(self._pos_of[hits].tolist())
-                start, step = start + step, step * 8
-            return Result(np.asarray(sorted(found)[:limit], dtype=np.int64), self._sorted_n)
+            # Common words: the newest few thousand candidates hold enough hits.
+            head = positions[: max(limit * 40, 4000)]
+            hits = self._verify(enc, self.text.match(enc, self._order[head], limit))
+            if len(hits) >= limit or len(head) == len(positions):
+                return Result(np.sort(self._pos_of[hits])[:limit], self._sorted_n)
+        # Rare words: one full scan (cached, so the count that follows is free).
+        result = self.search(query, now)
+        return Result(result.positions[:limit], result.total)
 
     def count(self, query: Query, now: datetime | None = None) -> int:
         return self.search(query, now).count

@@ -9,9 +9,8 @@ the JSON text of a number, boolean or null) contains it, ignoring case.
 
 from __future__ import annotations
 
-import operator
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from itertools import compress, islice, repeat
 from typing import Any
 
 import numpy as np
@@ -95,7 +94,8 @@ def _fast_texts(lines: Sequence[bytes]) -> list[bytes]:
     if values.isascii():
         values = values.lower()
     else:
-        values = values.decode("utf-8", "surrogateescape").lower().encode("utf-8", "surrogateescape")
+        text = values.decode("utf-8", "surrogateescape").lower()
+        values = text.encode("utf-8", "surrogateescape")
     return values.split(b"\n")
 
 
@@ -108,51 +108,117 @@ def needs_verify(word: bytes) -> bool:
     return any(c in word for c in (b'"', b",", b"{", b"}", b"[", b"]", b":", b"\\"))
 
 
-def match_texts(
-    texts: Sequence[bytes],
-    words: Sequence[bytes],
-    candidates: Sequence[int] | None,
-    limit: int | None,
-) -> list[int]:
-    """Indices (from ``candidates``, in their order; all indices when None) whose text holds
-    every word, at most ``limit`` of them."""
-    idx: Iterable[int] = range(len(texts)) if candidates is None else candidates
-    if limit is not None:
-        get = texts.__getitem__
-        found: Iterable[int] = compress(idx, map(operator.contains, map(get, idx), repeat(words[0])))
-        if len(words) > 1:
-            rest = words[1:]
-            found = (i for i in found if all(w in get(i) for w in rest))
-        return list(islice(found, limit))
-    hits: list[int] = list(idx)
-    for word in words:
-        if candidates is None and len(hits) == len(texts):
-            sub: Iterable[bytes] = texts
-        else:
-            sub = map(texts.__getitem__, hits)
-        hits = list(compress(hits, map(operator.contains, sub, repeat(word))))
-        if not hits:
-            break
-    return hits
+class TextBlob:
+    """The search texts of many events in one contiguous bytes object, newline-separated.
+
+    One scan of a big contiguous buffer with ``bytes.find`` runs at memory speed for rare words;
+    after a hit the scan jumps to the next event, so the Python-level work is per matching
+    event, not per event. Texts are appended in blocks and joined lazily.
+    """
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self._part_lens: list[list[int]] = []
+        self._blob = b""
+        self._starts: list[int] = [0]  # start of each event's text; one extra at the end
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n + sum(len(lens) for lens in self._part_lens)
+
+    def add(self, texts: Sequence[bytes]) -> None:
+        if texts:
+            self._parts.append(b"\n".join(texts) + b"\n")
+            self._part_lens.append([len(t) + 1 for t in texts])
+
+    def _join(self) -> None:
+        if not self._parts:
+            return
+        parts, self._parts = self._parts, []
+        lens, self._part_lens = self._part_lens, []
+        self._blob = b"".join([self._blob, *parts])
+        starts = self._starts
+        pos = starts[-1]
+        for block in lens:
+            for ln in block:
+                pos += ln
+                starts.append(pos)
+        self._n = len(starts) - 1
+
+    def text(self, i: int) -> bytes:
+        self._join()
+        return self._blob[self._starts[i] : self._starts[i + 1] - 1]
+
+    def _scan(self, word: bytes) -> list[int]:
+        """All events whose text holds ``word``, in index order."""
+        blob, starts, find = self._blob, self._starts, self._blob.find
+        hits: list[int] = []
+        pos = find(word)
+        while pos >= 0:
+            i = bisect_right(starts, pos) - 1
+            hits.append(i)
+            pos = find(word, starts[i + 1])
+        del blob
+        return hits
+
+    def match(
+        self, words: Sequence[bytes], candidates: Sequence[int] | None, limit: int | None
+    ) -> list[int]:
+        """Indices (from ``candidates`` in their order, or all in index order) whose text holds
+        every word; at most ``limit`` of them."""
+        self._join()
+        if not words:
+            base = list(range(self._n)) if candidates is None else list(candidates)
+            return base if limit is None else base[:limit]
+        blob, starts = self._blob, self._starts
+        if candidates is not None and (limit is not None or len(candidates) * 8 < self._n):
+            # Few candidates, or only the first few wanted: test them one by one, in order.
+            budget = (
+                len(candidates) if limit is None else min(len(candidates), max(limit * 20, 2000))
+            )
+            out: list[int] = []
+            for i in candidates[:budget]:
+                t = blob[starts[i] : starts[i + 1]]
+                if all(w in t for w in words):
+                    out.append(i)
+                    if limit is not None and len(out) >= limit:
+                        return out
+            if budget == len(candidates):
+                return out
+        longest = max(words, key=len)
+        hits = self._scan(longest)
+        rest = [w for w in words if w != longest]
+        if rest:
+            hits = [i for i in hits if all(w in blob[starts[i] : starts[i + 1]] for w in rest)]
+        if candidates is None:
+            return hits if limit is None else hits[:limit]
+        # Keep the hits that are candidates, in the candidates' order.
+        cand = np.asarray(candidates, dtype=np.int64)
+        rank = np.full(self._n, -1, np.int64)
+        rank[cand] = np.arange(len(cand))
+        h = np.asarray(hits, dtype=np.int64)
+        h = h[rank[h] >= 0]
+        h = h[np.argsort(rank[h], kind="stable")]
+        return (h if limit is None else h[:limit]).tolist()
 
 
 class LocalTextIndex:
     """Texts held in this process: for small sources and tests."""
 
     def __init__(self) -> None:
-        self.texts: list[bytes] = []
+        self.texts = TextBlob()
 
     def __len__(self) -> int:
         return len(self.texts)
 
-    def extend(self, texts: Iterable[bytes]) -> None:
-        self.texts.extend(texts)
+    def extend(self, texts: Sequence[bytes]) -> None:
+        self.texts.add(texts)
 
     def match(
         self, words: Sequence[bytes], candidates: np.ndarray | None, limit: int | None
     ) -> np.ndarray:
         cand = None if candidates is None else candidates.tolist()
-        return np.asarray(match_texts(self.texts, words, cand, limit), dtype=np.int64)
+        return np.asarray(self.texts.match(words, cand, limit), dtype=np.int64)
 
     def close(self) -> None:
-        self.texts = []
+        self.texts = TextBlob()

@@ -168,12 +168,14 @@ class BlockIndexer:
                         raise InvalidRecord("no event_type")
                     a = ev.actor
                     akey = (
-                        (a.id, a.name, a.email, a.type) if type(a) is _P
+                        (a.id, a.name, a.email, a.type)
+                        if type(a) is _P
                         else (None if a is None else (None, a, None, None))
                     )
                     w = ev.workspace
                     wkey = (
-                        (w.id, w.name, w.email, w.type) if type(w) is _P
+                        (w.id, w.name, w.email, w.type)
+                        if type(w) is _P
                         else (None if w is None else (None, w, None, None))
                     )
                 else:

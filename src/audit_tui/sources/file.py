@@ -30,6 +30,8 @@ from audit_tui.store import Store
 ENVELOPE_KEYS = ("data", "items", "events", "records")
 PARALLEL_MIN_BYTES = int(os.environ.get("AUDIT_TUI_PARALLEL_MIN_BYTES", 48 * 1024 * 1024))
 MEMORY_BLOCK = 1024 * 1024
+RECORD_BLOCK = 20_000  # parsed records (JSON documents, CSV rows) indexed per block
+BOM = b"\xef\xbb\xbf"
 
 
 class SourceError(Exception):
@@ -137,6 +139,8 @@ def _sniff(head: bytes, size: int) -> str:
 
 
 def _open_bytes(data: bytes, label: str, ext: str, kind: str | None = None) -> Store:
+    if data.startswith(BOM):  # a UTF-8 byte order mark is not part of the first record
+        data = data[len(BOM) :]
     kind = kind or _kind_by_ext(ext) or _sniff(data[: 64 * 1024], len(data))
     store = Store(label)
     if kind == "jsonl" or (kind == "json" and _looks_like_lines(data)):
@@ -178,7 +182,9 @@ def _json_records(data: bytes, label: str) -> list[Any]:
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise SourceError(f"{label}: not valid JSON ({exc}); fix the file or convert it to JSON lines") from None
+        raise SourceError(
+            f"{label}: not valid JSON ({exc}); fix the file or convert it to JSON lines"
+        ) from None
     if isinstance(doc, list):
         return doc
     if isinstance(doc, dict):
@@ -186,7 +192,9 @@ def _json_records(data: bytes, label: str) -> list[Any]:
             if isinstance(doc.get(key), list):
                 return list(doc[key])
         return [doc]
-    raise SourceError(f"{label}: holds a JSON {type(doc).__name__}, not events; give an array of events")
+    raise SourceError(
+        f"{label}: holds a JSON {type(doc).__name__}, not events; give an array of events"
+    )
 
 
 CSV_PARTIES = ("resource", "organization", "workspace", "actor")
@@ -243,7 +251,8 @@ def _csv_records(data: bytes, label: str) -> tuple[list[Any], list[int]]:
     lines: list[int] = []
     try:
         for row in reader:
-            records.append((dict(row), csv_row_to_record(row)))
+            # the nested record is what the store keeps: store.row() and the detail view read it
+            records.append(csv_row_to_record(row))
             lines.append(reader.line_num)
     except csv.Error as exc:
         raise SourceError(f"{label}: unreadable CSV at line {reader.line_num} ({exc})") from None
@@ -298,12 +307,13 @@ def _load_jsonl_file(store: Store, path: str, size: int) -> None:
 
 def _load_records(store: Store, records: list[Any], lines: list[int] | None = None) -> None:
     indexer = BlockIndexer()
-    step = 20_000
+    step = RECORD_BLOCK
     for start in range(0, len(records), step):
         result, texts = index_records(records[start : start + step], indexer, start)
         if lines is not None:
-            # CSV: number skipped rows by their physical line in the file
-            result.invalid = [(lines[start + i] - 1 - start, why) for i, why in result.invalid]
+            # CSV: number skipped rows by their physical line in the file (every block's line
+            # base is 0 once loading is done, see below)
+            result.invalid = [(lines[start + i] - 1, why) for i, why in result.invalid]
         store.add_block(0, result, texts)
         store.progress = min(1.0, (start + step) / max(len(records), 1))
     if lines is not None:

@@ -13,16 +13,15 @@ import multiprocessing as mp
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from collections.abc import Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
 import numpy as np
 
 from audit_tui.sources.blocks import BlockIndexer
-from audit_tui.textindex import match_texts
+from audit_tui.textindex import TextBlob
 
 FIRST_BLOCK = 256 * 1024
 BLOCK = 4 * 1024 * 1024
@@ -64,14 +63,15 @@ def _blocks(f: Any, start: int, end: int, backwards: bool) -> Any:
 
 
 def worker_main(conn: Connection, path: str, start: int, end: int, backwards: bool) -> None:
-    texts: list[bytes] = []
+    texts = TextBlob()
     try:
         indexer = BlockIndexer()
         with open(path, "rb") as f:
             for offset, data in _blocks(f, start, end, backwards):
                 result, block_texts = indexer.index_block(data, offset)
-                texts.extend(block_texts)
+                texts.add(block_texts)
                 conn.send(("block", result, len(data)))
+        texts.match((), [], None)  # join the blocks now, not at the first search
         conn.send(("done", len(texts)))
     except Exception as exc:  # reported to the parent, which keeps what arrived
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
@@ -84,7 +84,7 @@ def worker_main(conn: Connection, path: str, start: int, end: int, backwards: bo
         if msg[0] == "match":
             _, words, candidates, limit = msg
             cand = None if candidates is None else candidates.tolist()
-            hits = match_texts(texts, words, cand, limit)
+            hits = texts.match(words, cand, limit)
             conn.send(np.asarray(hits, dtype=np.int32))
         else:
             return
