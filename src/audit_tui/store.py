@@ -22,7 +22,14 @@ import orjson
 from audit_tui.model import Party, Row, flatten
 from audit_tui.query import Query, extends, utcnow
 from audit_tui.sources.blocks import BlockResult, PartyKey
-from audit_tui.textindex import LocalTextIndex, encode_words, needs_verify, record_text
+from audit_tui.textindex import (
+    LocalTextIndex,
+    TextPart,
+    encode_words,
+    fragments,
+    needs_verify,
+    record_text,
+)
 
 
 class TextIndex(Protocol):
@@ -150,7 +157,7 @@ class Store:
     def set_raw_buffer(self, data: bytes) -> None:
         self._raw_buffer = data
 
-    def add_block(self, source: int, block: BlockResult, texts: list[bytes] | None) -> None:
+    def add_block(self, source: int, block: BlockResult, texts: TextPart | None) -> None:
         """Append one block of events (from indexer ``source``)."""
         with self._lock:
             et_map = self._etypes.add(source, block.new_etypes)
@@ -367,23 +374,31 @@ class Store:
         if cache is not None and cache[1] == self._sorted_n and extends(enc, cache[0]):  # type: ignore[arg-type]
             candidates = self._order[cache[2]]
             candidates.sort()
-        hits = self.text.match(enc, candidates, None)
-        hits = self._verify(enc, hits)
+        hits = self._match(enc, candidates, None)
         mask = np.zeros(self._sorted_n, bool)
         mask[self._pos_of[hits]] = True
         self._text_cache = (enc, self._sorted_n, mask)
         return mask
 
-    def _verify(self, words: tuple[bytes, ...], hits: np.ndarray) -> np.ndarray:
-        """Exact check for words with JSON punctuation (rare): re-read and walk the values."""
+    def _match(
+        self, words: tuple[bytes, ...], candidates: np.ndarray | None, limit: int | None
+    ) -> np.ndarray:
+        """Load indices whose values hold every word. Words with JSON punctuation are scanned
+        by their fragments, then checked exactly on the parsed record (rare)."""
         odd = [w for w in words if needs_verify(w)]
-        if not odd or not len(hits):
-            return hits
-        keep = [
-            g
-            for g in hits.tolist()
-            if all(w in record_text(orjson.loads(self._raw(g))) for w in odd)
-        ]
+        if not odd:
+            return self.text.match(words, candidates, limit)
+        scan = tuple(w for w in words if not needs_verify(w)) + tuple(
+            f for w in odd for f in fragments(w)
+        )
+        hits = self.text.match(scan, candidates, None)
+        keep: list[int] = []
+        for g in hits.tolist():
+            text = record_text(orjson.loads(self._raw(g)))
+            if all(w in text for w in odd):
+                keep.append(g)
+                if limit is not None and len(keep) >= limit:
+                    break
         return np.asarray(keep, dtype=np.int64)
 
     def _conditions(
@@ -428,7 +443,7 @@ class Store:
             positions = np.arange(lo, hi) if mask is None else np.flatnonzero(mask) + lo
             # Common words: the newest few thousand candidates hold enough hits.
             head = positions[: max(limit * 40, 4000)]
-            hits = self._verify(enc, self.text.match(enc, self._order[head], limit))
+            hits = self._match(enc, self._order[head], limit)
             if len(hits) >= limit or len(head) == len(positions):
                 return Result(np.sort(self._pos_of[hits])[:limit], self._sorted_n)
         # Rare words: one full scan (cached, so the count that follows is free).

@@ -1,23 +1,30 @@
-"""Search text: one lower-cased text per event made of its *values* only, and the matching.
+"""Search text and matching: case-insensitive partial match against every *value* of a record.
 
-The fast path turns a whole block of compact JSON lines into per-event texts with a few numpy
-passes (key strings and their colon are cut out; values keep their JSON text). Lines the fast
-path cannot read exactly (escapes, unusual spacing, invalid UTF-8) take the slow path: parse and
-walk the values. Both produce texts where a word matches exactly when some value (a string, or
-the JSON text of a number, boolean or null) contains it, ignoring case.
+Each event's text is its JSON line, lower-cased, kept in big contiguous blocks (no per-event
+objects). A word is searched with a regular expression whose look-ahead rejects an occurrence
+inside a key (``"…word…":``), so key names never match while values do, and no key stripping is
+needed when loading. Lines the fast form cannot represent exactly (escapes, unusual spacing) get
+a *plain* text instead: their values joined by a separator, with quotes neutralised.
+
+Values are scalar leaves: strings, and the JSON text of numbers, booleans and null. A search word
+with JSON punctuation (``" , : { } [ ] \\``) could match across values in the raw line: such words
+are matched through their fragments and then verified on the parsed record (see the store).
 """
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import orjson
 
-SEP = "\x1f"  # between values in slow-path texts: never typed, never in a word
-_QUOTE, _COLON, _BACKSLASH = 34, 58, 92
+SEP = "\x1f"  # between values in plain texts: never typed, never in a word
+_SPECIAL = re.compile(rb'["\\,:{}\[\]]')
+_LOOKAHEAD = rb'(?![^"\n]*"\s*:)'  # not inside a key: '…word…" :'
 
 
 def _leaf_text(value: Any) -> str:
@@ -40,63 +47,24 @@ def iter_values(value: Any) -> Iterable[str]:
 
 
 def record_text(record: Any) -> bytes:
-    """The slow path: the search text of one parsed record."""
+    """The values of a parsed record, lower-cased, joined by SEP (the reference form)."""
     return SEP.join(iter_values(record)).lower().encode("utf-8", "surrogatepass")
 
 
-def _needs_slow_path(line: bytes) -> bool:
-    return b"\\" in line or b'" :' in line or b'"\t:' in line
+def plain_text(record: Any) -> bytes:
+    """A plain text for the blob: no quotes (so the key look-ahead never fires), no newlines."""
+    return record_text(record).replace(b'"', b"\x1e").replace(b"\n", SEP.encode())
 
 
-def block_texts(lines: Sequence[bytes], records: Sequence[Any] | None = None) -> list[bytes]:
-    """Search texts for compact JSON object lines (all valid), in order.
-
-    ``records`` (the parsed lines) is only used for lines that need the slow path.
-    """
-    if not lines:
-        return []
-    slow = [i for i, line in enumerate(lines) if _needs_slow_path(line)]
-    if slow:
-        slow_set = set(slow)
-        fast_idx = [i for i in range(len(lines)) if i not in slow_set]
-        fast = _fast_texts([lines[i] for i in fast_idx]) if fast_idx else []
-        out: list[bytes] = [b""] * len(lines)
-        for i, text in zip(fast_idx, fast, strict=True):
-            out[i] = text
-        for i in slow:
-            rec = records[i] if records is not None else orjson.loads(lines[i])
-            out[i] = record_text(rec)
-        return out
-    return _fast_texts(lines)
+def is_irregular(line: bytes) -> bool:
+    """Lines whose raw text is not a faithful values text: JSON escapes."""
+    return b"\\" in line
 
 
-def _fast_texts(lines: Sequence[bytes]) -> list[bytes]:
-    block = b"\n".join(lines)
-    arr = np.frombuffer(block, np.uint8)
-    quotes = np.flatnonzero(arr == _QUOTE)
-    closes = quotes[1::2]
-    after = closes + 1
-    after = after[after < len(arr)]
-    is_key = np.zeros(len(closes), bool)
-    is_key[: len(after)] = arr[after] == _COLON
-    # Cut [open quote, colon] of every key: alternate keep/drop runs between the boundaries.
-    key_open = quotes[0::2][is_key]
-    key_end = closes[is_key] + 2
-    bounds = np.empty(2 * len(key_open) + 2, np.int64)
-    bounds[0] = 0
-    bounds[1:-1:2] = key_open
-    bounds[2:-1:2] = key_end
-    bounds[-1] = len(arr)
-    keep = np.zeros(len(bounds) - 1, bool)
-    keep[0::2] = True
-    mask = np.repeat(keep, np.diff(bounds))
-    values = arr[mask].tobytes()
-    if values.isascii():
-        values = values.lower()
-    else:
-        text = values.decode("utf-8", "surrogateescape").lower()
-        values = text.encode("utf-8", "surrogateescape")
-    return values.split(b"\n")
+def lower(data: bytes) -> bytes:
+    if data.isascii():
+        return data.lower()
+    return data.decode("utf-8", "surrogateescape").lower().encode("utf-8", "surrogateescape")
 
 
 def encode_words(words: Iterable[str]) -> tuple[bytes, ...]:
@@ -104,97 +72,125 @@ def encode_words(words: Iterable[str]) -> tuple[bytes, ...]:
 
 
 def needs_verify(word: bytes) -> bool:
-    """Words with JSON punctuation could match across values in fast texts: verify hits."""
-    return any(c in word for c in (b'"', b",", b"{", b"}", b"[", b"]", b":", b"\\"))
+    """Words with JSON punctuation could match across values in a raw line: verify hits."""
+    return _SPECIAL.search(word) is not None
+
+
+def fragments(word: bytes) -> list[bytes]:
+    """The punctuation-free pieces of a word: every value holding the word holds them all."""
+    return [f for f in _SPECIAL.split(word) if f]
+
+
+@dataclass
+class TextPart:
+    """The texts of consecutive events: one bytes object, one text per line."""
+
+    blob: bytes
+    starts: list[int]  # start of each text, plus the end of the last one
+    plain: set[int] = field(default_factory=set)  # local indices with plain texts
+
+    @property
+    def count(self) -> int:
+        return len(self.starts) - 1
+
+    @classmethod
+    def from_texts(cls, texts: Sequence[bytes], plain: Iterable[int] = ()) -> TextPart:
+        starts = [0]
+        pos = 0
+        for t in texts:
+            pos += len(t) + 1
+            starts.append(pos)
+        blob = b"\n".join(texts) + b"\n" if texts else b""
+        return cls(blob, starts, set(plain))
+
+    @classmethod
+    def from_records(cls, records: Sequence[Any]) -> TextPart:
+        return cls.from_texts([plain_text(r) for r in records], range(len(records)))
+
+
+def _regex(word: bytes) -> re.Pattern[bytes]:
+    return re.compile(re.escape(word) + _LOOKAHEAD)
 
 
 class TextBlob:
-    """The search texts of many events in one contiguous bytes object, newline-separated.
-
-    One scan of a big contiguous buffer with ``bytes.find`` runs at memory speed for rare words;
-    after a hit the scan jumps to the next event, so the Python-level work is per matching
-    event, not per event. Texts are appended in blocks and joined lazily.
-    """
+    """The texts of many events, in parts appended as they load; matching scans each part."""
 
     def __init__(self) -> None:
-        self._parts: list[bytes] = []
-        self._part_lens: list[list[int]] = []
-        self._blob = b""
-        self._starts: list[int] = [0]  # start of each event's text; one extra at the end
-        self._n = 0
+        self.parts: list[TextPart] = []
+        self.firsts: list[int] = []
+        self.n = 0
 
     def __len__(self) -> int:
-        return self._n + sum(len(lens) for lens in self._part_lens)
+        return self.n
 
-    def add(self, texts: Sequence[bytes]) -> None:
-        if texts:
-            self._parts.append(b"\n".join(texts) + b"\n")
-            self._part_lens.append([len(t) + 1 for t in texts])
-
-    def _join(self) -> None:
-        if not self._parts:
-            return
-        parts, self._parts = self._parts, []
-        lens, self._part_lens = self._part_lens, []
-        self._blob = b"".join([self._blob, *parts])
-        starts = self._starts
-        pos = starts[-1]
-        for block in lens:
-            for ln in block:
-                pos += ln
-                starts.append(pos)
-        self._n = len(starts) - 1
+    def add(self, part: TextPart) -> None:
+        if part.count:
+            self.parts.append(part)
+            self.firsts.append(self.n)
+            self.n += part.count
 
     def text(self, i: int) -> bytes:
-        self._join()
-        return self._blob[self._starts[i] : self._starts[i + 1] - 1]
+        k = bisect_right(self.firsts, i) - 1
+        part = self.parts[k]
+        j = i - self.firsts[k]
+        return part.blob[part.starts[j] : part.starts[j + 1] - 1]
 
-    def _scan(self, word: bytes) -> list[int]:
-        """All events whose text holds ``word``, in index order."""
-        blob, starts, find = self._blob, self._starts, self._blob.find
+    def _scan(self, word: bytes, rx: re.Pattern[bytes], rest: list[re.Pattern[bytes]]) -> list[int]:
+        """All events (index order) whose values hold ``word`` and match all of ``rest``.
+
+        ``bytes.find`` runs over the blob at memory speed; the pattern, anchored at each
+        occurrence, rejects occurrences inside a key; after a hit the scan jumps to the next
+        event, so the Python-level work is per matching event.
+        """
         hits: list[int] = []
-        pos = find(word)
-        while pos >= 0:
-            i = bisect_right(starts, pos) - 1
-            hits.append(i)
-            pos = find(word, starts[i + 1])
-        del blob
+        append = hits.append
+        for first, part in zip(self.firsts, self.parts, strict=True):
+            blob, starts = part.blob, part.starts
+            find, at = blob.find, rx.match
+            pos = find(word)
+            while pos >= 0:
+                if at(blob, pos) is None:  # inside a key name
+                    pos = find(word, pos + 1)
+                    continue
+                j = bisect_right(starts, pos) - 1
+                end = starts[j + 1]
+                if not rest or all(r.search(blob, starts[j], end) for r in rest):
+                    append(first + j)
+                pos = find(word, end)
         return hits
+
+    def _test(self, i: int, patterns: list[re.Pattern[bytes]]) -> bool:
+        k = bisect_right(self.firsts, i) - 1
+        part = self.parts[k]
+        j = i - self.firsts[k]
+        s, e = part.starts[j], part.starts[j + 1]
+        return all(p.search(part.blob, s, e) for p in patterns)
 
     def match(
         self, words: Sequence[bytes], candidates: Sequence[int] | None, limit: int | None
     ) -> list[int]:
-        """Indices (from ``candidates`` in their order, or all in index order) whose text holds
-        every word; at most ``limit`` of them."""
-        self._join()
+        """Indices (from ``candidates`` in their order, or all in index order) whose values
+        hold every word; at most ``limit`` of them. Words must be punctuation-free."""
         if not words:
-            base = list(range(self._n)) if candidates is None else list(candidates)
+            base = list(range(self.n)) if candidates is None else list(candidates)
             return base if limit is None else base[:limit]
-        blob, starts = self._blob, self._starts
-        if candidates is not None and (limit is not None or len(candidates) * 8 < self._n):
+        ordered = sorted(set(words), key=len, reverse=True)
+        patterns = [_regex(w) for w in ordered]
+        if candidates is not None and (limit is not None or len(candidates) * 16 < self.n):
             # Few candidates, or only the first few wanted: test them one by one, in order.
-            budget = (
-                len(candidates) if limit is None else min(len(candidates), max(limit * 20, 2000))
-            )
             out: list[int] = []
-            for i in candidates[:budget]:
-                t = blob[starts[i] : starts[i + 1]]
-                if all(w in t for w in words):
+            for i in candidates:
+                if self._test(i, patterns):
                     out.append(i)
                     if limit is not None and len(out) >= limit:
-                        return out
-            if budget == len(candidates):
-                return out
-        longest = max(words, key=len)
-        hits = self._scan(longest)
-        rest = [w for w in words if w != longest]
-        if rest:
-            hits = [i for i in hits if all(w in blob[starts[i] : starts[i + 1]] for w in rest)]
+                        break
+            return out
+        hits = self._scan(ordered[0], patterns[0], patterns[1:])
         if candidates is None:
             return hits if limit is None else hits[:limit]
         # Keep the hits that are candidates, in the candidates' order.
         cand = np.asarray(candidates, dtype=np.int64)
-        rank = np.full(self._n, -1, np.int64)
+        rank = np.full(self.n, -1, np.int64)
         rank[cand] = np.arange(len(cand))
         h = np.asarray(hits, dtype=np.int64)
         h = h[rank[h] >= 0]
@@ -211,8 +207,8 @@ class LocalTextIndex:
     def __len__(self) -> int:
         return len(self.texts)
 
-    def extend(self, texts: Sequence[bytes]) -> None:
-        self.texts.add(texts)
+    def extend(self, part: TextPart) -> None:
+        self.texts.add(part)
 
     def match(
         self, words: Sequence[bytes], candidates: np.ndarray | None, limit: int | None

@@ -9,6 +9,7 @@ result carries only the dictionary entries that are new since the last one.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,7 @@ import numpy as np
 import orjson
 
 from audit_tui.model import EPOCH, InvalidRecord, event_time, event_type, parse_time, party
-from audit_tui.textindex import _fast_texts, block_texts, record_text
+from audit_tui.textindex import TextPart, is_irregular, lower, plain_text
 
 PartyKey = tuple[Any, Any, Any, Any]  # (id, name, email, type), None where absent
 
@@ -107,7 +108,7 @@ class BlockIndexer:
         self.actors = _Codes()
         self.workspaces = _Codes()
 
-    def index_block(self, block: bytes, offset: int) -> tuple[BlockResult, list[bytes]]:
+    def index_block(self, block: bytes, offset: int) -> tuple[BlockResult, TextPart]:
         lines = block.split(b"\n")
         if lines and lines[-1] == b"":
             lines.pop()
@@ -226,27 +227,30 @@ class BlockIndexer:
         valid: np.ndarray,
         irregular: bool,
         generic: dict[int, Any],
-    ) -> list[bytes]:
-        if not irregular and b"\\" not in block and b'" :' not in block and b'"\t:' not in block:
-            all_texts = _fast_texts([block[:-1] if block.endswith(b"\n") else block])
-            if len(valid) == len(all_texts):
-                return all_texts
-            return [all_texts[i] for i in valid.tolist()]
-        idx = valid.tolist()
-        chosen = [lines[i] for i in idx]
-        records = [generic.get(i) for i in idx]
-        if any(r is not None for r in records):
-            out = block_texts(chosen, None)
-            for k, rec in enumerate(records):
-                if rec is not None:
-                    out[k] = record_text(rec)
-            return out
-        return block_texts(chosen, None)
+    ) -> TextPart:
+        """The block's search texts: its lines lower-cased, plain texts where needed."""
+        n = len(valid)
+        if not irregular and n == len(lines) and not is_irregular(block):
+            blob = lower(block if block.endswith(b"\n") else block + b"\n")
+            if len(blob) == len(block) + (0 if block.endswith(b"\n") else 1):
+                starts = list(itertools.accumulate((len(line) + 1 for line in lines), initial=0))
+                return TextPart(blob, starts)
+        texts: list[bytes] = []
+        plain: list[int] = []
+        for k, i in enumerate(valid.tolist()):
+            line = lines[i]
+            if i in generic or is_irregular(line):
+                rec = generic[i] if i in generic else orjson.loads(line)
+                texts.append(plain_text(rec))
+                plain.append(k)
+            else:
+                texts.append(lower(line))
+        return TextPart.from_texts(texts, plain)
 
 
 def index_records(
     records: Sequence[Any], indexer: BlockIndexer, offset: int = 0
-) -> tuple[BlockResult, list[bytes]]:
+) -> tuple[BlockResult, TextPart]:
     """Index parsed records held in memory (JSON arrays, CSV rows, API pages).
 
     ``records`` are (original, normalised) pairs or plain dicts; the originals are kept as
@@ -275,7 +279,7 @@ def index_records(
             continue
         keep[i] = True
         raws.append(original if isinstance(original, bytes) else orjson.dumps(original))
-        texts.append(record_text(original))
+        texts.append(plain_text(original))
     valid = np.flatnonzero(keep)
     result = BlockResult(
         offset=offset,
@@ -292,7 +296,7 @@ def index_records(
         new_workspaces=indexer.workspaces.take_new(),
         raws=raws,
     )
-    return result, texts
+    return result, TextPart.from_texts(texts, range(len(texts)))
 
 
 ProgressFn = Callable[[int, int], None]

@@ -71,7 +71,6 @@ def worker_main(conn: Connection, path: str, start: int, end: int, backwards: bo
                 result, block_texts = indexer.index_block(data, offset)
                 texts.add(block_texts)
                 conn.send(("block", result, len(data)))
-        texts.match((), [], None)  # join the blocks now, not at the first search
         conn.send(("done", len(texts)))
     except Exception as exc:  # reported to the parent, which keeps what arrived
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
