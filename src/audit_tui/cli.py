@@ -156,6 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args_list and args_list[0] == "query":
             return run_query(args_list[1:])
+        if args_list and args_list[0] == "export":
+            from audit_tui.export import run_export_cli
+
+            return run_export_cli(args_list[1:])
         return run_browse(args_list)
     except UsageError as exc:
         _err(str(exc))

@@ -22,6 +22,7 @@ import orjson
 from audit_tui.model import Party, Row, flatten
 from audit_tui.query import Query, extends, utcnow
 from audit_tui.sources.blocks import BlockResult, PartyKey
+from audit_tui.sources.formats import normalise
 from audit_tui.textindex import (
     LocalTextIndex,
     TextPart,
@@ -283,7 +284,7 @@ class Store:
         return value if isinstance(value, dict) else {"value": value}
 
     def row(self, position: int) -> Row:
-        return flatten(self.record(position))
+        return flatten(normalise(self.record(position)))
 
     def rows(self, positions: Sequence[int] | np.ndarray) -> list[Row]:
         return [self.row(int(p)) for p in positions]

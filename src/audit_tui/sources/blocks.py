@@ -20,6 +20,7 @@ import numpy as np
 import orjson
 
 from audit_tui.model import EPOCH, InvalidRecord, event_time, event_type, parse_time, party
+from audit_tui.sources.formats import normalise
 from audit_tui.textindex import TextPart, is_irregular, lower, plain_text
 
 PartyKey = tuple[Any, Any, Any, Any]  # (id, name, email, type), None where absent
@@ -51,6 +52,24 @@ def _key(value: _P | str | None) -> PartyKey | None:
     if isinstance(value, str):
         return (None, value, None, None)
     return (value.id, value.name, value.email, value.type)
+
+
+class _Foreign(Exception):
+    """A valid JSON object without the native time and type: try the foreign formats."""
+
+
+def _generic(line: bytes) -> tuple[int, str, PartyKey | None, PartyKey | None]:
+    """Time, type, actor and workspace keys of any record (native or foreign), the slow way."""
+    rec = orjson.loads(line)
+    if not isinstance(rec, dict):
+        raise InvalidRecord("not an object")
+    native = normalise(rec)
+    return (
+        event_time(native),
+        event_type(native),
+        _generic_key(native.get("actor")),
+        _generic_key(native.get("workspace")),
+    )
 
 
 def _generic_key(value: Any) -> PartyKey | None:
@@ -149,6 +168,8 @@ class BlockIndexer:
                     when = ev.audited_at
                     if when is None:
                         when = ev.auditedAt
+                    if when is None and ev.event_type is None and ev.eventType is None:
+                        raise _Foreign
                     if type(when) is str:
                         try:
                             dt = fromiso(when)
@@ -180,14 +201,15 @@ class BlockIndexer:
                         else (None if w is None else (None, w, None, None))
                     )
                 else:
-                    rec = orjson.loads(line)
-                    if not isinstance(rec, dict):
-                        raise InvalidRecord("not an object")
-                    ms = event_time(rec)
-                    kind = event_type(rec)
-                    akey = _generic_key(rec.get("actor"))
-                    wkey = _generic_key(rec.get("workspace"))
-                    generic[i] = rec
+                    ms, kind, akey, wkey = _generic(line)
+                    generic[i] = True
+            except _Foreign:
+                try:
+                    ms, kind, akey, wkey = _generic(line)
+                except InvalidRecord as exc:
+                    invalid.append((i, str(exc)))
+                    continue
+                generic[i] = True
             except InvalidRecord as exc:
                 invalid.append((i, str(exc)))
                 continue
@@ -239,9 +261,8 @@ class BlockIndexer:
         plain: list[int] = []
         for k, i in enumerate(valid.tolist()):
             line = lines[i]
-            if i in generic or is_irregular(line):
-                rec = generic[i] if i in generic else orjson.loads(line)
-                texts.append(plain_text(rec))
+            if is_irregular(line):
+                texts.append(plain_text(orjson.loads(line)))
                 plain.append(k)
             else:
                 texts.append(lower(line))
@@ -270,6 +291,7 @@ def index_records(
         try:
             if not isinstance(rec, dict):
                 raise InvalidRecord("not an object")
+            rec = normalise(rec)
             ts[i] = event_time(rec)
             et[i] = indexer.etypes.code(event_type(rec))
             ac[i] = indexer.actors.code(_generic_key(rec.get("actor")))
