@@ -13,6 +13,8 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 
+import numpy as np
+
 from audit_tui import __version__
 from audit_tui.query import PERIODS, Query, QueryError
 from audit_tui.store import Store, describe_skipped
@@ -279,12 +281,12 @@ def _open_for_query(args: argparse.Namespace, query: Query) -> tuple[Store, list
     return open_source(spec, demo=args.demo or spec is None), None
 
 
-def _raws(store: Store, positions: Sequence[int]) -> Iterator[bytes]:
+def _raws(store: Store, positions: Sequence[int] | np.ndarray) -> Iterator[bytes]:
     for p in positions:
         yield store.raw(int(p))
 
 
-def _write(store: Store, positions: Sequence[int], fmt: str) -> None:
+def _write(store: Store, positions: Sequence[int] | np.ndarray, fmt: str) -> None:
     from audit_tui import output
 
     out = sys.stdout.buffer

@@ -8,9 +8,10 @@ against a ``now`` when the query is run, so a fixed ``now`` gives reproducible a
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, AnyStr
 
 from audit_tui.model import _to_ms, iso_ms
 
@@ -190,7 +191,8 @@ class Query:
         return replace(self, **changes)
 
     def without_facet(self, name: str) -> Query:
-        return replace(self, **{name: frozenset()})
+        changes: dict[str, Any] = {name: frozenset()}
+        return replace(self, **changes)
 
     @property
     def is_empty(self) -> bool:
@@ -227,6 +229,6 @@ class Query:
         return " · ".join(parts)
 
 
-def extends(new: tuple[str, ...], old: tuple[str, ...]) -> bool:
+def extends(new: Sequence[AnyStr], old: Sequence[AnyStr]) -> bool:
     """True when every event matching ``new`` words also matches ``old`` (narrowing is safe)."""
     return bool(old) and all(any(o in n for n in new) for o in old)

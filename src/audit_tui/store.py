@@ -372,7 +372,7 @@ class Store:
         if cache is not None and cache[0] == enc and cache[1] == self._sorted_n:
             return cache[2]
         candidates = None
-        if cache is not None and cache[1] == self._sorted_n and extends(enc, cache[0]):  # type: ignore[arg-type]
+        if cache is not None and cache[1] == self._sorted_n and extends(enc, cache[0]):
             candidates = self._order[cache[2]]
             candidates.sort()
         hits = self._match(enc, candidates, None)

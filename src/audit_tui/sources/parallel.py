@@ -213,15 +213,16 @@ def start_workers(path: str, size: int, workers: int = 2) -> tuple[list[Connecti
 
 def pump(store: Any, conns: list[Connection], index: ShardedTextIndex, size: int) -> None:
     """Move the workers' blocks into the store until every worker is done (a thread)."""
-    live = {id(c): s for s, c in enumerate(conns)}
+    live: dict[int, int] = {id(c): s for s, c in enumerate(conns)}
     done_bytes = 0
     error = None
     while live:
         ready = wait([c for c in conns if id(c) in live])
-        for conn in ready:
-            shard = live[id(conn)]  # type: ignore[index]
+        for ready_conn in ready:
+            conn = conns[live[id(ready_conn)]]
+            shard = live[id(conn)]
             try:
-                msg = conn.recv()  # type: ignore[union-attr]
+                msg: Any = conn.recv()
             except (EOFError, OSError):
                 error = "a loader process stopped unexpectedly"
                 live.pop(id(conn))
