@@ -10,7 +10,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-GENERATOR = Path(os.environ.get("AUDIT_TUI_GEN", ROOT.parent / "shared" / "bench" / "gen_events.py"))
+GENERATOR = Path(
+    os.environ.get("AUDIT_TUI_GEN", ROOT.parent / "shared" / "bench" / "gen_events.py")
+)
 DATA_DIR = Path(os.environ.get("AUDIT_TUI_BENCH_DIR", "/tmp/audit-tui-bench"))
 
 
@@ -24,8 +26,16 @@ def events_file(count: int, seed: int = 42) -> Path:
         tmp = path.with_suffix(".tmp")
         t = time.perf_counter()
         subprocess.run(
-            [sys.executable, str(GENERATOR), "--count", str(count), "--seed", str(seed),
-             "--out", str(tmp)],
+            [
+                sys.executable,
+                str(GENERATOR),
+                "--count",
+                str(count),
+                "--seed",
+                str(seed),
+                "--out",
+                str(tmp),
+            ],
             check=True,
         )
         tmp.rename(path)

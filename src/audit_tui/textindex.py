@@ -81,6 +81,39 @@ def fragments(word: bytes) -> list[bytes]:
     return [f for f in _SPECIAL.split(word) if f]
 
 
+def strip_keys(blob: bytes) -> tuple[bytes, list[int]]:
+    """Cut every key (``"name":``) out of newline-separated JSON texts, in a few numpy passes.
+
+    Lines must be escape-free JSON (plain texts have no quotes and pass unchanged). Returns the
+    values-only texts and the start of each line (plus the end).
+    """
+    arr = np.frombuffer(blob, np.uint8)
+    quotes = np.flatnonzero(arr == 34)
+    closes = quotes[1::2]
+    after = np.minimum(closes + 1, len(arr) - 1)
+    follow = arr[after]
+    is_key = follow == 58  # compact JSON: the key's closing quote is followed by ':'
+    spaced = np.flatnonzero((follow == 32) | (follow == 9))
+    for k in spaced.tolist():  # '"key" :' (rare): look past the blanks
+        rest = blob[int(after[k]) : int(after[k]) + 64].lstrip(b" \t\r")
+        is_key[k] = rest[:1] == b":"
+    key_open = quotes[0::2][is_key]
+    key_end = closes[is_key] + 2
+    if len(spaced):
+        colons = np.flatnonzero(arr == 58)
+        key_end = colons[np.searchsorted(colons, closes[is_key])] + 1
+    bounds = np.empty(2 * len(key_open) + 2, np.int64)
+    bounds[0] = 0
+    bounds[1:-1:2] = key_open
+    bounds[2:-1:2] = key_end
+    bounds[-1] = len(arr)
+    keep = np.zeros(len(bounds) - 1, bool)
+    keep[0::2] = True
+    out = arr[np.repeat(keep, np.diff(bounds))]
+    newlines = np.flatnonzero(out == 10)
+    return out.tobytes(), [0, *(newlines + 1).tolist()]
+
+
 @dataclass
 class TextPart:
     """The texts of consecutive events: one bytes object, one text per line."""
@@ -88,6 +121,7 @@ class TextPart:
     blob: bytes
     starts: list[int]  # start of each text, plus the end of the last one
     plain: set[int] = field(default_factory=set)  # local indices with plain texts
+    stripped: bool = False  # key names cut out: a plain find is exact
 
     @property
     def count(self) -> int:
@@ -113,12 +147,18 @@ def _regex(word: bytes) -> re.Pattern[bytes]:
 
 
 class TextBlob:
-    """The texts of many events, in parts appended as they load; matching scans each part."""
+    """The texts of many events, in parts appended as they load; matching scans each part.
+
+    A part holds raw lower-cased JSON lines at first: an occurrence is checked against the key
+    look-ahead. In idle time :meth:`strip_next` cuts the key names out of one part at a time;
+    a stripped part is searched with a plain ``find``.
+    """
 
     def __init__(self) -> None:
         self.parts: list[TextPart] = []
         self.firsts: list[int] = []
         self.n = 0
+        self._next_strip = 0
 
     def __len__(self) -> int:
         return self.n
@@ -129,29 +169,55 @@ class TextBlob:
             self.firsts.append(self.n)
             self.n += part.count
 
-    def text(self, i: int) -> bytes:
+    def strip_next(self) -> bool:
+        """Strip the key names of the next raw part; False when there is none left."""
+        while self._next_strip < len(self.parts):
+            k = self._next_strip
+            self._next_strip += 1
+            part = self.parts[k]
+            blob, starts = strip_keys(part.blob)
+            if len(starts) == len(part.starts):  # else: not the shape expected, leave it raw
+                self.parts[k] = TextPart(blob, starts, part.plain, stripped=True)
+            return True
+        return False
+
+    def _locate(self, i: int) -> tuple[TextPart, int, int]:
         k = bisect_right(self.firsts, i) - 1
         part = self.parts[k]
         j = i - self.firsts[k]
-        return part.blob[part.starts[j] : part.starts[j + 1] - 1]
+        return part, part.starts[j], part.starts[j + 1]
+
+    def text(self, i: int) -> bytes:
+        part, s, e = self._locate(i)
+        return part.blob[s : e - 1]
 
     def _scan(self, word: bytes, rx: re.Pattern[bytes], rest: list[re.Pattern[bytes]]) -> list[int]:
         """All events (index order) whose values hold ``word`` and match all of ``rest``.
 
-        ``bytes.find`` runs over the blob at memory speed; the pattern, anchored at each
-        occurrence, rejects occurrences inside a key; after a hit the scan jumps to the next
-        event, so the Python-level work is per matching event.
+        ``bytes.find`` runs over the blob at memory speed; in a raw part the pattern, anchored
+        at each occurrence, rejects occurrences inside a key (when there are many, the regex
+        itself skips them); after a hit the scan jumps to the next event, so the Python-level
+        work is per matching event.
         """
         hits: list[int] = []
         append = hits.append
+        rejected = 0
         for first, part in zip(self.firsts, self.parts, strict=True):
             blob, starts = part.blob, part.starts
-            find, at = blob.find, rx.match
+            find, at, search = blob.find, rx.match, rx.search
+            raw = not part.stripped
             pos = find(word)
             while pos >= 0:
-                if at(blob, pos) is None:  # inside a key name
-                    pos = find(word, pos + 1)
-                    continue
+                if raw:
+                    if rejected > 64:
+                        m = search(blob, pos)
+                        if m is None:
+                            break
+                        pos = m.start()
+                    elif at(blob, pos) is None:  # inside a key name
+                        rejected += 1
+                        pos = find(word, pos + 1)
+                        continue
                 j = bisect_right(starts, pos) - 1
                 end = starts[j + 1]
                 if not rest or all(r.search(blob, starts[j], end) for r in rest):
@@ -159,11 +225,10 @@ class TextBlob:
                 pos = find(word, end)
         return hits
 
-    def _test(self, i: int, patterns: list[re.Pattern[bytes]]) -> bool:
-        k = bisect_right(self.firsts, i) - 1
-        part = self.parts[k]
-        j = i - self.firsts[k]
-        s, e = part.starts[j], part.starts[j + 1]
+    def _test(self, i: int, words: Sequence[bytes], patterns: list[re.Pattern[bytes]]) -> bool:
+        part, s, e = self._locate(i)
+        if part.stripped:
+            return all(part.blob.find(w, s, e) >= 0 for w in words)
         return all(p.search(part.blob, s, e) for p in patterns)
 
     def match(
@@ -180,7 +245,7 @@ class TextBlob:
             # Few candidates, or only the first few wanted: test them one by one, in order.
             out: list[int] = []
             for i in candidates:
-                if self._test(i, patterns):
+                if self._test(i, ordered, patterns):
                     out.append(i)
                     if limit is not None and len(out) >= limit:
                         break

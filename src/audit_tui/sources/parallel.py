@@ -75,7 +75,12 @@ def worker_main(conn: Connection, path: str, start: int, end: int, backwards: bo
     except Exception as exc:  # reported to the parent, which keeps what arrived
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
         return
+    idle_work = True
     while True:
+        # Between requests, cut key names out of one part at a time (see TextBlob.strip_next).
+        if idle_work and not conn.poll(0):
+            idle_work = texts.strip_next()
+            continue
         try:
             msg = conn.recv()
         except (EOFError, KeyboardInterrupt):
