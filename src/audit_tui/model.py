@@ -8,6 +8,7 @@ detail view, API pages, tests). The original record is always kept as the source
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -20,6 +21,8 @@ _MS_THRESHOLD = 100_000_000_000
 # is not a time (and would not fit the index's int64 column).
 _MIN_MS = -62_135_596_800_000
 _MAX_MS = 253_402_300_799_999
+
+_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d*)?$")  # a numeric string: epoch seconds or ms
 
 TIME_KEYS = ("audited_at", "auditedAt")
 TYPE_KEYS = ("event_type", "eventType")
@@ -49,6 +52,10 @@ def parse_time(value: Any) -> int:
     if not isinstance(value, str) or not value.strip():
         raise InvalidRecord("invalid audited_at")
     text = value.strip()
+    if _NUMBER.match(text):
+        # before fromisoformat, which reads digits as the basic ISO format: "1794110351600"
+        # (epoch ms, 2026-11-08) would be 1794-11-03T16:00
+        return parse_time(float(text) if "." in text else int(text))
     try:
         dt = datetime.fromisoformat(text)
     except ValueError:

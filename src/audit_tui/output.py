@@ -61,11 +61,18 @@ def csv_cells(row: Row) -> list[str]:
 
 
 def write_csv(out: IO[str], raws: Iterable[bytes]) -> int:
+    return write_csv_rows(out, (flatten(_record(raw)) for raw in raws))
+
+
+def write_csv_rows(out: IO[str], rows: Iterable[Row]) -> int:
+    """The header then one line per row: RFC 4180 quoting, CRLF line ends, cells neutralised.
+
+    ``out`` needs only a ``write(str)`` method (the csv module calls it once per line)."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     n = 0
-    for raw in raws:
-        writer.writerow(csv_cells(flatten(_record(raw))))
+    for row in rows:
+        writer.writerow(csv_cells(row))
         n += 1
     return n
 

@@ -40,6 +40,8 @@ class TextIndex(Protocol):
 
     def close(self) -> None: ...
 
+    def wait_ready(self, timeout: float | None = None) -> bool: ...
+
 
 @dataclass(frozen=True)
 class FacetValue:
@@ -185,6 +187,7 @@ class Store:
             self.loading = False
             self.progress = 1.0
             self._consolidate()
+            self._sorted_n = -1  # the final order breaks ties by id
             self._sort()
         self._done.set()
         self._notify()
@@ -421,6 +424,8 @@ class Store:
     def search(self, query: Query, now: datetime | None = None) -> Result:
         """Every matching event, newest first."""
         now = now or utcnow()
+        if query.words:
+            self.text.wait_ready()  # outside the lock: loading needs it
         with self._lock:
             self._view()
             lo, hi, mask = self._conditions(query, now)
@@ -430,6 +435,8 @@ class Store:
     def first(self, query: Query, limit: int, now: datetime | None = None) -> Result:
         """The newest ``limit`` matches, fast even when the text is new (no full count)."""
         now = now or utcnow()
+        if query.words:
+            self.text.wait_ready()
         with self._lock:
             self._view()
             enc = encode_words(query.words)
@@ -457,6 +464,8 @@ class Store:
     def facets(self, query: Query, now: datetime | None = None) -> Facets:
         """For each facet, the count each value would give with all *other* conditions."""
         now = now or utcnow()
+        if query.words:
+            self.text.wait_ready()
         with self._lock:
             self._view()
             out: dict[str, list[FacetValue]] = {}

@@ -275,6 +275,9 @@ class LocalTextIndex:
     def extend(self, part: TextPart) -> None:
         self.texts.add(part)
 
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        return True
+
     def match(
         self, words: Sequence[bytes], candidates: np.ndarray | None, limit: int | None
     ) -> np.ndarray:

@@ -68,17 +68,18 @@ def open_source(
         raise SourceError(f"{spec}: is a folder; give a file of audit events")
     try:
         with open(path, "rb") as f:
-            head = f.read(2)
+            head = f.read(4096)
     except OSError as exc:
         raise SourceError(f"{spec}: cannot read ({exc.strerror}); check its permissions") from None
     suffixes = [s.lower() for s in path.suffixes]
-    if head == b"\x1f\x8b" or (suffixes and suffixes[-1] == ".gz"):
+    if head[:2] == b"\x1f\x8b" or (suffixes and suffixes[-1] == ".gz"):
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise SourceError(f"{spec}: cannot read ({exc.strerror})") from None
         inner = suffixes[-2] if len(suffixes) >= 2 else ""
         return _open_bytes(_maybe_gunzip(data, spec), spec, inner)
+    _refuse_binary(head, spec)
     ext = suffixes[-1] if suffixes else ""
     kind = _kind_by_ext(ext) or _sniff_file(path)
     if kind == "jsonl" and st.st_size >= PARALLEL_MIN_BYTES and (workers or 2) > 1:
@@ -103,6 +104,16 @@ def _maybe_gunzip(data: bytes, name: str) -> bytes:
         return gzip.decompress(data)
     except (OSError, EOFError, zlib.error) as exc:
         raise SourceError(f"{name}: damaged gzip data ({exc}); check the file") from None
+
+
+def _refuse_binary(head: bytes, label: str) -> None:
+    """JSON and CSV text never holds a raw NUL byte: whatever the extension says, this is not
+    a file of audit events (and would otherwise load as thousands of invalid lines)."""
+    if b"\x00" in head[:4096]:
+        raise SourceError(
+            f"{label}: looks like binary data; audit-tui reads JSON lines, JSON or CSV "
+            "(UTF-8, optionally gzipped)"
+        )
 
 
 def _kind_by_ext(ext: str) -> str | None:
@@ -141,6 +152,7 @@ def _sniff(head: bytes, size: int) -> str:
 def _open_bytes(data: bytes, label: str, ext: str, kind: str | None = None) -> Store:
     if data.startswith(BOM):  # a UTF-8 byte order mark is not part of the first record
         data = data[len(BOM) :]
+    _refuse_binary(data, label)
     kind = kind or _kind_by_ext(ext) or _sniff(data[: 64 * 1024], len(data))
     store = Store(label)
     if kind == "jsonl" or (kind == "json" and _looks_like_lines(data)):
@@ -256,7 +268,7 @@ def _csv_records(data: bytes, label: str) -> tuple[list[Any], list[int]]:
             lines.append(reader.line_num)
     except csv.Error as exc:
         raise SourceError(f"{label}: unreadable CSV at line {reader.line_num} ({exc})") from None
-    if reader.fieldnames is None:
+    if not reader.fieldnames:  # no line at all, or only blank lines
         raise SourceError(f"{label}: empty CSV; it needs a header row")
     return records, lines
 

@@ -109,6 +109,12 @@ class ShardedTextIndex:
         self._local_of = np.empty(0, np.int32)
         self._global_of: list[np.ndarray] = [np.empty(0, np.int64) for _ in conns]
         self._lock = threading.Lock()
+        self._ready = threading.Event()  # set when every worker has finished loading
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Workers answer searches only once they have loaded (the pump owns the pipes until
+        then)."""
+        return self._ready.wait(timeout)
 
     def add(self, shard: int, count: int) -> None:
         self._shard_parts.append(np.full(count, shard, np.int8))
@@ -244,6 +250,7 @@ def pump(store: Any, conns: list[Connection], index: ShardedTextIndex, size: int
             else:
                 error = msg[1]
                 live.pop(id(conn))
+    index._ready.set()
     store.finish(error)
 
 

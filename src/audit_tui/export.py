@@ -1,0 +1,695 @@
+"""Export the events of a view to CSV, JSON or JSON lines, with an evidence manifest.
+
+The same core serves the command line (``audit-tui export``) and the browser's export dialog:
+
+    plan = ExportPlan(path=default_path("csv"), fmt="csv", query=query, now=now, source=spec)
+    result = export(store, plan, progress=on_progress, cancel=cancel_event)
+
+What is written is exactly the view: every event the query matches (not only the rows on
+screen), newest first. JSON and JSON lines carry the original records byte for byte; CSV has the
+columns of ``audit-tui query --format csv`` with spreadsheet formulas neutralised.
+
+Safety: the data go to a hidden temporary file in the destination folder, which replaces the
+destination only when complete (then the manifest, the same way). A failure or a cancel removes
+the temporary file, so nothing partial is ever left under the destination's name. Memory stays
+bounded: records are streamed through a 1 MiB buffer, hashed as they are written.
+
+The manifest (``PATH.manifest.json``) records the source, the query in full (absolute UTC
+window), the time of export, the number of events, the newest and oldest event times, and the
+file's name, size and SHA-256, so a reviewer can check the export (``audit-tui export --verify``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import hashlib
+import os
+import re
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import orjson
+
+from audit_tui import __version__, output
+from audit_tui.model import iso_ms
+from audit_tui.query import Query
+
+if TYPE_CHECKING:
+    from audit_tui.store import Store
+
+TOOL = "audit-tui"
+FORMATS = ("csv", "json", "jsonl")
+EXTENSIONS = {"csv": ".csv", "json": ".json", "jsonl": ".jsonl"}
+_EXT_FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+MANIFEST_SUFFIX = ".manifest.json"
+MANIFEST_VERSION = 1
+TEMP_PREFIX = ".audit-export-"
+STEP = 1000  # events between progress reports and cancel checks
+BUFFER = 1024 * 1024  # bytes gathered before each write (and hash update)
+SAMPLE_LABEL = "bundled sample data"
+STDIN_LABEL = "standard input"
+
+
+class ExportError(Exception):
+    """An export that did not happen: the message is one line for the user.
+
+    ``code`` is the command line's exit code: 2 for a bad request (the file exists, no such
+    folder), 1 for a failure while writing (permission, disk full, cancelled)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _Cancelled(Exception):
+    pass
+
+
+@dataclass
+class ExportPlan:
+    """What to export and where.
+
+    ``path`` None writes to standard output (no manifest). ``source`` is the SOURCE as the user
+    gave it: a path, ``-`` for standard input, a URL, or ``""``/None for the bundled sample; the
+    manifest records :func:`source_label` of it. ``now`` is the time the query's relative
+    period is resolved against (the one the view was computed with)."""
+
+    path: Path | None
+    fmt: str
+    query: Query
+    now: datetime
+    source: str | None = ""
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path | None  # None: written to standard output
+    manifest_path: Path | None
+    count: int
+    sha256: str  # hex digest of the bytes written
+    newest: str | None  # ISO UTC time of the newest event, None when there are none
+    oldest: str | None
+    size: int = 0  # bytes written
+    fmt: str = ""
+
+
+# -- names -----------------------------------------------------------------------------------
+
+
+def default_path(
+    fmt: str, now: datetime | None = None, folder: str | os.PathLike[str] = "."
+) -> Path:
+    """``folder/audit-export-YYYYmmdd-HHMMSS.<ext>`` (UTC); ``-2``, ``-3``… when it is taken."""
+    _check_format(fmt)
+    when = (now or datetime.now(UTC)).astimezone(UTC)
+    stem = f"audit-export-{when:%Y%m%d-%H%M%S}"
+    ext = EXTENSIONS[fmt]
+    candidate = Path(folder) / f"{stem}{ext}"
+    n = 2
+    while os.path.lexists(candidate) or os.path.lexists(manifest_path_for(candidate)):
+        candidate = Path(folder) / f"{stem}-{n}{ext}"
+        n += 1
+    return candidate
+
+
+def manifest_path_for(path: str | os.PathLike[str]) -> Path:
+    p = Path(path)
+    return p.with_name(p.name + MANIFEST_SUFFIX)
+
+
+def format_for_path(path: str | os.PathLike[str]) -> str | None:
+    """The format a file name asks for by its extension (.csv, .json, .jsonl, .ndjson)."""
+    return _EXT_FORMATS.get(Path(path).suffix.lower())
+
+
+_SECRET_PARAM = re.compile(
+    r"token|secret|passw|pwd|passwd|api[-_]?key|apikey|access[-_]?key|private[-_]?key|"
+    r"^key$|^code$|sig$|signature|credential|^auth|session|^x-amz-",
+    re.IGNORECASE,
+)
+
+
+def strip_url_credentials(url: str) -> str:
+    """``url`` without user info, token-like query parameters and fragment.
+
+    >>> strip_url_credentials("https://ada:pw@api.example.com/v1/audit?token=abc&page=2")
+    'https://api.example.com/v1/audit?page=2'
+    """
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    kept = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not _SECRET_PARAM.search(k)
+    ]
+    return urlunsplit((parts.scheme, host, parts.path, urlencode(kept), ""))
+
+
+def source_label(spec: str | None) -> str:
+    """How the manifest names a source: an absolute path, a URL without credentials,
+    ``standard input`` or ``bundled sample data``."""
+    if not spec:
+        return SAMPLE_LABEL
+    if spec == "-":
+        return STDIN_LABEL
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", spec):
+        return strip_url_credentials(spec)
+    return str(Path(spec).expanduser().absolute())
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r}: use csv, json or jsonl", code=2)
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def _write_chunk(f: IO[bytes], data: bytes | bytearray | memoryview) -> None:
+    """Write all of ``data`` (a raw file may take part of it at a time)."""
+    view = memoryview(data)
+    while view:
+        n = f.write(view)
+        if n is None:  # a non-blocking stream that is full; not expected for files
+            raise OSError(errno.EAGAIN, os.strerror(errno.EAGAIN))
+        view = view[n:]
+
+
+class _Sink:
+    """A write(bytes) target that buffers, hashes and counts what it passes on."""
+
+    def __init__(self, f: IO[bytes]) -> None:
+        self.f = f
+        self.buf = bytearray()
+        self.hash = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.buf += data
+        if len(self.buf) >= BUFFER:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if self.buf:
+            chunk = bytes(self.buf)
+            self.buf.clear()
+            _write_chunk(self.f, chunk)
+            self.hash.update(chunk)
+            self.size += len(chunk)
+
+
+class _TextSink:
+    """A write(str) target for the csv module: UTF-8 into a :class:`_Sink`."""
+
+    def __init__(self, sink: _Sink) -> None:
+        self.sink = sink
+
+    def write(self, text: str) -> int:
+        self.sink.write(text.encode("utf-8"))
+        return len(text)
+
+
+def _stream(
+    store: Store,
+    positions: Any,
+    progress: Callable[[int, int], None] | None,
+    cancel: threading.Event | None,
+    read: Callable[[int], Any],
+) -> Iterator[Any]:
+    """``read(position)`` for each position, reporting progress and checking for a cancel
+    every :data:`STEP` events."""
+    total = len(positions)
+    for start in range(0, total, STEP):
+        if cancel is not None and cancel.is_set():
+            raise _Cancelled
+        for p in positions[start : start + STEP].tolist():
+            yield read(p)
+        if progress is not None:
+            progress(min(start + STEP, total), total)
+    if cancel is not None and cancel.is_set():
+        raise _Cancelled
+
+
+def _write_events(
+    sink: _Sink,
+    store: Store,
+    positions: Any,
+    fmt: str,
+    progress: Callable[[int, int], None] | None,
+    cancel: threading.Event | None,
+) -> int:
+    if progress is not None:
+        progress(0, len(positions))
+    if fmt == "jsonl":
+        n = output.write_jsonl(sink, _stream(store, positions, progress, cancel, store.raw))  # type: ignore[arg-type]
+    elif fmt == "json":
+        n = output.write_json(sink, _stream(store, positions, progress, cancel, store.raw))  # type: ignore[arg-type]
+    else:
+        rows = _stream(store, positions, progress, cancel, store.row)
+        n = output.write_csv_rows(_TextSink(sink), rows)  # type: ignore[arg-type]
+    sink.flush()
+    return n
+
+
+def _why(exc: OSError) -> str:
+    """A short, plain reason for an I/O failure."""
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full (no space left on device)"
+    if exc.errno == getattr(errno, "EDQUOT", -1):
+        return "the disk quota is exceeded"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if exc.errno == errno.EROFS:
+        return "the file system is read-only"
+    if exc.errno == errno.ENAMETOOLONG:
+        return "the name is too long"
+    return exc.strerror or str(exc)
+
+
+def _unlink(path: str | os.PathLike[str] | None) -> None:
+    if path is None:
+        return
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _place(tmp: str, final: Path, force: bool) -> None:
+    """Move the finished temporary file to ``final``. Without ``force`` a file that appeared
+    meanwhile is not replaced (a hard link fails if the name is taken)."""
+    if force:
+        os.replace(tmp, final)
+        return
+    try:
+        os.link(tmp, final)
+    except FileExistsError:
+        raise ExportError(_exists_message(final), code=2) from None
+    except OSError:  # no hard links on this file system: check, then rename
+        if os.path.lexists(final):
+            raise ExportError(_exists_message(final), code=2) from None
+        os.replace(tmp, final)
+        return
+    os.unlink(tmp)
+
+
+def _exists_message(path: Path) -> str:
+    return f"{path}: already exists; nothing written (use --force to replace it, or another name)"
+
+
+def _check_destination(path: Path, plan: ExportPlan, force: bool) -> None:
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "no such folder"
+        raise ExportError(f"{folder}: {what}; nothing written", code=2)
+    if path.is_dir():
+        raise ExportError(f"{path}: is a folder; give a file name", code=2)
+    src = plan.source
+    if src and src != "-" and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", src):
+        try:
+            if path.exists() and os.path.samefile(Path(src).expanduser(), path):
+                raise ExportError(f"{path}: is the source itself; choose another name", code=2)
+        except OSError:
+            pass
+    if force:
+        return
+    for p in (path, manifest_path_for(path)):
+        if os.path.lexists(p):
+            raise ExportError(_exists_message(p), code=2)
+
+
+def _temp(folder: Path) -> IO[bytes]:
+    return tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed and removed by the caller
+        mode="wb", dir=folder, prefix=TEMP_PREFIX, suffix=".tmp", delete=False, buffering=0
+    )
+
+
+def export(
+    store: Store,
+    plan: ExportPlan,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+    force: bool = False,
+) -> ExportResult:
+    """Write the events ``plan.query`` matches in ``store`` (newest first) to ``plan.path``,
+    then its manifest. Waits for the store to finish loading (a cancel stops the wait).
+
+    ``progress(done, total)`` is called at the start and every :data:`STEP` events; ``cancel``
+    is checked as often. Raises :class:`ExportError` (nothing left behind) when the file
+    exists and ``force`` is false, on a write failure, or when cancelled."""
+    _check_format(plan.fmt)
+    path = None if plan.path is None else Path(plan.path)
+    if path is not None:
+        _check_destination(path, plan, force)
+    while not store.wait(0.1):
+        if cancel is not None and cancel.is_set():
+            raise ExportError("export cancelled: nothing written")
+    exported_at = datetime.now(UTC)
+    positions = store.search(plan.query, plan.now).positions
+    count = len(positions)
+    newest = iso_ms(store.row(int(positions[0])).audited_at) if count else None
+    oldest = iso_ms(store.row(int(positions[-1])).audited_at) if count else None
+    if path is None:
+        return _export_stdout(store, plan, positions, newest, oldest, progress, cancel)
+    folder = path.parent
+    manifest = manifest_path_for(path)
+    tmp_data: str | None = None
+    tmp_manifest: str | None = None
+    placed: Path | None = None
+    done = False
+    try:
+        with _temp(folder) as f:
+            tmp_data = f.name
+            sink = _Sink(f)
+            _write_events(sink, store, positions, plan.fmt, progress, cancel)
+            os.fsync(f.fileno())
+        digest = sink.hash.hexdigest()
+        doc = {
+            "manifest_version": MANIFEST_VERSION,
+            "tool": {"name": TOOL, "version": __version__},
+            "exported_at": iso_ms(int(exported_at.timestamp() * 1000)),
+            "source": source_label(plan.source),
+            "source_error": store.error,
+            "query": plan.query.describe(plan.now),
+            "order": "newest first",
+            "count": count,
+            "newest": newest,
+            "oldest": oldest,
+            "format": plan.fmt,
+            "file": {"name": path.name, "size": sink.size, "sha256": digest},
+        }
+        with _temp(folder) as m:
+            tmp_manifest = m.name
+            _write_chunk(m, orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+            os.fsync(m.fileno())
+        if cancel is not None and cancel.is_set():
+            raise _Cancelled
+        _place(tmp_data, path, force)
+        placed, tmp_data = path, None
+        _place(tmp_manifest, manifest, force)
+        tmp_manifest = None
+        done = True
+        _fsync_dir(folder)
+    except _Cancelled:
+        raise ExportError("export cancelled: nothing written") from None
+    except OSError as exc:
+        target = folder if tmp_data is None and placed is None else path
+        raise ExportError(f"cannot write {target}: {_why(exc)}; nothing written") from None
+    finally:
+        _unlink(tmp_data)
+        _unlink(tmp_manifest)
+        if not done:  # the data without their manifest are not an export
+            _unlink(placed)
+    return ExportResult(path, manifest, count, digest, newest, oldest, sink.size, plan.fmt)
+
+
+def _export_stdout(
+    store: Store,
+    plan: ExportPlan,
+    positions: Any,
+    newest: str | None,
+    oldest: str | None,
+    progress: Callable[[int, int], None] | None,
+    cancel: threading.Event | None,
+) -> ExportResult:
+    out = sys.stdout.buffer
+    sink = _Sink(out)
+    try:
+        n = _write_events(sink, store, positions, plan.fmt, progress, cancel)
+        out.flush()
+    except _Cancelled:
+        raise ExportError("export cancelled: the output is incomplete") from None
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise ExportError(f"cannot write to standard output: {_why(exc)}") from None
+    return ExportResult(None, None, n, sink.hash.hexdigest(), newest, oldest, sink.size, plan.fmt)
+
+
+# -- verifying -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    message: str
+
+
+def verify(manifest_or_file: str | os.PathLike[str]) -> Verification:
+    """Re-hash the file a manifest names (``PATH.manifest.json``, or ``PATH`` itself) and
+    compare its size and SHA-256. Raises :class:`ExportError` (code 2) for a manifest that
+    cannot be read."""
+    given = Path(manifest_or_file)
+    mpath = given if given.name.endswith(MANIFEST_SUFFIX) else manifest_path_for(given)
+    try:
+        doc = orjson.loads(mpath.read_bytes())
+        name = doc["file"]["name"]
+        want_hash = str(doc["file"]["sha256"]).lower()
+        want_size = int(doc["file"]["size"])
+    except FileNotFoundError:
+        raise ExportError(f"{mpath}: no such manifest", code=2) from None
+    except OSError as exc:
+        raise ExportError(f"{mpath}: cannot read ({_why(exc)})", code=2) from None
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        raise ExportError(
+            f"{mpath}: not an audit-tui export manifest (needs file.name, size, sha256)", code=2
+        ) from None
+    if not isinstance(name, str) or not name or Path(name).name != name or name in (".", ".."):
+        raise ExportError(f"{mpath}: the manifest's file name {name!r} is not a plain name", code=2)
+    data = mpath.parent / name
+    h = hashlib.sha256()
+    size = 0
+    try:
+        with open(data, "rb") as f:
+            while chunk := f.read(BUFFER):
+                h.update(chunk)
+                size += len(chunk)
+    except FileNotFoundError:
+        return Verification(False, f"{data}: missing (the manifest names it)")
+    except OSError as exc:
+        return Verification(False, f"{data}: cannot read ({_why(exc)})")
+    got = h.hexdigest()
+    if got != want_hash:
+        return Verification(False, f"{data}: MODIFIED: sha256 {got}, the manifest says {want_hash}")
+    if size != want_size:
+        return Verification(False, f"{data}: MODIFIED: {size} bytes, the manifest says {want_size}")
+    count = doc.get("count")
+    return Verification(
+        True, f"{data}: OK, sha256 {got} and {size} bytes match the manifest ({count} events)"
+    )
+
+
+# -- the command line ------------------------------------------------------------------------
+
+EXAMPLES_EXPORT = """\
+examples:
+  audit-tui export events.jsonl --actor ada@example.com --period 30d -o ada.csv
+  audit-tui export events.jsonl --search "invoice-bot" --format jsonl -o invoice-bot.jsonl
+  audit-tui export events.jsonl.gz --since 2026-11-01 --until 2026-11-20 -o nov.json --force
+  audit-tui export events.jsonl --event-type "Agent Deleted" --format jsonl -o - | jq .id
+  audit-tui export --verify ada.csv.manifest.json
+
+What is written: every event that matches (newest first). json/jsonl: the original records,
+unchanged; csv: the columns of `audit-tui query --format csv`, formulas neutralised (a cell
+that starts with = + - @ tab or CR gets a leading ').
+Beside PATH, PATH.manifest.json records the source, the query (times absolute, UTC), the time
+of export, the count, newest and oldest event, and the file's size and SHA-256.
+The file is written to a temporary name and renamed when complete: a failure or Ctrl-C leaves
+nothing behind. An existing PATH is not replaced without --force (exit code 2).
+Exit codes: 0 ok, 2 bad usage or input (or PATH exists), 1 failure (disk full, permission;
+--verify: the file does not match), 130 interrupted.
+"""
+
+
+def export_parser() -> argparse.ArgumentParser:
+    from audit_tui.cli import _add_source_and_filters, _Parser
+
+    p = _Parser(
+        prog="audit-tui export",
+        description="Export the events that match to CSV, JSON or JSON lines, with a manifest.",
+        epilog=EXAMPLES_EXPORT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p._sub = "export "  # type: ignore[attr-defined]
+    _add_source_and_filters(p)
+    o = p.add_argument_group("output")
+    o.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="csv, json (one array) or jsonl (one record a line); default: from PATH's "
+        "extension (.csv .json .jsonl .ndjson)",
+    )
+    o.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="the file to write, - for standard output (no manifest then); default: "
+        "./audit-export-YYYYmmdd-HHMMSS.<ext> (UTC): -o ada.csv",
+    )
+    o.add_argument(
+        "--force",
+        action="store_true",
+        help="replace PATH (and its manifest) if it exists",
+    )
+    o.add_argument(
+        "--verify",
+        metavar="MANIFEST",
+        help="check a previous export instead: re-hash the file MANIFEST names and compare "
+        "(exit 0 match, 1 mismatch): --verify ada.csv.manifest.json",
+    )
+    return p
+
+
+def run_export_cli(argv: list[str]) -> int:
+    from audit_tui.cli import UsageError, _err, build_query
+
+    args = export_parser().parse_args(argv)
+    if args.verify:
+        if args.source or args.output or args.format or args.demo:
+            raise UsageError("--verify takes only a manifest (see audit-tui export --help)")
+        try:
+            outcome = verify(args.verify)
+        except ExportError as exc:
+            _err(str(exc))
+            return exc.code
+        if outcome.ok:
+            print(outcome.message)
+            return 0
+        _err(outcome.message)
+        return 1
+    to_stdout = args.output == "-"
+    fmt = args.format or (format_for_path(args.output) if args.output and not to_stdout else None)
+    if fmt is None:
+        hint = "with -o -" if to_stdout else "for this file name" if args.output else ""
+        raise UsageError(
+            f"give --format csv, json or jsonl {hint}".rstrip() + " (see audit-tui export --help)"
+        )
+    query = build_query(args)
+    now = datetime.now(UTC)
+    path = None if to_stdout else Path(args.output) if args.output else default_path(fmt, now)
+    spec = None if args.demo else args.source
+    plan = ExportPlan(path=path, fmt=fmt, query=query, now=now, source=spec or "")
+    if path is not None:
+        try:  # refuse early, before reading the source
+            _check_destination(path, plan, args.force)
+        except ExportError as exc:
+            _err(str(exc))
+            return exc.code
+    with _terminate_as_interrupt():
+        return _run_export(args, plan, _err)
+
+
+def _run_export(args: argparse.Namespace, plan: ExportPlan, err: Callable[[str], None]) -> int:
+    from audit_tui.cli import _open_for_query
+    from audit_tui.sources.file import SourceError
+    from audit_tui.store import describe_skipped
+
+    try:
+        store, line_numbers = _open_for_query(args, plan.query)
+    except SourceError as exc:
+        err(str(exc))
+        return 2
+    show = _progress_line if plan.path is not None and _isatty(sys.stderr) else None
+    try:
+        store.wait()
+        if store.error:
+            err(f"{store.label}: {store.error}")
+        skipped = store.skipped
+        if line_numbers is not None:
+            for s in skipped:
+                s.line = line_numbers[s.line - 1] if 0 < s.line <= len(line_numbers) else s.line
+        if skipped:
+            err(describe_skipped(skipped))
+        try:
+            result = export(store, plan, progress=show, force=args.force)
+        except KeyboardInterrupt:
+            _clear_progress(show)
+            err("export cancelled: nothing written" if plan.path else "export cancelled")
+            return 130
+        except ExportError as exc:
+            _clear_progress(show)
+            err(str(exc))
+            return exc.code
+        _clear_progress(show)
+        if result.path is not None:
+            err(
+                f"exported {result.count:,} events to {result.path} ({_size(result.size)}, "
+                f"sha256 {result.sha256[:16]}…); manifest {result.manifest_path}"
+            )
+        return 1 if store.error and store.total == 0 else 0
+    finally:
+        store.close()
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _progress_line(done: int, total: int) -> None:
+    if done == total or done % (STEP * 50) == 0:
+        sys.stderr.write(f"\rexporting {done:,} / {total:,} events…")
+        sys.stderr.flush()
+
+
+def _clear_progress(show: Callable[[int, int], None] | None) -> None:
+    if show is not None:
+        sys.stderr.write("\r\x1b[K")
+        sys.stderr.flush()
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    value = float(n)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1024
+        if value < 1024 or unit == "TB":
+            break
+    return f"{value:.1f} {unit}"
+
+
+class _terminate_as_interrupt:  # noqa: N801 - used as a context manager
+    """SIGTERM raises KeyboardInterrupt while exporting, so the temporary file is removed."""
+
+    def __enter__(self) -> None:
+        self.old: Any = None
+        if threading.current_thread() is threading.main_thread():
+            try:
+                self.old = signal.signal(signal.SIGTERM, self._raise)
+            except (ValueError, OSError):
+                self.old = None
+
+    @staticmethod
+    def _raise(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc: object) -> None:
+        if self.old is not None:
+            signal.signal(signal.SIGTERM, self.old)
