@@ -127,6 +127,7 @@ class Store:
         self._raw_fd: int | None = None
         self._raw_buffer: bytes | None = None
         self._raws: list[bytes] = []
+        self._temp_files: list[str] = []
         self.unit = "line"  # what skipped records are numbered by: line, or record
         # load-order columns
         self._ts = np.empty(0, np.int64)
@@ -517,11 +518,20 @@ class Store:
         values.sort(key=lambda f: (-f.count, f.label.lower()))
         return values
 
+    def remove_on_close(self, path: str) -> None:
+        self._temp_files.append(path)
+
     def close(self) -> None:
         self.text.close()
         if self._raw_fd is not None:
             os.close(self._raw_fd)
             self._raw_fd = None
+        for path in self._temp_files:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        self._temp_files = []
 
 
 @dataclass

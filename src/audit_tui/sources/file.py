@@ -25,9 +25,17 @@ from typing import Any
 import orjson
 
 from audit_tui.sources.blocks import BlockIndexer, index_records
+from audit_tui.sources.formats import (
+    describe_file,
+    describe_formats,
+    describe_lines,
+    format_label,
+    set_forced_format,
+)
 from audit_tui.store import Store
 
-ENVELOPE_KEYS = ("data", "items", "events", "records")
+# CloudTrail log files: "Records"; aws cloudtrail lookup-events: "Events"; Azure REST: "value"
+ENVELOPE_KEYS = ("data", "items", "events", "records", "Records", "Events", "value")
 PARALLEL_MIN_BYTES = int(os.environ.get("AUDIT_TUI_PARALLEL_MIN_BYTES", 48 * 1024 * 1024))
 MEMORY_BLOCK = 1024 * 1024
 RECORD_BLOCK = 20_000  # parsed records (JSON documents, CSV rows) indexed per block
@@ -44,8 +52,17 @@ def open_source(
     demo: bool = False,
     now: datetime | None = None,
     workers: int | None = None,
+    input_format: str | None = None,
 ) -> Store:
-    """Start loading ``spec`` (a path, ``-`` for stdin, None or ``demo`` for the sample)."""
+    """Start loading ``spec`` (a path, ``-`` for stdin, None or ``demo`` for the sample).
+
+    ``input_format`` (a name of ``formats.NAMES``, or "auto") reads every non-native record as
+    that format instead of detecting it per record; None leaves the setting as it is."""
+    if input_format is not None:
+        try:
+            set_forced_format(input_format)
+        except ValueError as exc:
+            raise SourceError(str(exc)) from None
     if spec is None or demo:
         from audit_tui.sources.sample import sample_bytes
 
@@ -86,7 +103,7 @@ def open_source(
         return _open_parallel(str(path), st.st_size, spec, workers or 2)
     if kind == "jsonl":
         store = Store(spec)
-        store.format_name = "JSON lines"
+        store.format_name = format_label("JSON lines", describe_file(str(path)))
         store.set_raw_file(str(path))
         _start(store, lambda: _load_jsonl_file(store, str(path), st.st_size))
         return store
@@ -154,21 +171,24 @@ def _open_bytes(data: bytes, label: str, ext: str, kind: str | None = None) -> S
         data = data[len(BOM) :]
     _refuse_binary(data, label)
     kind = kind or _kind_by_ext(ext) or _sniff(data[: 64 * 1024], len(data))
+    lines = kind == "jsonl" or (kind == "json" and _looks_like_lines(data))
+    if lines and len(data) >= PARALLEL_MIN_BYTES:
+        return _open_spooled(data, label)
     store = Store(label)
-    if kind == "jsonl" or (kind == "json" and _looks_like_lines(data)):
-        store.format_name = "JSON lines"
+    if lines:
+        store.format_name = format_label("JSON lines", describe_lines(data[: 64 * 1024]))
         store.set_raw_buffer(data)
         _start(store, lambda: _load_jsonl_buffer(store, data))
         return store
     if kind == "json":
         records = _json_records(data, label)
-        store.format_name = "JSON"
+        store.format_name = format_label("JSON", describe_formats(records[:200]))
         store.unit = "record"
         _start(store, lambda: _load_records(store, records))
         return store
     if kind == "csv":
         records, lines = _csv_records(data, label)
-        store.format_name = "CSV"
+        store.format_name = format_label("CSV", describe_formats(records[:200]))
         _start(store, lambda: _load_records(store, records, lines))
         return store
     what = "binary data" if kind == "binary" else "an unknown format"
@@ -332,13 +352,30 @@ def _load_records(store: Store, records: list[Any], lines: list[int] | None = No
         store._blocks = [(off, 0, first) for off, _n, first in store._blocks]
 
 
+def _open_spooled(data: bytes, label: str) -> Store:
+    """Big decompressed or piped JSON lines: write them to a temporary file (removed when the
+    store closes) so the parallel loader and by-offset reads can use it."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix="audit-tui-", suffix=".jsonl")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+    except OSError as exc:
+        os.unlink(tmp)
+        raise SourceError(f"{label}: cannot spool to a temporary file ({exc.strerror})") from None
+    store = _open_parallel(tmp, len(data), label, 2)
+    store.remove_on_close(tmp)
+    return store
+
+
 def _open_parallel(path: str, size: int, label: str, workers: int) -> Store:
     from audit_tui.sources.parallel import ShardedTextIndex, pump, start_workers
 
     conns, procs = start_workers(path, size, workers)
     index = ShardedTextIndex(conns, procs)
     store = Store(label, text_index=index)
-    store.format_name = "JSON lines"
+    store.format_name = format_label("JSON lines", describe_file(path))
     store.set_raw_file(path)
     threading.Thread(target=pump, args=(store, conns, index, size), daemon=True).start()
     return store
