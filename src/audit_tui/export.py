@@ -161,9 +161,13 @@ def source_label(spec: str | None) -> str:
         return SAMPLE_LABEL
     if spec == "-":
         return STDIN_LABEL
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", spec):
+    if _is_url(spec):
         return strip_url_credentials(spec)
     return str(Path(spec).expanduser().absolute())
+
+
+def _is_url(spec: str) -> bool:
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", spec) is not None
 
 
 def _check_format(fmt: str) -> None:
@@ -328,7 +332,7 @@ def _check_destination(path: Path, plan: ExportPlan, force: bool) -> None:
     if path.is_dir():
         raise ExportError(f"{path}: is a folder; give a file name", code=2)
     src = plan.source
-    if src and src != "-" and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", src):
+    if src and src != "-" and not _is_url(src):
         try:
             if path.exists() and os.path.samefile(Path(src).expanduser(), path):
                 raise ExportError(f"{path}: is the source itself; choose another name", code=2)
@@ -588,6 +592,11 @@ def run_export_cli(argv: list[str]) -> int:
         raise UsageError(
             f"give --format csv, json or jsonl {hint}".rstrip() + " (see audit-tui export --help)"
         )
+    if args.source and not args.demo and _is_url(args.source):
+        raise UsageError(
+            "export from an audit API URL is not supported yet; use "
+            "`audit-tui query URL --format jsonl > FILE`, then export FILE"
+        )
     query = build_query(args)
     now = datetime.now(UTC)
     path = None if to_stdout else Path(args.output) if args.output else default_path(fmt, now)
@@ -634,6 +643,12 @@ def _run_export(args: argparse.Namespace, plan: ExportPlan, err: Callable[[str],
             _clear_progress(show)
             err(str(exc))
             return exc.code
+        except BrokenPipeError:
+            raise  # the reader of standard output went away: cli.main ends quietly
+        except Exception as exc:  # no traceback for the user; the temporary file is gone
+            _clear_progress(show)
+            err(f"export failed: {type(exc).__name__}: {exc}; nothing written")
+            return 1
         _clear_progress(show)
         if result.path is not None:
             err(

@@ -15,6 +15,7 @@ import orjson
 
 from audit_tui.model import Row, flatten, iso_ms
 from audit_tui.safe import clean
+from audit_tui.sources.formats import normalise
 
 CSV_COLUMNS = (
     "audited_at",
@@ -61,7 +62,7 @@ def csv_cells(row: Row) -> list[str]:
 
 
 def write_csv(out: IO[str], raws: Iterable[bytes]) -> int:
-    return write_csv_rows(out, (flatten(_record(raw)) for raw in raws))
+    return write_csv_rows(out, (flatten(normalise(_record(raw))) for raw in raws))
 
 
 def write_csv_rows(out: IO[str], rows: Iterable[Row]) -> int:
