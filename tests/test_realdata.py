@@ -77,8 +77,11 @@ def check(path: Path, expected: int | None, now: Any) -> str:
         times = [store.row(p).audited_at for p in result.positions.tolist()]
         assert times == sorted(times, reverse=True)
         facets = store.facets(Query(), now)
-        for name in ("actors", "event_types", "workspaces"):
-            assert sum(v.count for v in facets.get(name)) == loaded
+        # event types partition the events; an actor or workspace value counts every event
+        # it would select (ids, emails and names can be shared), so those may overlap
+        assert sum(v.count for v in facets.event_types) == loaded
+        for name in ("actors", "workspaces"):
+            assert sum(v.count for v in facets.get(name)) >= loaded
         for word in ("a", "user", "create", "zzzz-not-there"):
             store.search(Query(text=word), now)
             store.first(Query(text=word), 5, now)

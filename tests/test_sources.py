@@ -412,12 +412,6 @@ def test_describe_skipped() -> None:
     assert "\n" not in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG blocks.py BlockIndexer.index_block: the inlined fast path tries "
-    "datetime.fromisoformat before parse_time, so an epoch-ms numeric string whose digits form "
-    "a basic-format ISO date ('1794110351600' = 2026-11-08) is read as 1794-11-03T16:00",
-)
 def test_numeric_string_times_on_the_fast_path(open_store, fixed_now) -> None:
     lines = [
         {"id": "ms", "audited_at": "1794110351600", "event_type": "x"},
@@ -471,12 +465,6 @@ def test_bom_in_memory_is_not_part_of_the_record(open_store, fixed_now) -> None:
     assert store.raw(ids(store, fixed_now).index("evt_1")) == orjson.dumps(E1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG blocks.py BlockIndexer.index_block: a BOM on a JSON-lines *file* becomes spaces "
-    "for indexing, but the event's start offset still points at the BOM, so store.raw() returns "
-    "it and store.row()/record() raise JSONDecodeError for the first event",
-)
 def test_bom_on_a_jsonl_file(open_store, fixed_now) -> None:
     store = open_store(BOM + JSONL, name="events.jsonl")
     check_events(store, fixed_now)

@@ -370,14 +370,9 @@ def test_result_positions_dtype(store, fixed_now) -> None:
     assert store.count(Query(text="alice"), fixed_now) == result.count == 5
 
 
-# -- known bugs (store.py / textindex.py / blocks.py are being optimised: xfail, not fixed) ----
+# -- regressions: bugs found by these tests, now fixed -------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG store.py Store._lookup: events with no actor are listed as '(unknown)' with "
-    "value '' and a count, but selecting '' matches nothing (names.discard(''))",
-)
 def test_unknown_actor_can_be_selected(open_store, fixed_now) -> None:
     s = open_store([{"id": "a", "audited_at": "2026-11-19T10:00:00Z", "event_type": "system.tick"}])
     unknown = [v for v in s.facets(Query(), fixed_now).actors if v.label == "(unknown)"]
@@ -385,11 +380,6 @@ def test_unknown_actor_can_be_selected(open_store, fixed_now) -> None:
     assert s.search(Query(actors=[unknown[0].value]), fixed_now).count == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG store.py Store._facet_mask: the selection is strip()ped but the lookup keys are "
-    "not, so a value with surrounding spaces is listed with a count and selects nothing",
-)
 def test_values_with_spaces_can_be_selected(open_store, fixed_now) -> None:
     s = open_store(
         [{"id": "a", "audited_at": "2026-11-19T10:00:00Z", "event_type": " padded ", "actor": {"name": " Spacey "}, "workspace": " ws "}]
@@ -400,11 +390,6 @@ def test_values_with_spaces_can_be_selected(open_store, fixed_now) -> None:
             assert s.search(Query(**{name: [v.value]}), fixed_now).count == v.count, (name, v)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG store.py facets: a workspace given as {} or '' is merged into the "
-    "'(organization level)' value (count 3) but selecting it matches only null workspaces (1)",
-)
 def test_empty_workspace_objects_count_as_selected(open_store, fixed_now) -> None:
     s = open_store(
         [
@@ -417,12 +402,6 @@ def test_empty_workspace_objects_count_as_selected(open_store, fixed_now) -> Non
     assert s.search(Query(workspaces=[org.value]), fixed_now).count == org.count
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG textindex.py: the fast path searches a number as its source text (1.50, 1e5), the "
-    "slow path (any line with a backslash) as orjson's text (1.5, 100000.0): the same value "
-    "matches or not depending on an unrelated escape elsewhere in the line",
-)
 def test_number_text_does_not_depend_on_escapes(open_store, fixed_now) -> None:
     plain = b'{"id":"a","audited_at":"2026-11-19T10:00:00Z","event_type":"x","m":{"n":1.50,"e":1e5}}'
     escaped = b'{"id":"b","audited_at":"2026-11-19T10:00:00Z","event_type":"x","m":{"n":1.50,"e":1e5,"s":"\\u00e9"}}'
@@ -441,11 +420,6 @@ def test_key_name_before_spaced_colon_does_not_match(open_store, fixed_now, spac
     assert found(s, fixed_now, text="v") == [""]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG blocks.py: the msgspec decoder accepts lines orjson rejects (invalid UTF-8 in a "
-    "value, 1e400): they load, then store.row()/record() raise JSONDecodeError",
-)
 @pytest.mark.parametrize(
     "line",
     [
@@ -460,12 +434,6 @@ def test_every_loaded_record_can_be_read(open_store, line: bytes) -> None:
         s.row(p)  # the table and the detail view read every loaded record like this
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG blocks.py/textindex.py: a line msgspec accepts but orjson rejects, with a "
-    "backslash (slow text path), raises JSONDecodeError out of index_block: loading stops "
-    "and every other record of the file is lost",
-)
 @pytest.mark.parametrize(
     "line",
     [
@@ -485,12 +453,6 @@ def test_one_hostile_line_does_not_stop_loading(open_store, line: bytes) -> None
     assert s.total >= 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (semantics) store.py facets: an actor value matches any actor with that id, email "
-    "or name, but its count covers only the actors whose *value* it is: 'Al' (a bare name) shows "
-    "2 while selecting it also takes in {'id': 'u1', 'name': 'Al'} and gives 3",
-)
 def test_actor_value_count_with_a_shared_name(open_store, fixed_now) -> None:
     s = open_store(
         [

@@ -7,11 +7,13 @@ detail view, API pages, tests). The original record is always kept as the source
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -99,6 +101,15 @@ def iso_ms(ms: int) -> str:
     """``2026-11-20T14:03:22.120Z`` for epoch milliseconds."""
     dt = datetime.fromtimestamp(ms // 1000, UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def load_json(raw: bytes) -> Any:
+    """Parse a record's bytes; what orjson refuses but is still readable (invalid UTF-8, numbers
+    beyond float range) is read leniently rather than lost."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw.decode("utf-8", "replace"))
 
 
 def first(record: dict[str, Any], keys: tuple[str, ...]) -> Any:

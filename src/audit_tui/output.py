@@ -13,7 +13,7 @@ from typing import IO, Any
 
 import orjson
 
-from audit_tui.model import Row, flatten, iso_ms
+from audit_tui.model import Row, flatten, iso_ms, load_json
 from audit_tui.safe import clean
 from audit_tui.sources.formats import normalise
 
@@ -79,7 +79,7 @@ def write_csv_rows(out: IO[str], rows: Iterable[Row]) -> int:
 
 
 def _record(raw: bytes) -> dict[str, Any]:
-    value = orjson.loads(raw)
+    value = load_json(raw)
     return value if isinstance(value, dict) else {}
 
 

@@ -17,9 +17,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import numpy as np
-import orjson
 
-from audit_tui.model import Party, Row, flatten
+from audit_tui.model import Party, Row, flatten, load_json
 from audit_tui.query import Query, extends, utcnow
 from audit_tui.sources.blocks import BlockResult, PartyKey
 from audit_tui.sources.formats import normalise
@@ -91,6 +90,35 @@ def _party(key: PartyKey | None) -> Party:
     if key is None:
         return Party("", "", "", "")
     return Party(*(("" if v is None else str(v)) for v in key))
+
+
+def _norm(value: str) -> str:
+    return value.strip().lower()
+
+
+def _names(facet: str, key: Any) -> set[str]:
+    """The selection values (normalised) that match one dictionary entry."""
+    if facet == "event_types":
+        return {_norm(str(key))}
+    p = _party(key)
+    names = {_norm(p.id), _norm(p.name)}
+    if facet == "actors":
+        names.add(_norm(p.email))
+    names.discard("")
+    return names or {""}  # no identity at all: selected by the empty value
+
+
+def _describe(facet: str, key: Any) -> tuple[str, str, str]:
+    """(value, label, kind) of one dictionary entry in a facet list."""
+    if facet == "event_types":
+        return str(key), str(key), ""
+    p = _party(key)
+    if facet == "actors":
+        label = p.name or p.email or p.id or "(unknown)"
+        if p.email and p.name:
+            label = f"{p.name} <{p.email}>"
+        return p.id or p.email or p.name, label, p.type
+    return p.id or p.name, p.name or p.id or "(organization level)", ""
 
 
 class _Dict:
@@ -259,8 +287,8 @@ class Store:
 
     def _record_id(self, g: int) -> str:
         try:
-            rec = orjson.loads(self._raw(g))
-        except orjson.JSONDecodeError:
+            rec = load_json(self._raw(g))
+        except ValueError:
             return ""
         value = rec.get("id") if isinstance(rec, dict) else None
         return "" if value is None else str(value)
@@ -284,7 +312,7 @@ class Store:
         return self._raw(int(self._order[position]))
 
     def record(self, position: int) -> dict[str, Any]:
-        value = orjson.loads(self.raw(position))
+        value = load_json(self.raw(position))
         return value if isinstance(value, dict) else {"value": value}
 
     def row(self, position: int) -> Row:
@@ -328,17 +356,7 @@ class Store:
             return cached[1]
         out: dict[str, list[int]] = {}
         for code, key in enumerate(table.values):
-            if facet == "event_types":
-                names = {str(key).lower()}
-            else:
-                p = _party(key)
-                names = {p.id.lower(), p.name.lower()}
-                if facet == "actors":
-                    names.add(p.email.lower())
-                names.discard("")
-                if facet == "workspaces" and key is None:
-                    names = {""}
-            for name in names:
+            for name in _names(facet, key):
                 out.setdefault(name, []).append(code)
         self._lookups[facet] = (len(table.values), out)
         return out
@@ -358,7 +376,7 @@ class Store:
         lookup = self._lookup(facet)
         selected = np.zeros(len(self._table(facet).values) + 1, bool)
         for v in values:
-            for code in lookup.get(v.strip().lower(), ()):
+            for code in lookup.get(_norm(v), ()):
                 selected[code] = True
         return selected[self._cols[facet][lo:hi]]
 
@@ -399,7 +417,8 @@ class Store:
         hits = self.text.match(scan, candidates, None)
         keep: list[int] = []
         for g in hits.tolist():
-            text = record_text(orjson.loads(self._raw(g)))
+            raw = self._raw(g)
+            text = record_text(load_json(raw), raw)
             if all(w in text for w in odd):
                 keep.append(g)
                 if limit is not None and len(keep) >= limit:
@@ -483,38 +502,22 @@ class Store:
                 out[facet] = self._facet_values(facet, table.values, counts, query.facet(facet))
             return Facets(out["actors"], out["event_types"], out["workspaces"])
 
-    @staticmethod
     def _facet_values(
-        facet: str, keys: list[Any], counts: np.ndarray, selected: frozenset[str]
+        self, facet: str, keys: list[Any], counts: np.ndarray, selected: frozenset[str]
     ) -> list[FacetValue]:
-        merged: dict[str, list[Any]] = {}
-        for code, key in enumerate(keys):
-            n = int(counts[code])
-            if facet == "event_types":
-                value, label, kind = str(key), str(key), ""
-            else:
-                p = _party(key)
-                if facet == "actors":
-                    value = p.id or p.email or p.name
-                    label = p.name or p.email or p.id or "(unknown)"
-                    if p.email and p.name:
-                        label = f"{p.name} <{p.email}>"
-                    kind = p.type
-                else:
-                    value = p.id or p.name
-                    label = p.name or p.id or "(organization level)"
-                    kind = ""
-            entry = merged.get(value.lower())
-            if entry is None:
-                merged[value.lower()] = [value, label, n, kind]
-            else:
-                entry[2] += n
-        sel = {s.lower() for s in selected}
-        values = [
-            FacetValue(v, lab, n, k)
-            for v, lab, n, k in merged.values()
-            if n > 0 or v.lower() in sel
-        ]
+        """One entry per value a user can select, with exactly the count selecting it gives
+        (an actor value matches ids, emails and names, so these can overlap)."""
+        lookup = self._lookup(facet)
+        entries: dict[str, FacetValue] = {}
+        for key in keys:
+            value, label, kind = _describe(facet, key)
+            norm = _norm(value)
+            if norm in entries:
+                continue
+            n = int(sum(int(counts[c]) for c in lookup.get(norm, ())))
+            entries[norm] = FacetValue(value, label, n, kind)
+        sel = {_norm(v) for v in selected}
+        values = [f for norm, f in entries.items() if f.count > 0 or norm in sel]
         values.sort(key=lambda f: (-f.count, f.label.lower()))
         return values
 

@@ -46,14 +46,39 @@ def iter_values(value: Any) -> Iterable[str]:
             yield _leaf_text(item)
 
 
-def record_text(record: Any) -> bytes:
-    """The values of a parsed record, lower-cased, joined by SEP (the reference form)."""
-    return SEP.join(iter_values(record)).lower().encode("utf-8", "surrogatepass")
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_LITERAL = re.compile(rb"-?[0-9][0-9.eE+-]*|true|false|null")
 
 
-def plain_text(record: Any) -> bytes:
+def record_text(record: Any, line: bytes | None = None) -> bytes:
+    """The values of a parsed record, lower-cased, joined by SEP (the reference form).
+
+    With the record's source ``line``, numbers, booleans and null are taken as the source wrote
+    them (``1.50`` stays ``1.50``), as the raw-line search sees them; otherwise as JSON text.
+    """
+    if line is None:
+        return SEP.join(iter_values(record)).lower().encode("utf-8", "surrogatepass")
+    strings = [v for v in _iter_leaves(record) if isinstance(v, str)]
+    literals = _LITERAL.findall(_STRING.sub(b" ", line))
+    text = SEP.join([*strings, *(t.decode("ascii", "replace") for t in literals)])
+    return text.lower().encode("utf-8", "surrogatepass")
+
+
+def _iter_leaves(value: Any) -> Iterable[Any]:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+        else:
+            yield item
+
+
+def plain_text(record: Any, line: bytes | None = None) -> bytes:
     """A plain text for the blob: no quotes (so the key look-ahead never fires), no newlines."""
-    return record_text(record).replace(b'"', b"\x1e").replace(b"\n", SEP.encode())
+    return record_text(record, line).replace(b'"', b"\x1e").replace(b"\n", SEP.encode())
 
 
 def is_irregular(line: bytes) -> bool:
