@@ -19,8 +19,16 @@ import msgspec
 import numpy as np
 import orjson
 
-from audit_tui.model import EPOCH, InvalidRecord, event_time, event_type, parse_time, party
-from audit_tui.sources.formats import normalise
+from audit_tui.model import (
+    EPOCH,
+    InvalidRecord,
+    event_time,
+    event_type,
+    load_json,
+    parse_time,
+    party,
+)
+from audit_tui.sources.formats import index_line, normalise
 from audit_tui.textindex import TextPart, is_irregular, lower, plain_text
 
 PartyKey = tuple[Any, Any, Any, Any]  # (id, name, email, type), None where absent
@@ -60,6 +68,9 @@ class _Foreign(Exception):
 
 def _generic(line: bytes) -> tuple[int, str, PartyKey | None, PartyKey | None]:
     """Time, type, actor and workspace keys of any record (native or foreign), the slow way."""
+    fast = index_line(line)  # Kubernetes and CloudTrail: only the keys the index needs
+    if fast is not None:
+        return fast
     rec = orjson.loads(line)
     if not isinstance(rec, dict):
         raise InvalidRecord("not an object")
@@ -128,11 +139,11 @@ class BlockIndexer:
         self.workspaces = _Codes()
 
     def index_block(self, block: bytes, offset: int) -> tuple[BlockResult, TextPart]:
+        if offset == 0 and block.startswith(b"\xef\xbb\xbf"):
+            block, offset = block[3:], 3  # a byte order mark is not part of the first record
         lines = block.split(b"\n")
         if lines and lines[-1] == b"":
             lines.pop()
-        if offset == 0 and lines and lines[0].startswith(b"\xef\xbb\xbf"):
-            lines[0] = b"   " + lines[0][3:]  # keep byte offsets: the BOM becomes spaces
         lens = np.fromiter(map(len, lines), np.int64, len(lines))
         line_starts = np.empty(len(lines), np.int64)
         if len(lines):
@@ -168,9 +179,9 @@ class BlockIndexer:
                     when = ev.audited_at
                     if when is None:
                         when = ev.auditedAt
-                    if when is None and ev.event_type is None and ev.eventType is None:
+                    if when is None:  # foreign (CloudTrail and Okta have an eventType too)
                         raise _Foreign
-                    if type(when) is str:
+                    if type(when) is str and when[4:5] == "-":  # ISO; digits = epoch
                         try:
                             dt = fromiso(when)
                         except ValueError:
@@ -225,7 +236,8 @@ class BlockIndexer:
             ts.append(ms)
             valid_idx.append(i)
         valid = np.asarray(valid_idx, dtype=np.int64)
-        texts = self._texts(block, lines, valid, bool(invalid) or bool(generic), generic)
+        # foreign lines are searched by their own text too: only invalid lines need the slow form
+        texts = self._texts(block, lines, valid, bool(invalid), generic)
         result = BlockResult(
             offset=offset,
             nlines=n,
@@ -262,7 +274,7 @@ class BlockIndexer:
         for k, i in enumerate(valid.tolist()):
             line = lines[i]
             if is_irregular(line):
-                texts.append(plain_text(orjson.loads(line)))
+                texts.append(plain_text(load_json(line), line))
                 plain.append(k)
             else:
                 texts.append(lower(line))

@@ -4,20 +4,278 @@
 ``event_type``, ``resource``, ``organization``, ``workspace``, ``actor``, ``metadata``) that the
 index and the table read; the original record is never changed and stays what the detail view
 and exports show. A native record is returned as it is.
+
+Detection is per record (a file may mix shapes) by a few key lookups, in a fixed order (so a
+record always reads the same, whatever came before it). :func:`set_forced_format`
+(``--input-format``) skips detection: every record that is not in the native shape is read as
+the forced format. The mapping of each format is documented in ``docs/formats.md``.
+:func:`index_line` is the loader's fast path for Kubernetes and CloudTrail lines.
 """
 
 from __future__ import annotations
 
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import Any
 
+import orjson
+
+from audit_tui.model import InvalidRecord
+from audit_tui.sources.formats import ai, azure, cloudtrail, gcp, generic, github, k8s, okta
+from audit_tui.sources.formats._common import FORCED as _forced
+from audit_tui.sources.formats._common import Rec, scope, when
+from audit_tui.sources.formats.fast import index_line
+
 NATIVE = "native"
+GENERIC = "generic"
+
+# name -> what the user reads (store.format_name, the docs)
+LABELS: dict[str, str] = {
+    NATIVE: "native",
+    "k8s": "Kubernetes audit",
+    "cloudtrail": "AWS CloudTrail",
+    "gcp": "Google Cloud audit",
+    "github": "GitHub audit",
+    "okta": "Okta System Log",
+    "azure": "Azure Activity Log",
+    "entra": "Entra ID audit/sign-in",
+    "m365": "Microsoft 365 audit",
+    "openai": "OpenAI audit",
+    "anthropic": "Anthropic activity",
+    GENERIC: "generic mapping",
+}
+NAMES: tuple[str, ...] = tuple(LABELS)
+UNRECOGNISED = "unrecognised"
+_LABEL_OF = {**LABELS, UNRECOGNISED: "unrecognised records"}
+ALIASES = {
+    "kubernetes": "k8s",
+    "kube": "k8s",
+    "eks": "k8s",
+    "aks": "k8s",
+    "aws": "cloudtrail",
+    "cloud-trail": "cloudtrail",
+    "google": "gcp",
+    "gcp-audit": "gcp",
+    "gke": "gcp",
+    "azure-activity": "azure",
+    "entra-id": "entra",
+    "azure-ad": "entra",
+    "aad": "entra",
+    "office365": "m365",
+    "o365": "m365",
+    "microsoft365": "m365",
+    "claude": "anthropic",
+}
+ENV_VAR = "AUDIT_TUI_INPUT_FORMAT"
+
+_MAPPERS: dict[str, Callable[[Rec], Rec]] = {
+    "k8s": k8s.normalise,
+    "cloudtrail": cloudtrail.normalise,
+    "gcp": gcp.normalise,
+    "github": github.normalise,
+    "okta": okta.normalise,
+    "azure": azure.normalise_activity,
+    "entra": azure.normalise_entra,
+    "m365": azure.normalise_m365,
+    "openai": ai.normalise_openai,
+    "anthropic": ai.normalise_anthropic,
+    GENERIC: generic.normalise,
+}
+# detection order: the most specific shapes first (Entra before the Azure Activity Log, GitHub's
+# loose "action" last)
+_MATCHERS: tuple[tuple[str, Callable[[Rec], bool]], ...] = (
+    ("k8s", k8s.match),
+    ("cloudtrail", cloudtrail.match),
+    ("gcp", gcp.match),
+    ("okta", okta.match),
+    ("entra", azure.match_entra),
+    ("azure", azure.match_activity),
+    ("m365", azure.match_m365),
+    ("openai", ai.match_openai),
+    ("anthropic", ai.match_anthropic),
+    ("github", github.match),
+)
+# Panther data-lake exports name the log type of each record
+PANTHER_LOG_TYPES = {
+    "AWS.CloudTrail": "cloudtrail",
+    "Amazon.EKS.Audit": "k8s",
+    "GCP.AuditLog": "gcp",
+    "GitHub.Audit": "github",
+    "Okta.SystemLog": "okta",
+    "Azure.Audit": "entra",
+    "Azure.MonitorActivity": "azure",
+}
+
+__all__ = [
+    "NAMES",
+    "LABELS",
+    "normalise",
+    "detect",
+    "set_forced_format",
+    "forced_format",
+    "resolve",
+    "describe_formats",
+    "describe_lines",
+    "describe_file",
+    "format_label",
+    "index_line",
+]
+
+
+def resolve(name: str | None) -> str | None:
+    """The canonical format name for ``name`` (an alias, any case); None for auto-detection.
+
+    Raises ValueError naming the choices for an unknown name."""
+    if name is None:
+        return None
+    key = name.strip().lower().replace("_", "-")
+    if key in ("", "auto"):
+        return None
+    key = ALIASES.get(key, key)
+    if key not in LABELS:
+        raise ValueError(f"unknown input format {name!r}; choose one of: auto, {', '.join(NAMES)}")
+    return key
+
+
+def set_forced_format(name: str | None) -> None:
+    """Read every non-native record as format ``name`` (None or "auto": detect per record).
+
+    Also sets ``AUDIT_TUI_INPUT_FORMAT`` so the loader's worker processes (spawned) agree."""
+    key = resolve(name)
+    _forced[0] = key
+    if key is None:
+        os.environ.pop(ENV_VAR, None)
+    else:
+        os.environ[ENV_VAR] = key
+
+
+def forced_format() -> str | None:
+    return _forced[0]
+
+
+try:
+    _forced[0] = resolve(os.environ.get(ENV_VAR))
+except ValueError:
+    _forced[0] = None
+
+
+def _is_native(rec: Rec) -> bool:
+    return rec.get("audited_at") is not None or rec.get("auditedAt") is not None
+
+
+def _detect(rec: Rec) -> str:
+    log_type = rec.get("p_log_type")
+    if log_type is not None:
+        name = PANTHER_LOG_TYPES.get(log_type) if type(log_type) is str else None
+        if name is not None:
+            if name == "azure" and k8s.is_aks(rec):
+                return "k8s"
+            return name
+    for name, match in _MATCHERS:
+        if match(rec):
+            return name
+    if rec.get("event_type") is not None or rec.get("eventType") is not None:
+        return NATIVE
+    return GENERIC
+
+
+def detect(record: Any) -> str:
+    """The name of the format of one record (one of :data:`NAMES`)."""
+    if type(record) is not dict:
+        return GENERIC
+    if _is_native(record):
+        return NATIVE
+    try:
+        return _forced[0] or _detect(record)
+    except Exception:  # a hostile shape of a key some matcher reads
+        return GENERIC
 
 
 def normalise(record: dict[str, Any]) -> dict[str, Any]:
-    """The native view of ``record`` (the record itself when it is native)."""
-    return record
+    """The native view of ``record`` (the record itself when it is native).
+
+    Raises only :class:`InvalidRecord` (for a record a mapper cannot read at all); a record
+    without a usable time or type gives a view that ``event_time``/``event_type`` reject with
+    the usual reason."""
+    if record.get("audited_at") is not None or record.get("auditedAt") is not None:
+        return record
+    name = detect(record)
+    mapper = _MAPPERS.get(name)
+    if mapper is None:
+        return record
+    try:
+        out = mapper(record)
+    except InvalidRecord:
+        raise
+    except Exception:  # a hostile or truncated shape: one skipped record, never a crash
+        raise InvalidRecord(f"unreadable {LABELS[name]} record") from None
+    if "p_log_type" in record:
+        _panther(record, out)
+    return out
 
 
-def detect(record: dict[str, Any]) -> str:
-    """The name of the format of one record."""
-    return NATIVE
+def _panther(record: Rec, out: Rec) -> None:
+    """Panther's own fields fill what the vendor record lacks: its event time and its source."""
+    if out.get("audited_at") is None and record.get("p_event_time") is not None:
+        out["audited_at"] = when(record["p_event_time"])
+    if out.get("organization") is None and record.get("p_source_label") is not None:
+        out["organization"] = scope(record["p_source_label"])
+
+
+# -- naming what a file holds ----------------------------------------------------------------
+
+SAMPLE = 200
+
+
+def describe_formats(records: Iterable[Any]) -> str:
+    """What the records are, for ``store.format_name``: "" for native (or no records),
+    "Kubernetes audit", "AWS CloudTrail (Panther export)", "Okta System Log + native"..."""
+    counts: Counter[str] = Counter()
+    panther = False
+    for rec in records:
+        if type(rec) is not dict:
+            counts[UNRECOGNISED] += 1
+            continue
+        name = detect(rec)
+        if name == GENERIC and generic.time_of(rec) is None:
+            name = UNRECOGNISED  # e.g. {"kind": 0}: skipped, not mapped
+        counts[name] += 1
+        panther = panther or "p_log_type" in rec
+    if not counts:
+        return ""
+    forced = _forced[0]
+    if forced is not None and set(counts) <= {forced, NATIVE}:
+        return f"{LABELS[forced]} (forced)"
+    if set(counts) == {NATIVE}:
+        return ""
+    text = " + ".join(_LABEL_OF.get(name, name) for name, _ in counts.most_common())
+    return text + " (Panther export)" if panther else text
+
+
+def describe_lines(head: bytes, limit: int = SAMPLE) -> str:
+    """:func:`describe_formats` of the first JSON lines of ``head`` (a file's first bytes)."""
+    records = []
+    for line in head.split(b"\n")[:limit]:
+        line = line.strip().removeprefix(b"\xef\xbb\xbf")
+        if line[:1] != b"{":
+            continue
+        try:
+            records.append(orjson.loads(line))
+        except orjson.JSONDecodeError:
+            continue  # the head's last, cut line, or an invalid one (reported by the loader)
+    return describe_formats(records)
+
+
+def format_label(base: str, described: str) -> str:
+    """``"JSON lines"`` + ``"Kubernetes audit"`` -> ``"JSON lines: Kubernetes audit"``."""
+    return f"{base}: {described}" if described else base
+
+
+def describe_file(path: str, size: int = 64 * 1024) -> str:
+    """:func:`describe_lines` of the start of a JSON-lines file ("" when it cannot be read)."""
+    try:
+        with open(path, "rb") as f:
+            return describe_lines(f.read(size))
+    except OSError:
+        return ""

@@ -1,0 +1,206 @@
+"""Small, fast helpers shared by the format mappers.
+
+Every mapper takes one parsed record (never changed) and returns a new, small native view. The
+helpers here are written for the per-record slow path: a few dict lookups, no copies, and no
+exception for the usual shapes.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from audit_tui.model import _MAX_MS, EPOCH, iso_ms, parse_time
+
+Rec = dict[str, Any]
+# the format forced with --input-format (None: detect per record); set through formats.__init__
+FORCED: list[str | None] = [None]
+_EMPTY: Rec = {}
+_fromiso = datetime.fromisoformat
+_ONE_MS = timedelta(milliseconds=1)
+# model.parse_time reads a number below this as epoch *seconds*: a millisecond value under it
+# (before 1973-03-03) is handed over as ISO text instead
+_MS_THRESHOLD = 100_000_000_000
+_LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
+_SPACE_ZONE = re.compile(r"\s+(?=[+-]\d\d:?\d\d$|Z$|UTC$)")
+
+
+def d(value: Any) -> Rec:
+    """``value`` if it is a dict, else an empty one (read-only: never mutate the result)."""
+    return value if type(value) is dict else _EMPTY
+
+
+def s(value: Any) -> str | None:
+    """A non-empty text for a scalar (None, '' and containers give None)."""
+    if value is None or value == "":
+        return None
+    if type(value) is str:
+        return value
+    if isinstance(value, dict | list):
+        return None
+    return str(value)
+
+
+def first_item(value: Any) -> Rec:
+    """The first dict of a list (or the dict itself)."""
+    if type(value) is list:
+        for item in value:
+            if type(item) is dict:
+                return item
+        return _EMPTY
+    return d(value)
+
+
+def when(value: Any) -> Any:
+    """A source time as what ``model.parse_time`` reads fastest: epoch ms (an int) for ISO text,
+    numbers unchanged (epoch seconds or milliseconds), anything else unchanged (``parse_time``
+    then tries harder, or says why it is not a time).
+
+    ISO text with 7-9 fractional digits (Azure, GCP, Kubernetes) is truncated to microseconds,
+    a zone-less time is UTC, and ``2023-01-10 21:04:02.123`` (a space, Panther) is accepted.
+    """
+    if type(value) is str:
+        dt: datetime | None
+        try:
+            dt = _fromiso(value)
+        except ValueError:
+            dt = _slow_iso(value)
+            if dt is None:
+                return value
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)
+        ms = (dt - EPOCH) // _ONE_MS
+        if -_MS_THRESHOLD < ms < _MS_THRESHOLD:
+            return iso_ms(ms)
+        return ms
+    return value
+
+
+_MS_CACHE: dict[str, int] = {}  # CloudTrail times are whole seconds: many lines share one
+
+
+def ms_of(value: Any) -> int:
+    """``model.parse_time(when(value))`` (epoch ms, or InvalidRecord), quicker for ISO text."""
+    if type(value) is str:
+        ms = _MS_CACHE.get(value)
+        if ms is not None:
+            return ms
+        try:
+            dt = _fromiso(value)
+        except ValueError:
+            return parse_time(when(value))
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)
+        ms = (dt - EPOCH) // _ONE_MS
+        if _MS_THRESHOLD <= ms <= _MAX_MS:  # what parse_time returns for this number
+            if len(_MS_CACHE) >= 4096:
+                _MS_CACHE.clear()
+            _MS_CACHE[value] = ms
+            return ms
+        return parse_time(when(value))
+    return parse_time(value)
+
+
+def _slow_iso(text: str) -> datetime | None:
+    t = text.strip()
+    if not t:
+        return None
+    if t[0].isdigit() and t.replace(".", "", 1).isdigit():
+        return None  # a number: parse_time reads it as epoch seconds or ms
+    t = _LONG_FRACTION.sub(r"\1", t)
+    t = _SPACE_ZONE.sub("", t)
+    if t.endswith("UTC"):
+        t = t[:-3] + "+00:00"
+    if t.endswith(("z", "Z")):
+        t = t[:-1] + "+00:00"
+    try:
+        return _fromiso(t)
+    except ValueError:
+        return None
+
+
+def pick(rec: Rec, *keys: str) -> Any:
+    """The first of ``keys`` that ``rec`` holds a non-null value for."""
+    for key in keys:
+        value = rec.get(key)
+        if value is not None:
+            return value
+    return None
+
+
+def party(id_: Any = None, name: Any = None, email: Any = None, type_: Any = None) -> Rec:
+    """A native party dict, with only the fields that have a value."""
+    out: Rec = {}
+    if id_ is not None and id_ != "":
+        out["id"] = id_ if type(id_) is str else str(id_)
+    if name is not None and name != "":
+        out["name"] = name if type(name) is str else str(name)
+    if email is not None and email != "":
+        out["email"] = email if type(email) is str else str(email)
+    if type_ is not None and type_ != "":
+        out["type"] = type_ if type(type_) is str else str(type_)
+    return out
+
+
+def scope(value: Any) -> Rec | None:
+    """An organization or workspace party for an id that is also its name (None if empty)."""
+    text = s(value)
+    if text is None:
+        return None
+    return {"id": text, "name": text}
+
+
+def email_of(text: str | None) -> str | None:
+    return text if text is not None and "@" in text and " " not in text else None
+
+
+def last_segment(path: str | None) -> str | None:
+    if not path:
+        return None
+    return path.rstrip("/").rsplit("/", 1)[-1] or None
+
+
+def view(
+    audited_at: Any,
+    event_type: Any,
+    *,
+    id: Any = None,
+    resource: Rec | None = None,
+    organization: Rec | None = None,
+    workspace: Rec | None = None,
+    actor: Rec | None = None,
+    metadata: Rec | None = None,
+) -> Rec:
+    """The native view of one foreign record (keys the native reader and ``flatten`` read)."""
+    out: Rec = {
+        "audited_at": audited_at,
+        "event_type": (
+            event_type if event_type is None or type(event_type) is str else s(event_type)
+        ),
+        "resource": resource or None,
+        "organization": organization,
+        "workspace": workspace,
+        "actor": actor or None,
+    }
+    if id is not None:
+        out["id"] = id if type(id) is str else str(id)
+    if metadata:
+        out["metadata"] = {k: v for k, v in metadata.items() if v is not None}
+    return out
+
+
+def recase(value: Any, canon: dict[str, str]) -> Any:
+    """A copy of ``value`` with lower-cased keys put back into their camelCase spelling
+    (Panther's data lake lower-cases column names: ``eventname``, ``useridentity``...).
+
+    Only used for such records; the normal shapes never pay for it."""
+    if type(value) is dict:
+        return {canon.get(k, k): recase(v, canon) for k, v in value.items()}
+    if type(value) is list:
+        return [recase(v, canon) for v in value]
+    return value
+
+
+def canon_of(*keys: str) -> dict[str, str]:
+    return {k.lower(): k for k in keys if k.lower() != k}

@@ -1,0 +1,279 @@
+"""Microsoft: Azure Activity Log (diagnostic-settings export, REST API / ``az monitor
+activity-log list`` in camelCase, the Python SDK's snake_case), Entra ID (Azure AD) audit and
+sign-in logs (diagnostic export and Microsoft Graph ``directoryAudits``/``signIns``), and the
+Microsoft 365 unified audit log (Office 365 Management Activity API)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audit_tui.sources.formats._common import (
+    Rec,
+    canon_of,
+    d,
+    email_of,
+    first_item,
+    party,
+    pick,
+    recase,
+    s,
+    scope,
+    view,
+    when,
+)
+
+CANON = canon_of(
+    *"""
+    operationName resourceId tenantId callerIpAddress correlationId resultType resultSignature
+    durationMs operationVersion subscriptionId resourceGroupName eventTimestamp
+""".split()
+)
+ENTRA_CATEGORIES = frozenset(
+    """
+    AuditLogs SignInLogs NonInteractiveUserSignInLogs ServicePrincipalSignInLogs
+    ManagedIdentitySignInLogs ProvisioningLogs ADFSSignInLogs RiskyUsers UserRiskEvents
+    NetworkAccessTrafficLogs RiskyServicePrincipals ServicePrincipalRiskEvents
+    EnrichedOffice365AuditLogs MicrosoftGraphActivityLogs RemoteNetworkHealthLogs
+""".split()
+)
+_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/"
+
+
+# -- detection -------------------------------------------------------------------------------
+
+
+def match_activity(rec: Rec) -> bool:
+    if "operationName" in rec or "operationname" in rec:
+        if match_entra(rec):
+            return False
+        return (
+            "time" in rec or "resourceId" in rec or "resourceid" in rec or "eventTimestamp" in rec
+        )
+    return "operation_name" in rec and ("event_timestamp" in rec or "resource_id" in rec)
+
+
+def match_entra(rec: Rec) -> bool:
+    if "operationName" in rec or "operationname" in rec:
+        category = rec.get("category")
+        if type(category) is str and category in ENTRA_CATEGORIES:
+            return True
+        rid = rec.get("resourceId") or rec.get("resourceid")
+        return type(rid) is str and rid.lower().endswith("/microsoft.aadiam")
+    # Microsoft Graph: directoryAudits, signIns
+    if "activityDateTime" in rec:
+        return "activityDisplayName" in rec or "initiatedBy" in rec
+    return "createdDateTime" in rec and ("userPrincipalName" in rec or "appDisplayName" in rec)
+
+
+def match_m365(rec: Rec) -> bool:
+    if "CreationTime" not in rec or "Operation" not in rec:
+        return False
+    return "Workload" in rec or "RecordType" in rec
+
+
+# -- Azure Activity Log ----------------------------------------------------------------------
+
+
+def _value(v: Any) -> Any:
+    """``{"value": "Microsoft.Compute/disks/delete", "localizedValue": ...}`` or the text."""
+    return v.get("value") if type(v) is dict else v
+
+
+def _arm(resource_id: str | None) -> tuple[str | None, str | None, str | None, str | None]:
+    """(subscription, resource group, resource type, name) of an ARM resource id."""
+    if not resource_id:
+        return None, None, None, None
+    parts = resource_id.strip("/").split("/")
+    sub = group = kind = name = None
+    lower = [p.lower() for p in parts]
+    if "subscriptions" in lower:
+        i = lower.index("subscriptions")
+        sub = parts[i + 1] if i + 1 < len(parts) else None
+    if "resourcegroups" in lower:
+        i = lower.index("resourcegroups")
+        group = parts[i + 1] if i + 1 < len(parts) else None
+    if "providers" in lower:
+        i = len(lower) - 1 - lower[::-1].index("providers")
+        rest = parts[i + 1 :]
+        if len(rest) >= 3:
+            # Namespace/type/name[/subtype/subname...]
+            kind = "/".join([rest[0], *rest[1::2]])
+            name = rest[-1] if len(rest) % 2 == 1 else None
+        elif rest:
+            kind = rest[0]
+    elif group is not None and len(parts) == 4:
+        kind, name = "resourceGroups", group
+    elif sub is not None and len(parts) == 2:
+        kind, name = "subscriptions", sub
+    return sub, group, kind, name
+
+
+def _activity_actor(rec: Rec) -> Rec:
+    caller = s(rec.get("caller"))
+    claims = d(rec.get("claims")) or d(d(rec.get("identity")).get("claims"))
+    upn = s(claims.get(_CLAIM + "upn")) or s(claims.get(_CLAIM + "emailaddress"))
+    oid = s(claims.get("http://schemas.microsoft.com/identity/claims/objectidentifier"))
+    name = s(claims.get(_CLAIM + "name")) or upn or caller
+    if name is None:
+        app = s(claims.get("appid"))
+        if app is None:
+            return {}
+        return party(app, app, None, "service_account")
+    email = email_of(upn) or email_of(caller)
+    kind = "user" if email else ("service_account" if s(claims.get("appid")) else None)
+    return party(oid or caller or upn, name, email, kind)
+
+
+def normalise_activity(rec: Rec) -> Rec:
+    if "operationName" not in rec and "operationname" in rec:
+        rec = recase(rec, CANON)
+    time = pick(rec, "time", "eventTimestamp", "event_timestamp")
+    op = _value(pick(rec, "operationName", "operation_name"))
+    rid = s(pick(rec, "resourceId", "resource_id"))
+    sub, group, kind, name = _arm(rid)
+    group = s(pick(rec, "resourceGroupName", "resource_group_name", "resourceGroup")) or group
+    sub = s(pick(rec, "subscriptionId", "subscription_id")) or sub
+    kind = s(_value(pick(rec, "resourceType", "resource_type"))) or kind
+    return view(
+        when(time),
+        op,
+        id=pick(rec, "eventDataId", "event_data_id", "correlationId", "correlation_id"),
+        resource=party(rid, name, None, kind) if rid else None,
+        organization=scope(sub or pick(rec, "tenantId", "tenant_id")),
+        workspace=scope(group),
+        actor=_activity_actor(rec),
+        metadata={
+            "category": _value(rec.get("category")),
+            "result": _value(pick(rec, "resultType", "status")),
+            "caller_ip": pick(rec, "callerIpAddress")
+            or d(rec.get("http_request")).get("client_ip_address")
+            or d(rec.get("httpRequest")).get("clientIpAddress"),
+        },
+    )
+
+
+# -- Entra ID --------------------------------------------------------------------------------
+
+
+def _target(props: Rec) -> Rec | None:
+    t = first_item(props.get("targetResources"))
+    if t:
+        upn = s(t.get("userPrincipalName"))
+        return party(s(t.get("id")), s(t.get("displayName")) or upn, None, s(t.get("type")))
+    app = s(props.get("appDisplayName")) or s(props.get("resourceDisplayName"))
+    if app is not None:
+        return party(s(props.get("appId")) or s(props.get("resourceId")), app, None, "application")
+    return None
+
+
+def _entra_actor(props: Rec) -> Rec:
+    by = d(props.get("initiatedBy"))
+    user = d(by.get("user"))
+    if user:
+        upn = s(user.get("userPrincipalName"))
+        return party(
+            s(user.get("id")) or upn,
+            s(user.get("displayName")) or upn,
+            email_of(upn),
+            "user",
+        )
+    app = d(by.get("app"))
+    if app:
+        return party(
+            s(app.get("servicePrincipalId")) or s(app.get("appId")),
+            s(app.get("displayName")) or s(app.get("servicePrincipalName")),
+            None,
+            "service_account",
+        )
+    upn = s(props.get("userPrincipalName"))
+    if upn is not None or s(props.get("userDisplayName")) is not None:
+        return party(
+            s(props.get("userId")) or upn,
+            s(props.get("userDisplayName")) or upn,
+            email_of(upn),
+            "user",
+        )
+    sp = s(props.get("servicePrincipalName"))
+    if sp is not None or s(props.get("servicePrincipalId")) is not None:
+        return party(s(props.get("servicePrincipalId")), sp, None, "service_account")
+    return {}
+
+
+def normalise_entra(rec: Rec) -> Rec:
+    if "operationName" not in rec and "operationname" in rec:
+        rec = recase(rec, CANON)
+    if "operationName" in rec:  # diagnostic-settings export: the Graph object in properties
+        props = d(rec.get("properties"))
+        time = rec.get("time")
+        if time is None:
+            time = pick(props, "activityDateTime", "createdDateTime")
+        op = rec.get("operationName")
+        tenant = rec.get("tenantId")
+        rid = pick(props, "id", "correlationId")
+        if rid is None:
+            rid = rec.get("correlationId")
+    else:
+        props = rec
+        time = pick(rec, "activityDateTime", "createdDateTime")
+        op = pick(rec, "activityDisplayName", "operationName")
+        if op is None and "createdDateTime" in rec:
+            op = "Sign-in activity"
+        tenant = pick(rec, "tenantId", "resourceTenantId")
+        rid = rec.get("id")
+    status = d(props.get("status"))
+    return view(
+        when(time),
+        op,
+        id=rid,
+        resource=_target(props),
+        organization=scope(tenant),
+        workspace=None,
+        actor=_entra_actor(props),
+        metadata={
+            "category": rec.get("category") or props.get("category"),
+            "result": pick(props, "result", "resultType")
+            or rec.get("resultType")
+            or status.get("errorCode"),
+            "service": props.get("loggedByService"),
+            "ip": pick(props, "ipAddress") or rec.get("callerIpAddress"),
+        },
+    )
+
+
+# -- Microsoft 365 ---------------------------------------------------------------------------
+
+# UserType: 0 Regular, 1 Reserved, 2 Admin, 3 DcAdmin, 4 System, 5 Application,
+# 6 ServicePrincipal, 7 CustomPolicy, 8 SystemPolicy
+_M365_USER_TYPES = {
+    0: "user",
+    2: "admin",
+    3: "system",
+    4: "system",
+    5: "service_account",
+    6: "service_account",
+}
+
+
+def normalise_m365(rec: Rec) -> Rec:
+    user = s(rec.get("UserId"))
+    kind = rec.get("UserType")
+    obj = s(rec.get("ObjectId"))
+    return view(
+        when(rec.get("CreationTime")),
+        rec.get("Operation"),
+        id=rec.get("Id"),
+        resource=party(obj, obj, None, s(rec.get("ItemType"))) if obj else None,
+        organization=scope(pick(rec, "OrganizationName", "OrganizationId")),
+        workspace=scope(rec.get("Workload")),
+        actor=party(
+            s(rec.get("UserKey")) or user,
+            user,
+            email_of(user),
+            _M365_USER_TYPES.get(kind) if type(kind) is int else s(kind),
+        ),
+        metadata={
+            "result": rec.get("ResultStatus"),
+            "client_ip": pick(rec, "ClientIP", "ActorIpAddress"),
+            "record_type": rec.get("RecordType"),
+        },
+    )

@@ -1,0 +1,218 @@
+"""AWS CloudTrail records: bare (one record, or the ``Records`` of a CloudTrail log file, which
+the file loader unwraps), inside an EventBridge envelope (``detail``), and the LookupEvents
+output (the record as JSON text in ``CloudTrailEvent``). An EventBridge event that is not a
+CloudTrail call is read from its envelope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from audit_tui.sources.formats._common import (
+    Rec,
+    canon_of,
+    d,
+    email_of,
+    first_item,
+    party,
+    pick,
+    recase,
+    s,
+    scope,
+    view,
+    when,
+)
+
+# the camelCase keys this module reads, for records whose keys were lower-cased
+CANON = canon_of(
+    *"""
+    eventName eventSource eventTime eventType eventID eventVersion eventCategory awsRegion
+    recipientAccountId userIdentity sessionContext sessionIssuer userName principalId accountId
+    accessKeyId invokedBy requestParameters responseElements sourceIPAddress userAgent
+    errorCode errorMessage readOnly managementEvent requestID additionalEventData onBehalfOf
+    userId identityStoreArn creationDate mfaAuthenticated
+""".split()
+)
+
+
+def match(rec: Rec) -> bool:
+    if "eventName" in rec or "eventname" in rec:
+        return (
+            "eventSource" in rec
+            or "eventsource" in rec
+            or "userIdentity" in rec
+            or "useridentity" in rec
+            or "awsRegion" in rec
+            or "awsregion" in rec
+        )
+    if "detail" in rec and "detail-type" in rec:
+        return True
+    return "CloudTrailEvent" in rec or ("EventName" in rec and "EventSource" in rec)
+
+
+def service_of(source: str | None) -> str | None:
+    if source is None:
+        return None
+    return source[:-14] if source.endswith(".amazonaws.com") else source
+
+
+# userIdentity.type -> the actor type shown (others are kept as AWS writes them)
+_ACTOR_TYPES = {"AWSService": "system", "Root": "root"}
+
+
+def actor_of(ui: Rec) -> Rec:
+    if not ui:
+        return {}
+    kind = s(ui.get("type"))
+    arn = s(ui.get("arn"))
+    name = s(ui.get("userName"))
+    email = None
+    if kind == "AssumedRole" or (arn is not None and ":assumed-role/" in arn):
+        # arn:aws:sts::123456789012:assumed-role/RoleName/session-name
+        if arn is not None and ":assumed-role/" in arn:
+            name = arn.split(":assumed-role/", 1)[1]
+            email = email_of(name.rsplit("/", 1)[-1])
+        else:
+            issuer = d(d(ui.get("sessionContext")).get("sessionIssuer"))
+            name = s(issuer.get("userName")) or name
+    elif kind == "Root":
+        name = name or "root"
+    elif kind == "AWSService":
+        name = s(ui.get("invokedBy")) or name
+    elif kind == "IdentityCenterUser":
+        name = name or s(d(ui.get("onBehalfOf")).get("userId"))
+    if name is None:
+        name = s(ui.get("principalId")) or s(ui.get("accountId"))
+    if email is None:
+        email = email_of(name)
+    return party(
+        arn or s(ui.get("principalId")),
+        name,
+        email,
+        _ACTOR_TYPES.get(kind, kind) if kind is not None else None,
+    )
+
+
+_NAME_SUFFIXES = ("Name", "Id", "Arn", "ARN", "Identifier", "Key")
+
+
+def resource_of(rec: Rec) -> Rec | None:
+    res = first_item(rec.get("resources"))
+    if res:
+        arn = s(res.get("ARN") or res.get("arn"))
+        if arn is not None:
+            return party(arn, arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1], None, s(res.get("type")))
+    params = d(rec.get("requestParameters"))
+    if not params:
+        return None
+    items = d(params.get("instancesSet")).get("items")
+    if type(items) is list and items:
+        iid = s(d(items[0]).get("instanceId"))
+        if iid is not None:
+            return party(iid, iid, None, "instance")
+    for key, value in params.items():
+        if type(value) is str and value and key.endswith(_NAME_SUFFIXES):
+            kind = key
+            for suffix in _NAME_SUFFIXES:
+                if key.endswith(suffix):
+                    kind = key[: -len(suffix)]
+                    break
+            return party(
+                value,
+                value.rsplit("/", 1)[-1] if value.startswith("arn:") else value,
+                None,
+                kind or key,
+            )
+    return None
+
+
+def _lookup_events(rec: Rec) -> Rec:
+    """A LookupEvents entry: read the CloudTrail record inside, the entry where it is missing."""
+    inner: Any = rec.get("CloudTrailEvent")
+    if type(inner) is str:
+        try:
+            inner = orjson.loads(inner)
+        except orjson.JSONDecodeError:
+            inner = None
+    inner = d(inner)
+    if inner and "eventName" in inner:
+        if inner.get("eventTime") is None and rec.get("EventTime") is not None:
+            inner = {**inner, "eventTime": rec["EventTime"]}
+        return normalise(inner)
+    res = first_item(rec.get("Resources"))
+    user = s(rec.get("Username"))
+    source = s(rec.get("EventSource"))
+    name = s(rec.get("EventName"))
+    return view(
+        when(rec.get("EventTime")),
+        f"{service_of(source)}:{name}" if source and name else name,
+        id=rec.get("EventId"),
+        resource=party(
+            s(res.get("ResourceName")), s(res.get("ResourceName")), None, s(res.get("ResourceType"))
+        )
+        if res
+        else None,
+        actor=party(user, user, email_of(user)),
+    )
+
+
+def _eventbridge(rec: Rec) -> Rec:
+    detail = d(rec.get("detail"))
+    if "eventName" in detail:
+        out = normalise(detail)
+        if out.get("audited_at") is None and rec.get("time") is not None:
+            out["audited_at"] = when(rec["time"])
+        if out.get("organization") is None:
+            out["organization"] = scope(rec.get("account"))
+        if out.get("workspace") is None:
+            out["workspace"] = scope(rec.get("region"))
+        return out
+    res = rec.get("resources")
+    arn = s(res[0]) if type(res) is list and res else None
+    return view(
+        when(rec.get("time")),
+        rec.get("detail-type"),
+        id=rec.get("id"),
+        resource=party(arn, arn.rsplit("/", 1)[-1], None, None) if arn else None,
+        organization=scope(rec.get("account")),
+        workspace=scope(rec.get("region")),
+        actor=party(s(rec.get("source")), s(rec.get("source")), None, "system"),
+    )
+
+
+def core(rec: Rec) -> tuple[Any, str | None, Rec, Any]:
+    """(time, event type, actor, region) of a plain CloudTrail record: all the index reads (see
+    ``formats.fast``), shared with :func:`normalise`."""
+    source = s(rec.get("eventSource"))
+    name = s(rec.get("eventName"))
+    etype = f"{service_of(source)}:{name}" if source is not None and name is not None else name
+    return rec.get("eventTime"), etype, actor_of(d(rec.get("userIdentity"))), rec.get("awsRegion")
+
+
+def normalise(rec: Rec) -> Rec:
+    if "eventName" not in rec:
+        if "eventname" in rec:
+            rec = recase(rec, CANON)
+        elif "detail" in rec and "detail-type" in rec:
+            return _eventbridge(rec)
+        elif "CloudTrailEvent" in rec or "EventName" in rec:
+            return _lookup_events(rec)
+    time, etype, actor, region = core(rec)
+    ui = d(rec.get("userIdentity"))
+    return view(
+        when(time),
+        etype,
+        id=rec.get("eventID"),
+        resource=resource_of(rec),
+        organization=scope(pick(rec, "recipientAccountId") or ui.get("accountId")),
+        workspace=scope(region),
+        actor=actor,
+        metadata={
+            "source_ip": rec.get("sourceIPAddress"),
+            "user_agent": rec.get("userAgent"),
+            "error": rec.get("errorCode"),
+            "read_only": rec.get("readOnly"),
+            "event_source": rec.get("eventSource"),
+        },
+    )
