@@ -1,0 +1,1 @@
+"""The terminal browser: the only package of audit-tui that imports Textual."""

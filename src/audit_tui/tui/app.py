@@ -1,0 +1,172 @@
+"""The audit-tui browser app and its entry point, :func:`run_browser`.
+
+The app holds what outlives a screen: how to open the source (again, for reload), the clock
+("now", fixed in tests), the clipboard helper and the keys that work everywhere. The browsing
+itself is :class:`~audit_tui.tui.screens.main.MainScreen`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from functools import partial
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.dom import DOMNode
+from textual.screen import Screen
+
+from audit_tui.query import Query
+from audit_tui.safe import clean
+from audit_tui.sources.file import SourceError
+from audit_tui.store import Store
+from audit_tui.tui import keys
+from audit_tui.tui.clipboard import native_copy
+from audit_tui.tui.screens.help import HelpScreen
+from audit_tui.tui.screens.main import MainScreen
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class AuditApp(App[int]):
+    """Browse the audit events of one source."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "audit-tui"
+    BINDINGS = keys.APP
+
+    def __init__(
+        self,
+        open_store: Callable[[], Store],
+        query: Query | None = None,
+        *,
+        now: Callable[[], datetime] | None = None,
+        store: Store | None = None,
+        native_clipboard: bool = True,
+    ) -> None:
+        """``store`` is the store already opened (by :func:`run_browser`); without it the app
+        opens one with ``open_store`` when it starts."""
+        super().__init__()
+        self.open_store = open_store
+        self.initial_query = query or Query()
+        self.now = now or utc_now
+        self.native_clipboard = native_clipboard
+        self._store = store
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(self._store, self.initial_query)
+
+    def on_mount(self) -> None:
+        if self._store is None:
+            self._open_first()
+
+    @work(thread=True, group="open", exit_on_error=False)
+    def _open_first(self) -> None:
+        try:
+            store = self.open_store()
+        except SourceError as error:
+            self.call_from_thread(
+                self.notify,
+                clean(str(error), 300),
+                title="Cannot open the source",
+                severity="error",
+                markup=False,
+                timeout=30,
+            )
+            return
+        self.call_from_thread(self._first_store, store)
+
+    def _first_store(self, store: Store) -> None:
+        screen = self.get_screen_stack()[0] if self.screen_stack else None
+        if isinstance(screen, MainScreen):
+            screen.use_store(store)
+
+    @property
+    def browser(self) -> MainScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    # -- app-wide actions ----------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def copy_text(self, text: str) -> None:
+        """Copy ``text``: OSC 52 through the terminal, and a native tool when there is one."""
+        self.copy_to_clipboard(text)
+        if self.native_clipboard:
+            self._native_copy(text)
+
+    @work(thread=True, group="clipboard", exit_on_error=False)
+    def _native_copy(self, text: str) -> None:
+        native_copy(text)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette offers the same commands as the keys (and Textual's own)."""
+        yield from super().get_system_commands(screen)
+        groups: list[tuple[list[Binding], DOMNode]] = [(keys.bindings(keys.APP), self)]
+        if isinstance(screen, MainScreen):
+            groups.append((keys.bindings(keys.BROWSER), screen))
+            opening = [b for b in keys.bindings(keys.TABLE) if b.action == "open"]
+            groups.append((opening, screen.table))
+        for bindings, target in groups:
+            for binding in bindings:
+                if binding.action in ("quit", "focus_table"):
+                    continue
+                key = self.get_key_display(binding)
+                yield SystemCommand(
+                    f"{binding.description}  ({key})",
+                    binding.tooltip or binding.description,
+                    partial(self.run_action, binding.action, target),
+                )
+
+
+def _attach_terminal() -> None:
+    """After the events were read from stdin, take keys from the terminal instead."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        return
+    try:
+        fd = os.open("/dev/tty", os.O_RDONLY)
+    except OSError:
+        return
+    os.dup2(fd, 0)
+    os.close(fd)
+
+
+def run_browser(
+    open_store: Callable[[], Store],
+    query: Query,
+    now: Callable[[], datetime] | None = None,
+) -> int:
+    """Open the source and browse it; returns the exit code."""
+    opened: list[Store] = []
+
+    def tracked() -> Store:
+        store = open_store()
+        opened.append(store)
+        return store
+
+    try:
+        store = tracked()
+    except SourceError as error:
+        print(f"audit-tui: {clean(str(error))}", file=sys.stderr)
+        return 2
+    _attach_terminal()
+    app = AuditApp(tracked, query, now=now, store=store)
+    try:
+        app.run()
+    finally:
+        for each in opened:
+            try:
+                each.close()
+            except Exception:  # closing on the way out never hides the exit code
+                pass
+    return app.return_code or 0

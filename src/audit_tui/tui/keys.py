@@ -1,0 +1,165 @@
+"""Every key of the browser, in one place.
+
+These lists are the ``BINDINGS`` of the app, the screens and the widgets; the footer, the help
+screen and the command palette all read them, so a key is described once. Each binding has an
+``id`` (``browser.search``...) for user keymaps (``App.set_keymap``).
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding, BindingType
+
+APP: list[BindingType] = [
+    Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave audit-tui"),
+    Binding(
+        "question_mark", "help", "Help", key_display="?", id="app.help", tooltip="Show every key"
+    ),
+]
+
+BROWSER: list[BindingType] = [
+    Binding(
+        "slash",
+        "focus_search",
+        "Search",
+        key_display="/",
+        id="browser.search",
+        tooltip="Filter the events by words (as you type)",
+    ),
+    Binding(
+        "t",
+        "pick_period",
+        "Time",
+        id="browser.period",
+        tooltip="Choose the time period: all time, the last 7, 30 or 90 days, or a range",
+    ),
+    Binding(
+        "T",
+        "custom_range",
+        "Custom range",
+        show=False,
+        id="browser.custom_range",
+        tooltip="Give a since / until time range",
+    ),
+    Binding(
+        "a", "focus_facet('actors')", "Actor", id="browser.actors", tooltip="Go to the Actor filter"
+    ),
+    Binding(
+        "e",
+        "focus_facet('event_types')",
+        "Type",
+        id="browser.event_types",
+        tooltip="Go to the Event Type filter",
+    ),
+    Binding(
+        "w",
+        "focus_facet('workspaces')",
+        "Workspace",
+        id="browser.workspaces",
+        tooltip="Go to the Workspace filter",
+    ),
+    Binding(
+        "f,left_square_bracket",
+        "toggle_filters",
+        "Filters",
+        key_display="f",
+        id="browser.filters",
+        tooltip="Hide or show the filter panels",
+    ),
+    Binding(
+        "X,ctrl+x",
+        "clear_all",
+        "Clear all",
+        key_display="X",
+        show=False,
+        id="browser.clear_all",
+        tooltip="Clear the search, the time period and every filter",
+    ),
+    Binding(
+        "z",
+        "toggle_utc",
+        "UTC/local",
+        id="browser.utc",
+        tooltip="Show times in UTC or in local time",
+    ),
+    Binding(
+        "r",
+        "reload",
+        "Reload",
+        id="browser.reload",
+        tooltip="Read the source again, keeping the filters",
+    ),
+    Binding(
+        "escape",
+        "focus_table",
+        "Back to table",
+        show=False,
+        id="browser.table",
+        tooltip="Return to the event table",
+    ),
+]
+
+TABLE: list[BindingType] = [
+    Binding("enter", "open", "Details", id="table.open", tooltip="Show the full event"),
+    Binding("up,k", "cursor_up", "Up", show=False, id="table.up"),
+    Binding("down,j", "cursor_down", "Down", show=False, id="table.down"),
+    Binding("pageup", "page_up", "Page up", show=False, id="table.page_up"),
+    Binding("pagedown", "page_down", "Page down", show=False, id="table.page_down"),
+    Binding("g,home", "first", "Newest", key_display="g", show=False, id="table.first"),
+    Binding("G,end", "last", "Oldest", key_display="G", show=False, id="table.last"),
+]
+
+FACET: list[BindingType] = [
+    Binding(
+        "x",
+        "clear_facet",
+        "Clear filter",
+        id="facet.clear",
+        tooltip="Untick every value of this filter (space ticks one)",
+    ),
+    Binding(
+        "n",
+        "narrow",
+        "Narrow",
+        id="facet.narrow",
+        tooltip="Type to narrow this list (enter or down returns to it)",
+    ),
+]
+
+DETAIL: list[BindingType] = [
+    Binding(
+        "c",
+        "copy",
+        "Copy JSON",
+        id="detail.copy",
+        tooltip="Copy the original record to the clipboard",
+    ),
+    Binding("n", "step(1)", "Next", id="detail.next", tooltip="Show the next (older) event"),
+    Binding(
+        "p", "step(-1)", "Previous", id="detail.previous", tooltip="Show the previous (newer) event"
+    ),
+    Binding("escape", "close", "Close", id="detail.close"),
+]
+
+RANGE: list[BindingType] = [
+    Binding("escape", "cancel", "Cancel", id="range.cancel"),
+    Binding("enter", "apply", "Apply", id="range.apply", priority=True),
+]
+
+HELP: list[BindingType] = [
+    Binding("escape,q,question_mark", "close", "Close", key_display="esc", id="help.close"),
+]
+
+
+def bindings(items: list[BindingType]) -> list[Binding]:
+    """The :class:`Binding` objects of a list (all of ours are; tuples are Textual's shorthand)."""
+    return [b for b in items if isinstance(b, Binding)]
+
+
+# What the help screen shows, section by section.
+SECTIONS: list[tuple[str, list[BindingType]]] = [
+    ("Event table", TABLE),
+    ("Search and filters", BROWSER),
+    ("Filter panels", FACET),
+    ("Event details", DETAIL),
+    ("Anywhere", APP),
+]

@@ -1,0 +1,337 @@
+"""The event table: a virtual, Line-API table that renders only the rows on screen.
+
+The table is given a :class:`~audit_tui.tui.state.View` (the store and the sorted positions of
+the matching events) and formats a row from the store when that row scrolls into sight, caching
+the rows and lines of the visible window. A million matches cost no more than ten: nothing is
+built per event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from audit_tui.model import Row
+from audit_tui.tui import keys
+from audit_tui.tui.format import (
+    actor_text,
+    fit,
+    format_time,
+    plain_text,
+    resource_text,
+)
+from audit_tui.tui.state import View
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    weight: int
+    minimum: int
+    maximum: int  # wider than this is wasted: the rest goes to the columns without a cap
+
+
+COLUMNS = (
+    Column("event_type", "Event Type", 3, 10, 30),
+    Column("resource", "Resource", 4, 10, 999),
+    Column("organization", "Organization", 2, 8, 22),
+    Column("workspace", "Workspace", 2, 8, 22),
+    Column("actor", "Actor", 5, 10, 999),
+)
+WIDE_TIME = 19  # 2026-11-20 14:03:22
+NARROW_TIME = 14  # 11-20 14:03:22
+NARROW = 100  # below this width: short times, one-space gaps
+
+
+def layout(width: int) -> tuple[int, int, list[int]]:
+    """(time width, gap, widths of the other columns) for a table ``width`` cells wide."""
+    narrow = width < NARROW
+    time_w = NARROW_TIME if narrow else WIDE_TIME
+    gap = 1 if narrow else 2
+    avail = max(0, width - 1 - time_w - gap * len(COLUMNS))
+    widths = [c.minimum for c in COLUMNS]
+    spare = avail - sum(widths)
+    if spare < 0:  # too narrow even for the minimums: shrink the widest columns
+        while sum(widths) > avail and max(widths) > 1:
+            widths[widths.index(max(widths))] -= 1
+        return time_w, gap, widths
+    # Hand out the rest by weight, never past a column's maximum.
+    open_ = [i for i, c in enumerate(COLUMNS) if widths[i] < c.maximum]
+    while spare > 0 and open_:
+        weights = sum(COLUMNS[i].weight for i in open_)
+        given = 0
+        for i in open_:
+            share = max(1, spare * COLUMNS[i].weight // weights)
+            share = min(share, COLUMNS[i].maximum - widths[i], spare - given)
+            widths[i] += share
+            given += share
+        spare -= given
+        open_ = [i for i in open_ if widths[i] < COLUMNS[i].maximum]
+        if given == 0:
+            break
+    return time_w, gap, widths
+
+
+class EventTable(ScrollView, can_focus=True):
+    """A virtual table of events with its own cursor."""
+
+    BINDINGS = keys.TABLE
+
+    COMPONENT_CLASSES = {
+        "event-table--header",
+        "event-table--cursor",
+        "event-table--odd",
+        "event-table--time",
+        "event-table--empty",
+    }
+
+    DEFAULT_CSS = """
+    EventTable {
+        background: $surface;
+        scrollbar-size-vertical: 1;
+        overflow-x: hidden;
+        overflow-y: scroll;
+        & > .event-table--header { color: $text-accent; text-style: bold; background: $panel; }
+        & > .event-table--odd { background: $foreground 4%; }
+        & > .event-table--time { color: $text-muted; }
+        & > .event-table--cursor { background: $block-cursor-blurred-background; }
+        &:focus > .event-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+        & > .event-table--empty { color: $text-muted; text-style: italic; }
+    }
+    """
+
+    view: reactive[View] = reactive(View, always_update=True, repaint=False)
+    cursor: reactive[int] = reactive(0, repaint=False)
+    utc: reactive[bool] = reactive(True, repaint=False)
+    loading_data: reactive[bool] = reactive(False, repaint=False)
+
+    class Opened(Message):
+        """The user asked for the details of the event at ``index`` of the view."""
+
+        def __init__(self, index: int) -> None:
+            self.index = index
+            super().__init__()
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._rows: LRUCache[int, Row | None] = LRUCache(2000)
+        self._lines: LRUCache[tuple[object, ...], Strip] = LRUCache(500)
+        self._styles: dict[str, Style] | None = None
+
+    # -- state -----------------------------------------------------------------------------
+
+    def watch_view(self, old: View, new: View) -> None:
+        self._rows.clear()
+        self._lines.clear()
+        same = old.store is new.store and old.query == new.query
+        if same:
+            self.cursor = min(self.cursor, max(0, new.count - 1))
+        else:
+            self.cursor = 0
+            self.scroll_to(y=0, animate=False, immediate=True)
+        self._update_size()
+        self.refresh()
+
+    def watch_utc(self) -> None:
+        self._lines.clear()
+        self.refresh()
+
+    def watch_loading_data(self) -> None:
+        self.refresh()
+
+    def validate_cursor(self, value: int) -> int:
+        return max(0, min(value, self.view.count - 1)) if self.view.count else 0
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.refresh_line(old + 1)  # virtual lines: the header stands in for line 0
+        self.refresh_line(new + 1)
+        self._keep_visible()
+
+    def _update_size(self) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, self.view.count + 1)
+
+    def on_resize(self) -> None:
+        self._lines.clear()
+        self._update_size()
+        self._keep_visible()
+
+    def on_focus(self) -> None:
+        self._styles = None  # the cursor looks different with focus
+        self._lines.clear()
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._styles = None
+        self._lines.clear()
+        self.refresh()
+
+    @property
+    def page(self) -> int:
+        """Rows that fit on screen (below the header)."""
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def _keep_visible(self) -> None:
+        top = self.scroll_offset.y
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + self.page:
+            self.scroll_to(y=self.cursor - self.page + 1, animate=False, immediate=True)
+
+    # -- rows --------------------------------------------------------------------------------
+
+    def row_at(self, index: int) -> Row | None:
+        """The row at ``index`` of the view, read from the store on demand (and cached)."""
+        view = self.view
+        if view.store is None or not 0 <= index < view.count:
+            return None
+        row = self._rows.get(index, False)
+        if row is not False:
+            return row  # type: ignore[return-value]
+        try:
+            row = view.store.row(int(view.positions[index]))
+        except Exception:  # an unreadable record shows as such and never breaks the table
+            row = None
+        self._rows[index] = row
+        return row
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+        self._lines.clear()
+
+    def _style(self, name: str) -> Style:
+        """A component's rich style, looked up once per theme (not once per line)."""
+        if self._styles is None:
+            base = self.rich_style
+            self._styles = {
+                "base": base,
+                **{
+                    c: self.get_component_rich_style(f"event-table--{c}")
+                    for c in ("header", "cursor", "odd", "time", "empty")
+                },
+            }
+        return self._styles[name]
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if y == 0:
+            return self._header(width)
+        index = self.scroll_offset.y + y - 1
+        if index >= self.view.count:
+            if self.view.count == 0 and y == 2:
+                return self._empty(width)
+            return Strip.blank(width, self._style("base"))
+        is_cursor = index == self.cursor
+        key = (index, width, is_cursor, self.utc, self.has_focus)
+        strip = self._lines.get(key)
+        if strip is None:
+            strip = self._line(index, width, is_cursor)
+            self._lines[key] = strip
+        return strip
+
+    def _header(self, width: int) -> Strip:
+        time_w, gap, widths = layout(width)
+        zone = "UTC" if self.utc else "local"
+        when = f"Audited At ({zone})" if time_w == WIDE_TIME else f"Audited ({zone})"
+        titles = [when, *(c.title for c in COLUMNS)]
+        style = self._style("header")
+        text = " " + fit(titles[0], time_w)
+        for title, w in zip(titles[1:], widths, strict=True):
+            text += " " * gap + fit(title, w)
+        return Strip([Segment(text, style)]).adjust_cell_length(width, style)
+
+    def _empty(self, width: int) -> Strip:
+        if self.loading_data or self.view.store is None:
+            message = "Loading events…"
+        elif self.view.total == 0:
+            message = "This source holds no events."
+        else:
+            message = "No events match. Press X to clear the filters, or / to change the search."
+        style = self._style("empty")
+        return Strip([Segment(" " + fit(message, max(0, width - 1)), style)], width)
+
+    def _line(self, index: int, width: int, is_cursor: bool) -> Strip:
+        time_w, gap, widths = layout(width)
+        base = self._style("base")
+        if is_cursor:
+            base = base + self._style("cursor")
+        elif index % 2:
+            base = base + self._style("odd")
+        row = self.row_at(index)
+        if row is None:
+            cells = [Text("(unreadable record)", "dim")] + [Text("")] * len(COLUMNS)
+            when = ""
+        else:
+            when = format_time(row.audited_at, self.utc)
+            if width < NARROW:
+                when = when[5:]
+            cells = [
+                Text(when),
+                plain_text(row.event_type),
+                resource_text(row),
+                plain_text(row.organization),
+                plain_text(row.workspace, "(organization)"),
+                actor_text(row),
+            ]
+        time_style = Style() if is_cursor else self._style("time")
+        cells[0].stylize(time_style)
+        line = Text(" ")
+        for i, (cell, w) in enumerate(zip(cells, [time_w, *widths], strict=True)):
+            if i:
+                line.append(" " * gap)
+            cell.truncate(w, overflow="ellipsis", pad=True)
+            line.append_text(cell)
+        line.stylize_before(base)
+        segments = list(line.render(self.app.console))
+        return Strip(segments).adjust_cell_length(width, base).simplify()
+
+    # -- keys and mouse ----------------------------------------------------------------------
+
+    def action_cursor_up(self) -> None:
+        self.cursor -= 1
+
+    def action_cursor_down(self) -> None:
+        self.cursor += 1
+
+    def action_page_up(self) -> None:
+        self.cursor -= self.page
+        self.scroll_to(y=self.scroll_offset.y - self.page, animate=False, immediate=True)
+        self._keep_visible()
+
+    def action_page_down(self) -> None:
+        self.cursor += self.page
+        self.scroll_to(y=self.scroll_offset.y + self.page, animate=False, immediate=True)
+        self._keep_visible()
+
+    def action_first(self) -> None:
+        self.cursor = 0
+
+    def action_last(self) -> None:
+        self.cursor = self.view.count - 1
+
+    def action_open(self) -> None:
+        if self.view.count:
+            self.post_message(self.Opened(self.cursor))
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y < 1:
+            return
+        index = self.scroll_offset.y + event.y - 1
+        if 0 <= index < self.view.count:
+            self.cursor = index
+            self.post_message(self.Opened(index))

@@ -1,0 +1,77 @@
+"""The status line: how many events match, the active filters, the source and its loading."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from audit_tui.safe import clean
+from audit_tui.tui.format import thousands
+from audit_tui.tui.state import LoadState, View
+
+
+def tail(text: str, limit: int) -> str:
+    """The end of ``text`` (a path's file name matters most), cut at the front with an ellipsis."""
+    return text if len(text) <= limit else "…" + text[-(limit - 1) :]
+
+
+def status_text(view: View, load: LoadState) -> Text:
+    """``1,204 of 3,000 events · "deploy" · 7d   events.jsonl · loading 45%`` as Text."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    total = max(view.total, load.total) if load.loading else view.total or load.total
+    if view.complete:
+        text.append(thousands(view.count), "bold")
+    else:
+        text.append(f"{thousands(view.count)}+", "bold")
+    text.append(f" of {thousands(total)} events")
+    summary = clean(view.query.summary(), 160)
+    if summary:
+        text.append(" · ", "dim")
+        text.append(summary, "italic")
+    if not view.complete:
+        text.append(" · searching…", "dim")
+    return text
+
+
+def source_text(load: LoadState) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis", justify="right")
+    text.append(tail(clean(load.label), 48) or "…", "dim")
+    if load.loading:
+        text.append(f" · loading {int(load.progress * 100)}%", "bold")
+    elif load.error:
+        text.append(" · " + clean(load.error, 60), "bold red")
+    elif load.skipped:
+        noun = "record" if load.skipped == 1 else "records"
+        text.append(f" · skipped {thousands(load.skipped)} invalid {noun}", "bold yellow")
+    return text
+
+
+class StatusBar(Widget):
+    """One line: the counts and filters on the left, the source and its loading on the right."""
+
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        background: $panel;
+        color: $foreground;
+        padding: 0 1;
+    }
+    """
+
+    view: reactive[View] = reactive(View, always_update=True)
+    load: reactive[LoadState] = reactive(LoadState)
+
+    @property
+    def plain(self) -> str:
+        """The status as plain text (what tests and the bench read)."""
+        return status_text(self.view, self.load).plain + "   " + source_text(self.load).plain
+
+    def render(self) -> Text:
+        left = status_text(self.view, self.load)
+        right = source_text(self.load)
+        width = self.content_region.width
+        room = max(0, width - right.cell_len - 2)
+        left.truncate(room, overflow="ellipsis")
+        gap = max(1, width - left.cell_len - right.cell_len)
+        return Text.assemble(left, " " * gap, right, no_wrap=True, overflow="ellipsis")
