@@ -17,6 +17,7 @@ import numpy as np
 
 from audit_tui import __version__
 from audit_tui.query import PERIODS, Query, QueryError
+from audit_tui.remote.cli import add_remote_options, wants_remote
 from audit_tui.store import Store, describe_skipped
 
 EXAMPLES_BROWSE = """\
@@ -25,7 +26,9 @@ examples:
   audit-tui events.jsonl.gz                   browse a file
   audit-tui --period 7d --event-type "Agent Deleted" events.jsonl
   kubectl logs … | audit-tui -                read standard input
+  audit-tui https://host/api/v2/audit-logs    browse an audit API (token: $AUDIT_TUI_TOKEN)
   audit-tui query --help                      print matches for scripts
+  audit-tui serve --help                      serve a file over the audit API (docs/api.md)
 """
 
 EXAMPLES_QUERY = """\
@@ -35,11 +38,13 @@ examples:
   audit-tui query events.jsonl --since 2026-11-01 --until 2026-11-20 --count
   audit-tui query --demo --event-type "Workspace API Key Revoked" --format jsonl
   cat events.json | audit-tui query - --workspace "Finance Ops" --limit 20
+  audit-tui query https://host/api/v2/audit-logs --actor ada@example.com --format jsonl
+  audit-tui query --profile prod --period 7d --count
 
 SOURCE is a file (.jsonl, .ndjson, .json, .csv, optionally .gz), - for standard input,
-or nothing / --demo for the bundled sample. Times: ISO dates or datetimes (naive = UTC),
-3d, 12h, yesterday, now. --since is inclusive, --until exclusive; a date alone as --until
-means the end of that day.
+an http(s):// audit API endpoint (docs/api.md), or nothing / --demo for the bundled sample.
+Times: ISO dates or datetimes (naive = UTC), 3d, 12h, yesterday, now. --since is inclusive,
+--until exclusive; a date alone as --until means the end of that day.
 """
 
 
@@ -59,7 +64,8 @@ def _add_source_and_filters(p: argparse.ArgumentParser) -> None:
         "source",
         nargs="?",
         metavar="SOURCE",
-        help="a file (.jsonl .ndjson .json .csv, optionally .gz), - for stdin; none = sample",
+        help="a file (.jsonl .ndjson .json .csv, optionally .gz), - for stdin, an http(s):// "
+        "audit API URL; none = sample",
     )
     p.add_argument("--demo", action="store_true", help="use the bundled sample dataset")
     g = p.add_argument_group("filters (all combine with AND; a repeated option means OR)")
@@ -113,6 +119,7 @@ def browse_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"audit-tui {__version__}")
     _add_source_and_filters(p)
+    add_remote_options(p)
     return p
 
 
@@ -134,6 +141,7 @@ def query_parser() -> argparse.ArgumentParser:
     )
     o.add_argument("--limit", type=int, metavar="N", help="print at most N events: --limit 50")
     o.add_argument("--count", action="store_true", help="print only the number of matches")
+    add_remote_options(p)
     return p
 
 
@@ -162,6 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from audit_tui.export import run_export_cli
 
             return run_export_cli(args_list[1:])
+        if args_list and args_list[0] == "serve":
+            from audit_tui.serve import run_serve
+
+            return run_serve(args_list[1:])
         return run_browse(args_list)
     except UsageError as exc:
         _err(str(exc))
@@ -196,6 +208,10 @@ def run_browse(argv: list[str]) -> int:
 
     args = browse_parser().parse_args(argv)
     query = build_query(args)
+    if wants_remote(args):
+        from audit_tui.remote.cli import run_remote_browse
+
+        return run_remote_browse(args, query)
     opener = _open(args)
     try:
         store = opener()
@@ -226,6 +242,10 @@ def run_query(argv: list[str]) -> int:
         raise UsageError("--limit takes a number ≥ 0 (see audit-tui query --help)")
     query = build_query(args)
     now = datetime.now().astimezone()
+    if wants_remote(args):
+        from audit_tui.remote.cli import run_remote_query
+
+        return run_remote_query(args, query, now)
     try:
         store, line_numbers = _open_for_query(args, query)
     except SourceError as exc:

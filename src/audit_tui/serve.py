@@ -1,0 +1,501 @@
+"""``audit-tui serve``: a reference server of the audit API contract (``docs/api.md``).
+
+It serves any local source (a file, or the bundled sample) at ``/audit-logs`` and
+``/audit-logs/facets`` from the core's store, so pages and facet counts come back in
+milliseconds at a million events: ``store.search`` gives the matching positions (kept in a
+small cache per query, so paging never searches again) and ``store.raw`` the records.
+
+A cursor is opaque: the query's fingerprint and an offset, signed with a key made at start, so
+a cursor used with another query, forged, or from an earlier run is refused with
+``400 invalid_cursor``. Every error is the contract's envelope ``{"error": {"code",
+"message"}}``.
+
+Starlette and uvicorn are an optional extra (``pip install 'audit-tui[serve]'``); they are
+imported only when the server is built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import gc
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+import socket
+import sys
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import orjson
+
+from audit_tui.query import Query, QueryError, utcnow
+from audit_tui.sources.formats import normalise
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from audit_tui.store import Store
+
+PATH = "/audit-logs"
+DEFAULT_PORT = 8077
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+TOKEN_ENV = "AUDIT_TUI_TOKEN"
+FIELDS = {"actor": "actors", "event_type": "event_types", "workspace": "workspaces"}
+_JSON = {"content-type": "application/json"}
+
+log = logging.getLogger("audit_tui.serve")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.headers = headers or {}
+
+
+def envelope(code: str, message: str) -> bytes:
+    return orjson.dumps({"error": {"code": code, "message": message}})
+
+
+class QueryParams:
+    """The subset of Starlette's QueryParams this module reads (tests pass a dict)."""
+
+    def __init__(self, items: Sequence[tuple[str, str]]) -> None:
+        self.items = list(items)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        for key, value in self.items:
+            if key == name:
+                return value
+        return default
+
+    def getlist(self, name: str) -> list[str]:
+        return [value for key, value in self.items if key == name]
+
+
+class AuditAPI:
+    """The contract over a loaded :class:`Store`, independent of the web framework."""
+
+    def __init__(
+        self,
+        store: Store,
+        token: str | None,
+        *,
+        max_limit: int = MAX_LIMIT,
+        cache_size: int = 8,
+    ) -> None:
+        self.store = store
+        self._token = token.encode() if token else None
+        self.max_limit = max_limit
+        self._key = secrets.token_bytes(32)  # cursors from another run do not verify
+        self._results: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._facets: OrderedDict[str, Any] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    # -- auth ------------------------------------------------------------------------------
+
+    def check_auth(self, header: str | None) -> None:
+        if self._token is None:
+            return
+        challenge = {"www-authenticate": 'Bearer realm="audit-tui"'}
+        if not header or not header.lower().startswith("bearer "):
+            raise ApiError(401, "unauthorized", "a bearer token is required", challenge)
+        given = header[7:].strip().encode("utf-8", "replace")
+        if not hmac.compare_digest(given, self._token):
+            raise ApiError(401, "invalid_token", "the token is not valid", challenge)
+
+    # -- queries ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _query(params: Any) -> tuple[Query, str]:
+        text = params.get("q") or ""
+        since, until = params.get("since"), params.get("until")
+        lists = {name: sorted(set(params.getlist(name))) for name in FIELDS}
+        try:
+            query = Query(
+                text=text,
+                since=since,
+                until=until,
+                actors=frozenset(lists["actor"]),
+                event_types=frozenset(lists["event_type"]),
+                workspaces=frozenset(lists["workspace"]),
+            )
+        except QueryError as exc:
+            raise ApiError(400, "invalid_parameter", str(exc)) from None
+        canonical = orjson.dumps([text, since or "", until or "", lists])
+        return query, hashlib.sha256(canonical).hexdigest()[:24]
+
+    def _positions(self, query: Query, fingerprint: str, now: datetime) -> np.ndarray:
+        with self._lock:
+            hit = self._results.get(fingerprint)
+            if hit is not None:
+                self._results.move_to_end(fingerprint)
+                return hit
+        positions = self.store.search(query, now).positions
+        with self._lock:
+            self._results[fingerprint] = positions
+            while len(self._results) > self._cache_size:
+                self._results.popitem(last=False)
+        return positions
+
+    # -- cursors ---------------------------------------------------------------------------
+
+    def _sign(self, payload: bytes) -> str:
+        return hmac.new(self._key, payload, hashlib.sha256).hexdigest()[:20]
+
+    def make_cursor(self, fingerprint: str, offset: int) -> str:
+        payload = orjson.dumps([fingerprint, offset])
+        body = base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
+        return f"{body}.{self._sign(payload)}"
+
+    def read_cursor(self, cursor: str, fingerprint: str) -> int:
+        bad = ApiError(400, "invalid_cursor", "the cursor is not one this server gave out")
+        body, _, sig = cursor.partition(".")
+        try:
+            payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        except (ValueError, TypeError):
+            raise bad from None
+        if not hmac.compare_digest(sig.encode(), self._sign(payload).encode()):
+            raise bad
+        try:
+            fp, offset = orjson.loads(payload)
+        except (orjson.JSONDecodeError, ValueError, TypeError):
+            raise bad from None
+        if fp != fingerprint:
+            raise ApiError(
+                400,
+                "invalid_cursor",
+                "the cursor belongs to a different query; start again without a cursor",
+            )
+        if not isinstance(offset, int) or offset < 0:
+            raise bad
+        return offset
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    def _limit(self, params: Any) -> int:
+        raw = params.get("limit")
+        if raw is None or raw == "":
+            return min(DEFAULT_LIMIT, self.max_limit)
+        try:
+            limit = int(raw)
+        except ValueError:
+            raise ApiError(400, "invalid_parameter", "limit must be a whole number") from None
+        if limit < 1:
+            raise ApiError(400, "invalid_parameter", "limit must be at least 1")
+        return min(limit, self.max_limit)
+
+    def page(self, params: Any, now: datetime | None = None) -> bytes:
+        """``GET /audit-logs``: one page as JSON bytes (raises :class:`ApiError`)."""
+        limit = self._limit(params)
+        query, fingerprint = self._query(params)
+        cursor = params.get("cursor")
+        offset = self.read_cursor(cursor, fingerprint) if cursor else 0
+        positions = self._positions(query, fingerprint, now or utcnow())
+        chunk = positions[offset : offset + limit]
+        end = offset + len(chunk)
+        more = end < len(positions)
+        next_cursor = self.make_cursor(fingerprint, end) if more else None
+        raws = [self._event(int(p)) for p in chunk]
+        return b"".join(
+            (
+                b'{"data":[',
+                b",".join(raws),
+                b'],"next":',
+                orjson.dumps(next_cursor),
+                b',"has_more":',
+                b"true" if more else b"false",
+                b',"total":',
+                str(len(positions)).encode(),
+                b"}",
+            )
+        )
+
+    def _event(self, position: int) -> bytes:
+        raw = self.store.raw(position).strip()
+        if b'"audited_at"' in raw and b'"event_type"' in raw:
+            return raw  # the native shape: as the source wrote it
+        record = orjson.loads(raw)
+        native = normalise(record) if isinstance(record, dict) else record
+        return raw if native is record else orjson.dumps(native)
+
+    def facets(self, params: Any, now: datetime | None = None) -> bytes:
+        """``GET /audit-logs/facets?field=…``: each value's count under the *other* filters."""
+        field = params.get("field")
+        if field not in FIELDS:
+            raise ApiError(
+                400, "invalid_parameter", "field must be one of actor, event_type, workspace"
+            )
+        query, fingerprint = self._query(params)
+        with self._lock:
+            facets = self._facets.get(fingerprint)
+        if facets is None:
+            facets = self.store.facets(query, now or utcnow())
+            with self._lock:
+                self._facets[fingerprint] = facets
+                while len(self._facets) > self._cache_size:
+                    self._facets.popitem(last=False)
+        values = facets.get(FIELDS[field])
+        return orjson.dumps(
+            {"data": [{"value": v.value, "label": v.label, "count": v.count} for v in values]}
+        )
+
+
+# -- the web app --------------------------------------------------------------------------
+
+
+def create_app(
+    api: AuditAPI,
+    path: str = PATH,
+    *,
+    warm_up: bool = False,
+    on_ready: Callable[[], None] | None = None,
+) -> Starlette:
+    """The Starlette app: ``GET {path}``, ``GET {path}/facets``, the envelope on every error.
+
+    With ``warm_up`` (and a server that runs the lifespan) a page is built through the worker
+    threads before the first request, so no client pays for starting them; ``on_ready`` is
+    called when the server is about to accept requests."""
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.exceptions import HTTPException
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    def error(status: int, code: str, message: str, headers: Mapping[str, str] | None = None):  # type: ignore[no-untyped-def]
+        return Response(envelope(code, message), status, headers={**_JSON, **(headers or {})})
+
+    def endpoint(method: Any) -> Any:
+        async def handle(request: Request) -> Response:
+            try:
+                api.check_auth(request.headers.get("authorization"))
+                body = await run_in_threadpool(method, request.query_params)
+            except ApiError as exc:
+                return error(exc.status, exc.code, exc.message, exc.headers)
+            return Response(body, 200, headers=_JSON)
+
+        return handle
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 500)
+        if status == 404:
+            return error(404, "not_found", f"no such endpoint; the audit API is at {path}")
+        if status == 405:
+            return error(405, "method_not_allowed", "only GET is supported")
+        return error(status, "http_error", str(getattr(exc, "detail", "")) or "request failed")
+
+    async def crash(request: Request, exc: Exception) -> Response:
+        log.error("internal error: %s: %s", type(exc).__name__, exc)
+        return error(500, "internal", "the server failed to answer; see its log")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> Any:
+        if warm_up:  # the worker threads and the request path, before the first request
+            await run_in_threadpool(api.page, QueryParams([("limit", "1")]))
+        if on_ready is not None:
+            on_ready()
+        yield
+
+    return Starlette(
+        lifespan=lifespan,
+        routes=[
+            Route(path, endpoint(api.page), methods=["GET"]),
+            Route(path + "/facets", endpoint(api.facets), methods=["GET"]),
+        ],
+        exception_handlers={HTTPException: http_error, Exception: crash},
+    )
+
+
+# -- running ------------------------------------------------------------------------------
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port (port 0: any free port). Raises OSError."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(sock: socket.socket, path: str = PATH) -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}{path}"
+
+
+def _uvicorn_server(
+    app: Any, access_log: bool = False, lifespan: Literal["on", "off"] = "off"
+) -> Any:
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        lifespan=lifespan,
+        log_config=None,
+        access_log=access_log,
+        server_header=False,
+        timeout_graceful_shutdown=2,
+    )
+    return uvicorn.Server(config)
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Run ``app`` with uvicorn in a background thread; yields the endpoint's URL (for tests
+    and benchmarks)."""
+    sock = bind(host, port)
+    server = _uvicorn_server(app)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        yield url_of(sock)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+# -- the command ---------------------------------------------------------------------------
+
+
+def serve_parser() -> argparse.ArgumentParser:
+    from audit_tui.cli import _Parser
+
+    p = _Parser(
+        prog="audit-tui serve",
+        description="Serve a local source over the audit API contract (docs/api.md).",
+        epilog=(
+            "examples:\n"
+            "  AUDIT_TUI_TOKEN=s3cret audit-tui serve events.jsonl\n"
+            "  AUDIT_TUI_TOKEN=s3cret audit-tui query http://127.0.0.1:8077/audit-logs --count\n"
+            "  audit-tui serve --demo --no-auth --port 0\n"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p._sub = "serve "  # type: ignore[attr-defined]
+    p.add_argument("source", nargs="?", metavar="SOURCE", help="a file; none = the sample")
+    p.add_argument("--demo", action="store_true", help="serve the bundled sample")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    p.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT}; 0 = any free)"
+    )
+    p.add_argument(
+        "--token-env",
+        metavar="VAR",
+        default=TOKEN_ENV,
+        help=f"the environment variable holding the token clients must send ({TOKEN_ENV})",
+    )
+    p.add_argument(
+        "--no-auth", action="store_true", help="accept requests without a token (demos only)"
+    )
+    p.add_argument(
+        "--max-limit", type=int, default=MAX_LIMIT, metavar="N", help="largest page (1000)"
+    )
+    p.add_argument("--access-log", action="store_true", help="log every request on stderr")
+    return p
+
+
+def run_serve(argv: list[str]) -> int:
+    from audit_tui.cli import UsageError, _err
+
+    args = serve_parser().parse_args(argv)
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        _err(
+            "`audit-tui serve` needs the serve extra: pip install 'audit-tui[serve]' "
+            "(starlette and uvicorn)"
+        )
+        return 2
+    if not 0 <= args.port <= 65535:
+        raise UsageError("--port takes 0..65535 (see audit-tui serve --help)")
+    if args.max_limit < 1:
+        raise UsageError("--max-limit takes a number ≥ 1 (see audit-tui serve --help)")
+    token = None if args.no_auth else (os.environ.get(args.token_env) or "").strip() or None
+    if args.no_auth:
+        _err("warning: --no-auth: anyone who can reach the port can read every event")
+    elif token is None:
+        _err(
+            f"serve needs a token: set ${args.token_env} (or name another variable with "
+            "--token-env VAR), or pass --no-auth for an open demo server"
+        )
+        return 2
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as exc:
+        _err(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc})")
+        return 1
+    from audit_tui.sources.file import SourceError, open_source
+    from audit_tui.store import describe_skipped
+
+    spec = None if args.demo else args.source
+    try:
+        started = time.perf_counter()
+        store = open_source(spec, demo=args.demo or spec is None)
+    except SourceError as exc:
+        sock.close()
+        _err(str(exc))
+        return 2
+    try:
+        _err(f"loading {store.label} …")
+        store.wait()
+        if store.error:
+            _err(f"{store.label}: {store.error}")
+        if store.skipped_count:
+            _err(describe_skipped(store.skipped))
+        took = time.perf_counter() - started
+        _err(f"loaded {store.total:,} events in {took:.1f} s")
+        logging.basicConfig(level=logging.WARNING, format="audit-tui serve: %(message)s")
+        if args.access_log:
+            logging.getLogger("uvicorn.access").setLevel(logging.INFO)
+        if token is not None and args.host not in ("127.0.0.1", "::1", "localhost"):
+            _err(
+                f"warning: serving on {args.host} over plain http: tokens cross the network "
+                "unencrypted; put a TLS proxy in front"
+            )
+        api = AuditAPI(store, token, max_limit=args.max_limit)
+        # build the first page and the facet counts now, so the first client does not wait
+        api.page(QueryParams([]))
+        api.facets(QueryParams([("field", "actor")]))
+        # the loaded store is millions of long-lived objects: keep the collector from walking
+        # them again during requests (a full pass at 1M events takes a few hundred ms)
+        gc.collect()
+        gc.freeze()
+        auth = "no token needed" if token is None else f"token from ${args.token_env}"
+        ready = f"serving {store.total:,} events at {url_of(sock)} ({auth})\n"
+
+        def announce() -> None:  # the URL when requests are answered at once, not before
+            sys.stdout.write(ready)
+            sys.stdout.flush()
+
+        app = create_app(api, warm_up=True, on_ready=announce)
+        server = _uvicorn_server(app, access_log=args.access_log, lifespan="on")
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+        store.close()
+    return 0

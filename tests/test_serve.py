@@ -1,0 +1,341 @@
+"""`audit-tui serve`: the reference server of the audit API contract (docs/api.md).
+
+The API logic is tested directly (AuditAPI), the HTTP side through uvicorn on 127.0.0.1 with
+a free port, and the command as a subprocess once.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from audit_tui.query import Query
+from audit_tui.serve import ApiError, AuditAPI, QueryParams, create_app, serve_in_thread
+
+NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
+TOKEN = "serve-test-token-7d1f"
+
+
+@pytest.fixture(scope="module")
+def store() -> Iterator[Any]:
+    from audit_tui.sources.file import open_source
+
+    s = open_source(None, demo=True, now=NOW)
+    assert s.wait(60)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def api(store: Any) -> AuditAPI:
+    return AuditAPI(store, TOKEN)
+
+
+@pytest.fixture(scope="module")
+def url(api: AuditAPI) -> Iterator[str]:
+    with serve_in_thread(create_app(api)) as u:
+        yield u
+
+
+def P(**kwargs: Any) -> QueryParams:
+    items: list[tuple[str, str]] = []
+    for key, value in kwargs.items():
+        for v in value if isinstance(value, list) else [value]:
+            items.append((key, str(v)))
+    return QueryParams(items)
+
+
+def ids(body: bytes) -> list[str]:
+    return [e["id"] for e in orjson.loads(body)["data"]]
+
+
+def all_ids(api: AuditAPI, **kwargs: Any) -> list[str]:
+    out: list[str] = []
+    cursor = None
+    while True:
+        extra = {"cursor": cursor} if cursor else {}
+        doc = orjson.loads(api.page(P(**kwargs, **extra)))
+        out += [e["id"] for e in doc["data"]]
+        if not doc["has_more"]:
+            assert doc["next"] is None
+            return out
+        cursor = doc["next"]
+
+
+def store_ids(store: Any, query: Query) -> list[str]:
+    return [store.record(int(p))["id"] for p in store.search(query, NOW).positions]
+
+
+# -- the API logic ------------------------------------------------------------------------
+
+
+def test_first_page_shape_and_total(api: AuditAPI, store: Any) -> None:
+    doc = orjson.loads(api.page(P(limit=5)))
+    assert set(doc) == {"data", "next", "has_more", "total"}
+    assert len(doc["data"]) == 5 and doc["has_more"] is True and doc["total"] == store.total
+    assert isinstance(doc["next"], str)
+    # newest first, the records exactly as the file holds them
+    assert [e["id"] for e in doc["data"]] == store_ids(store, Query())[:5]
+    assert orjson.dumps(doc["data"][0]) == orjson.dumps(orjson.loads(store.raw(0)))
+
+
+@pytest.mark.parametrize(
+    ("params", "query"),
+    [
+        ({}, Query()),
+        ({"q": "invoice-bot"}, Query(text="invoice-bot")),
+        (
+            {"event_type": ["Agent Deleted", "Agent Created"]},
+            Query(event_types=frozenset({"Agent Deleted", "Agent Created"})),
+        ),
+        (
+            {"since": "2026-11-01T00:00:00.000Z", "until": "2026-11-10T00:00:00.000Z"},
+            Query(since="2026-11-01T00:00:00Z", until="2026-11-10T00:00:00Z"),
+        ),
+        (
+            {"workspace": "Finance Ops", "q": "failed"},
+            Query(text="failed", workspaces=frozenset({"Finance Ops"})),
+        ),
+    ],
+)
+def test_paging_to_the_end_matches_the_store(
+    api: AuditAPI, store: Any, params: dict[str, Any], query: Query
+) -> None:
+    expected = store_ids(store, query)
+    assert all_ids(api, limit=1000, **params) == expected
+    if len(expected) < 3000:
+        assert all_ids(api, limit=97, **params) == expected
+
+
+def test_limit_is_capped_and_checked(store: Any) -> None:
+    small = AuditAPI(store, None, max_limit=3)
+    assert len(ids(small.page(P(limit=5000)))) == 3
+    assert len(ids(small.page(P()))) == 3  # the default 100, capped too
+    for bad in ("0", "-1", "ten"):
+        with pytest.raises(ApiError) as info:
+            small.page(P(limit=bad))
+        assert (info.value.status, info.value.code) == (400, "invalid_parameter")
+
+
+def test_cursor_belongs_to_its_query(api: AuditAPI) -> None:
+    doc = orjson.loads(api.page(P(limit=2, event_type="Agent Invoked")))
+    cursor = doc["next"]
+    again = api.page(P(limit=2, event_type="Agent Invoked", cursor=cursor))
+    assert ids(again) != [e["id"] for e in doc["data"]]
+    # the limit may change between pages; the filters may not
+    assert len(ids(api.page(P(limit=7, event_type="Agent Invoked", cursor=cursor)))) == 7
+    with pytest.raises(ApiError) as info:
+        api.page(P(limit=2, event_type="Agent Deleted", cursor=cursor))
+    assert (info.value.status, info.value.code) == (400, "invalid_cursor")
+    assert "different query" in info.value.message
+
+
+@pytest.mark.parametrize("cursor", ["abc", "", "eyJ4IjoxfQ.0000", "!!!.???"])
+def test_forged_cursor_is_refused(api: AuditAPI, store: Any, cursor: str) -> None:
+    if not cursor:
+        assert ids(api.page(P(limit=1, cursor=""))) == store_ids(store, Query())[:1]
+        return
+    with pytest.raises(ApiError) as info:
+        api.page(P(limit=1, cursor=cursor))
+    assert info.value.code == "invalid_cursor"
+
+
+def test_cursor_from_another_run_is_refused(api: AuditAPI, store: Any) -> None:
+    cursor = orjson.loads(api.page(P(limit=1)))["next"]
+    with pytest.raises(ApiError):
+        AuditAPI(store, None).page(P(limit=1, cursor=cursor))
+
+
+def test_bad_time_is_a_400(api: AuditAPI) -> None:
+    with pytest.raises(ApiError) as info:
+        api.page(P(since="not a time"))
+    assert (info.value.status, info.value.code) == (400, "invalid_parameter")
+    with pytest.raises(ApiError):
+        api.page(P(since="2026-11-10T00:00:00Z", until="2026-11-01T00:00:00Z"))
+
+
+def test_facets_match_the_store(api: AuditAPI, store: Any) -> None:
+    query = Query(event_types=frozenset({"Agent Deleted"}), text="ops")
+    expected = store.facets(query, NOW)
+    for field, facet in (
+        ("actor", "actors"),
+        ("event_type", "event_types"),
+        ("workspace", "workspaces"),
+    ):
+        doc = orjson.loads(api.facets(P(field=field, event_type="Agent Deleted", q="ops")))
+        got = [(d["value"], d["label"], d["count"]) for d in doc["data"]]
+        assert got == [(v.value, v.label, v.count) for v in expected.get(facet)]
+    with pytest.raises(ApiError) as info:
+        api.facets(P(field="organization"))
+    assert info.value.code == "invalid_parameter"
+
+
+def test_foreign_records_are_served_in_the_native_shape(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import audit_tui.serve as serve
+
+    api = AuditAPI(store, None)
+    monkeypatch.setattr(serve, "normalise", lambda r: {**r, "native": True})
+    foreign = b'{"eventName":"Login","eventTime":"2026-11-01T00:00:00Z"}'
+    monkeypatch.setattr(store, "raw", lambda p: foreign)
+    (event,) = orjson.loads(api.page(P(limit=1)))["data"]
+    assert event["native"] is True and event["eventName"] == "Login"
+
+
+# -- over HTTP ----------------------------------------------------------------------------
+
+
+def auth(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_http_page_and_facets(url: str, store: Any) -> None:
+    r = httpx.get(url, params={"limit": 3}, headers=auth())
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    assert [e["id"] for e in r.json()["data"]] == store_ids(store, Query())[:3]
+    r = httpx.get(url + "/facets", params={"field": "workspace"}, headers=auth())
+    assert r.status_code == 200 and r.json()["data"][0]["count"] > 0
+
+
+@pytest.mark.parametrize(
+    ("headers", "code"),
+    [
+        ({}, "unauthorized"),
+        (auth("wrong"), "invalid_token"),
+        ({"Authorization": TOKEN}, "unauthorized"),
+    ],
+)
+def test_http_auth(url: str, headers: dict[str, str], code: str) -> None:
+    for path in ("", "/facets?field=actor"):
+        r = httpx.get(url + path, headers=headers)
+        assert r.status_code == 401
+        assert r.json()["error"]["code"] == code
+        assert r.headers["www-authenticate"].startswith("Bearer")
+        assert TOKEN not in r.text
+
+
+def test_http_errors_use_the_envelope(
+    url: str, api: AuditAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = url.rsplit("/audit-logs", 1)[0]
+    r = httpx.get(base + "/nope", headers=auth())
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    r = httpx.post(url, headers=auth())
+    assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
+    r = httpx.get(url, params={"cursor": "x"}, headers=auth())
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_cursor"
+
+    def boom(*args: Any) -> bytes:
+        raise RuntimeError("kaput")
+
+    monkeypatch.setattr(api, "page", boom)
+    with serve_in_thread(create_app(api)) as broken:
+        r = httpx.get(broken, headers=auth())
+    assert r.status_code == 500 and r.json()["error"]["code"] == "internal"
+    assert "kaput" not in r.text
+
+
+# -- the command --------------------------------------------------------------------------
+
+
+def test_serve_refuses_without_a_token(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from audit_tui.cli import main
+
+    monkeypatch.delenv("AUDIT_TUI_TOKEN", raising=False)
+    monkeypatch.delenv("MY_VAR", raising=False)
+    assert main(["serve", "--demo"]) == 2
+    assert "serve needs a token" in capsys.readouterr().err
+    assert main(["serve", "--demo", "--token-env", "MY_VAR"]) == 2
+    assert "$MY_VAR" in capsys.readouterr().err
+
+
+def test_serve_without_the_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from audit_tui.cli import main
+
+    monkeypatch.setitem(sys.modules, "starlette", None)
+    assert main(["serve", "--demo", "--no-auth"]) == 2
+    assert "pip install 'audit-tui[serve]'" in capsys.readouterr().err
+
+
+def test_serve_bad_port_and_missing_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from audit_tui.cli import main
+
+    assert main(["serve", "--no-auth", "--port", "70000"]) == 2
+    assert main(["serve", str(tmp_path / "nope.jsonl"), "--no-auth", "--port", "0"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_serve_command_end_to_end(tmp_path: Path) -> None:
+    """The real command in a subprocess: port 0, the URL printed, answered with the token."""
+    events = [
+        {"id": f"e{i}", "audited_at": f"2026-11-{10 + i:02d}T10:00:00Z", "event_type": "x.y"}
+        for i in range(5)
+    ]
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    env = {**os.environ, "SERVE_TOKEN": TOKEN}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "audit_tui",
+            "serve",
+            str(path),
+            "--port",
+            "0",
+            "--token-env",
+            "SERVE_TOKEN",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "serving 5 events at http://127.0.0.1:" in line, line
+        endpoint = line.split(" at ", 1)[1].split()[0]
+        assert endpoint.endswith("/audit-logs")
+        r = httpx.get(endpoint, params={"limit": 2}, headers=auth())
+        assert [e["id"] for e in r.json()["data"]] == ["e4", "e3"]
+        assert httpx.get(endpoint).status_code == 401
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert TOKEN not in err and "loaded 5 events" in err
+
+
+def test_no_auth_warns(tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    path.write_bytes(b'{"id":"a","audited_at":"2026-11-10T10:00:00Z","event_type":"x"}\n')
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "audit_tui", "serve", str(path), "--port", "0", "--no-auth"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        endpoint = proc.stdout.readline().split(" at ", 1)[1].split()[0]
+        assert httpx.get(endpoint).json()["total"] == 1
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert "warning: --no-auth" in err
