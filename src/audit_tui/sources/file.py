@@ -171,11 +171,11 @@ def _open_bytes(data: bytes, label: str, ext: str, kind: str | None = None) -> S
         data = data[len(BOM) :]
     _refuse_binary(data, label)
     kind = kind or _kind_by_ext(ext) or _sniff(data[: 64 * 1024], len(data))
-    lines = kind == "jsonl" or (kind == "json" and _looks_like_lines(data))
-    if lines and len(data) >= PARALLEL_MIN_BYTES:
+    as_lines = kind == "jsonl" or (kind == "json" and _looks_like_lines(data))
+    if as_lines and len(data) >= PARALLEL_MIN_BYTES:
         return _open_spooled(data, label)
     store = Store(label)
-    if lines:
+    if as_lines:
         store.format_name = format_label("JSON lines", describe_lines(data[: 64 * 1024]))
         store.set_raw_buffer(data)
         _start(store, lambda: _load_jsonl_buffer(store, data))
