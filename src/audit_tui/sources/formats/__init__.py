@@ -206,12 +206,12 @@ def normalise(record: dict[str, Any]) -> dict[str, Any]:
         return record
     try:
         out = mapper(record)
+        if "p_log_type" in record:
+            _panther(record, out)
     except InvalidRecord:
         raise
     except Exception:  # a hostile or truncated shape: one skipped record, never a crash
         raise InvalidRecord(f"unreadable {LABELS[name]} record") from None
-    if "p_log_type" in record:
-        _panther(record, out)
     return out
 
 
