@@ -81,6 +81,42 @@ def plain_text(record: Any, line: bytes | None = None) -> bytes:
     return record_text(record, line).replace(b'"', b"\x1e").replace(b"\n", SEP.encode())
 
 
+_ESCAPE = re.compile(
+    rb"\\(?:u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|(.))",
+    re.S,
+)
+_SIMPLE_ESCAPES = {
+    b'"': b"\x1e",  # an escaped quote must not look like the end of a string
+    b"\\": b"\\",
+    b"/": b"/",
+    b"n": SEP.encode(),
+    b"r": b" ",
+    b"t": b" ",
+    b"b": b" ",
+    b"f": b" ",
+}
+
+
+def _unescape(m: re.Match[bytes]) -> bytes:
+    if m.group(1):  # a surrogate pair: one character outside the BMP
+        high, low = int(m.group(1), 16), int(m.group(2), 16)
+        return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)).encode()
+    if m.group(3):
+        code = int(m.group(3), 16)
+        if code == 0x22:
+            return b"\x1e"
+        if code < 0x20:
+            return SEP.encode()
+        return chr(code).encode("utf-8", "surrogatepass")
+    return _SIMPLE_ESCAPES.get(m.group(4), m.group(4))
+
+
+def unescape(line: bytes) -> bytes:
+    """A JSON line with its string escapes undone, quotes still delimiting the strings (escaped
+    quotes become a placeholder), so the key look-ahead and key stripping keep working."""
+    return _ESCAPE.sub(_unescape, line)
+
+
 def is_irregular(line: bytes) -> bool:
     """Lines whose raw text is not a faithful values text: JSON escapes."""
     return b"\\" in line

@@ -24,12 +24,11 @@ from audit_tui.model import (
     InvalidRecord,
     event_time,
     event_type,
-    load_json,
     parse_time,
     party,
 )
 from audit_tui.sources.formats import index_line, normalise
-from audit_tui.textindex import TextPart, is_irregular, lower, plain_text
+from audit_tui.textindex import TextPart, is_irregular, lower, plain_text, unescape
 
 PartyKey = tuple[Any, Any, Any, Any]  # (id, name, email, type), None where absent
 
@@ -262,23 +261,18 @@ class BlockIndexer:
         irregular: bool,
         generic: dict[int, Any],
     ) -> TextPart:
-        """The block's search texts: its lines lower-cased, plain texts where needed."""
+        """The block's search texts: its lines lower-cased, escapes undone where there are any."""
         n = len(valid)
         if not irregular and n == len(lines) and not is_irregular(block):
             blob = lower(block if block.endswith(b"\n") else block + b"\n")
             if len(blob) == len(block) + (0 if block.endswith(b"\n") else 1):
                 starts = list(itertools.accumulate((len(line) + 1 for line in lines), initial=0))
                 return TextPart(blob, starts)
-        texts: list[bytes] = []
-        plain: list[int] = []
-        for k, i in enumerate(valid.tolist()):
-            line = lines[i]
-            if is_irregular(line):
-                texts.append(plain_text(load_json(line), line))
-                plain.append(k)
-            else:
-                texts.append(lower(line))
-        return TextPart.from_texts(texts, plain)
+        texts = [
+            lower(unescape(line)) if is_irregular(line) else lower(line)
+            for line in (lines[i] for i in valid.tolist())
+        ]
+        return TextPart.from_texts(texts)
 
 
 def index_records(

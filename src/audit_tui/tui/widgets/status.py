@@ -19,7 +19,8 @@ def tail(text: str, limit: int) -> str:
 def status_text(view: View, load: LoadState) -> Text:
     """``1,204 of 3,000 events · "deploy" · 7d   events.jsonl · loading 45%`` as Text."""
     text = Text(no_wrap=True, overflow="ellipsis")
-    total = max(view.total, load.total) if load.loading else view.total or load.total
+    # the total of the moment the query ran, so "of" never suggests a filter that is not there
+    total = view.total if view.store is not None else load.total
     if view.complete:
         text.append(thousands(view.count), "bold")
     else:

@@ -1,0 +1,136 @@
+"""The browser's pure parts: column layout, cell fitting, markers, prompts, status text, the
+detail JSON, range checks and key names."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from rich.cells import cell_len
+from textual.binding import Binding
+
+from audit_tui.model import Row
+from audit_tui.query import Query
+from audit_tui.safe import is_clean
+from audit_tui.store import FacetValue
+from audit_tui.tui.format import actor_text, fit, format_time, resource_text
+from audit_tui.tui.screens.custom_range import check
+from audit_tui.tui.screens.detail import pretty
+from audit_tui.tui.screens.help import key_names
+from audit_tui.tui.state import LoadState, View
+from audit_tui.tui.widgets.event_table import COLUMNS, layout
+from audit_tui.tui.widgets.filters import narrowed, prompt
+from audit_tui.tui.widgets.status import source_text, status_text
+
+from .helpers import FIXED_NOW
+
+
+def row(**fields: object) -> Row:
+    base = dict(
+        audited_at=1_795_000_000_000,
+        event_type="Agent Deployed",
+        resource_type="agent",
+        resource_id="agt_1",
+        resource_name="ticket-bot",
+        organization="Acme",
+        workspace="Production",
+        workspace_id="ws_1",
+        actor_type="user",
+        actor_id="usr_1",
+        actor_name="Olga",
+        actor_email="olga@acme.com",
+        id="evt_1",
+        metadata=None,
+    )
+    base.update(fields)
+    return Row(**base)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("width", [30, 60, 79, 80, 99, 100, 140, 160, 240])
+def test_layout_fills_the_width_exactly(width: int) -> None:
+    time_w, gap, widths = layout(width)
+    assert 1 + time_w + gap * len(COLUMNS) + sum(widths) == width or width < 60
+    assert all(w >= 1 for w in widths)
+
+
+def test_fit_cuts_with_an_ellipsis_and_counts_wide_characters() -> None:
+    assert fit("abc", 5) == "abc  "
+    assert fit("abcdef", 4) == "abc…"
+    wide = fit("名前名前名前", 7)
+    assert cell_len(wide) == 7 and wide.endswith("…")
+
+
+def test_markers_for_machine_actors() -> None:
+    assert actor_text(row(actor_type="system", actor_name="scheduler", actor_email="")).plain == (
+        "⚙ scheduler"
+    )
+    assert actor_text(row(actor_type="api_key", actor_name="terraform", actor_email="")).plain == (
+        "🔑 terraform"
+    )
+    assert actor_text(row()).plain == "Olga olga@acme.com"
+    assert resource_text(row()).plain == "ticket-bot agent"
+
+
+def test_cells_are_clean_text_never_markup() -> None:
+    text = actor_text(row(actor_name="[bold]x[/]\x1b[31m", actor_email="e@[x].com"))
+    assert text.plain == "[bold]x[/]\\e[31m e@[x].com"
+    assert is_clean(text.plain)
+
+
+def test_format_time_utc() -> None:
+    assert format_time(0) == "1970-01-01 00:00:00"
+
+
+def test_prompt_right_aligns_the_count_and_escapes() -> None:
+    value = FacetValue("usr_1", "[/]\x1b]0;x\x07 name", 1234, "system")
+    text = prompt(value, 30)
+    assert text.cell_len == 30
+    assert text.plain.endswith(" 1,234")
+    assert text.plain.startswith("⚙ [/]\\e]0;x\\x07")
+    twin = prompt(FacetValue("ws_9", "Staging", 5), 30, with_value=True)
+    assert "ws_9" in twin.plain and twin.cell_len == 30
+
+
+def test_narrowing_matches_label_or_value_in_any_case() -> None:
+    values = [FacetValue("key_tf", "terraform", 3), FacetValue("usr_1", "Olga", 2)]
+    assert narrowed(values, "TERRA") == values[:1]
+    assert narrowed(values, "usr_") == values[1:]
+    assert narrowed(values, "") == values
+
+
+def test_status_texts() -> None:
+    view = View(None, Query(text="deploy", period="7d"))
+    loading = LoadState(total=3000)
+    assert status_text(view, loading).plain.startswith("0 of 3,000 events")
+    assert '"deploy" · 7d' in status_text(view, loading).plain
+    assert source_text(LoadState(label="f.jsonl", loading=True, progress=0.45)).plain == (
+        "f.jsonl · loading 45%"
+    )
+    done = LoadState(label="f.jsonl", loading=False, skipped=3)
+    assert source_text(done).plain == "f.jsonl · skipped 3 invalid records"
+    evil = LoadState(label="\x1b]0;x\x07" + "d/" * 40 + "name.jsonl", loading=False)
+    shown = source_text(evil).plain
+    assert is_clean(shown) and shown.endswith("name.jsonl") and shown.startswith("…")
+
+
+def test_pretty_json_is_indented_and_safe() -> None:
+    raw = orjson.dumps({"a": "\x1b[31m\u202e", "b": [1, 2]})
+    text = pretty(raw)
+    assert text.splitlines()[1] == '  "a": "\\u001b[31m\\u202e",'
+    assert all(is_clean(line) for line in text.splitlines())
+    assert pretty(b"not json \x1b") == "not json \\e"
+
+
+def test_custom_range_check() -> None:
+    assert check("3d", "", FIXED_NOW) == (None, None)
+    assert check("2026-11-01", "2026-11-10", FIXED_NOW) == (None, None)
+    since, until = check("nonsense", "", FIXED_NOW)
+    assert since and "cannot read the time" in since and until is None
+    since, until = check("2026-11-10", "2026-11-01", FIXED_NOW)
+    assert since is None and until and "ends before it starts" in until
+    assert check("", "", FIXED_NOW)[0]
+
+
+def test_key_names() -> None:
+    assert key_names(Binding("down,j", "x")) == "down / j"
+    assert key_names(Binding("f,left_square_bracket", "x", key_display="f")) == "f / ["
+    assert key_names(Binding("escape,q", "x"), first="esc") == "esc / q"
