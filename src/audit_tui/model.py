@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Numbers above this are epoch milliseconds, below it epoch seconds (1e11 s is the year 5138).
@@ -214,55 +213,11 @@ def flatten(record: dict[str, Any]) -> Row:
     )
 
 
-# --------------------------------------------------------------------------------------------
-# pydantic models: the boundaries (API pages, the detail view, tests) and the config.
+def __getattr__(name: str) -> Any:
+    """The pydantic models live in :mod:`audit_tui.schema`, imported only when asked for (pydantic
+    costs ~0.1 s at start-up, which the loader's worker processes and the CLI don't pay)."""
+    if name in ("Event", "Ref"):
+        from audit_tui import schema
 
-
-class Ref(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
-    id: str | None = None
-    name: str | None = None
-    type: str | None = None
-    email: str | None = None
-
-    @classmethod
-    def _coerce(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return {"name": value}
-        return value
-
-
-class Event(BaseModel):
-    """One audit event in the native shape (camelCase and bare-string parties accepted)."""
-
-    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
-
-    id: str | None = None
-    audited_at: datetime = Field(alias="auditedAt")
-    event_type: str = Field(alias="eventType")
-    resource: Ref | None = None
-    organization: Ref | None = None
-    workspace: Ref | None = None
-    actor: Ref | None = None
-    metadata: dict[str, Any] | None = None
-
-    @field_validator("audited_at", mode="before")
-    @classmethod
-    def _time(cls, value: Any) -> datetime:
-        try:
-            return ms_to_datetime(parse_time(value))
-        except InvalidRecord as exc:
-            raise ValueError(str(exc)) from exc
-
-    @field_validator("resource", "organization", "workspace", "actor", mode="before")
-    @classmethod
-    def _party(cls, value: Any) -> Any:
-        return Ref._coerce(value)
-
-    @classmethod
-    def from_record(cls, record: dict[str, Any]) -> Event:
-        data = dict(record)
-        for snake, camel in (("audited_at", "auditedAt"), ("event_type", "eventType")):
-            if snake in data and camel in data:
-                data.pop(camel)
-        return cls.model_validate(data)
+        return getattr(schema, name)
+    raise AttributeError(f"module 'audit_tui.model' has no attribute {name!r}")

@@ -204,8 +204,17 @@ def _no_main_reimport() -> Iterator[None]:
 _SPAWN_LOCK = threading.Lock()
 
 
+def worker_context() -> Any:
+    """fork while this process has a single thread (the command line, before the browser
+    starts): the workers start in milliseconds with everything imported. With other threads
+    running (a reload inside the browser) fork is unsafe: spawn a fresh interpreter."""
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return mp.get_context("fork")
+    return mp.get_context("spawn")
+
+
 def start_workers(path: str, size: int, workers: int = 2) -> tuple[list[Connection], list[Any]]:
-    ctx = mp.get_context("spawn")
+    ctx = worker_context()
     mid = split_point(path, size)
     ranges = [(0, mid, False), (mid, size, True)] if workers > 1 else [(0, size, False)]
     conns, procs = [], []

@@ -10,7 +10,6 @@ process scans the first.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
@@ -82,10 +81,10 @@ def candidate_lines(path: str, words: Sequence[str]) -> tuple[bytes, list[int]]:
     size = os.path.getsize(path)
     halves = None
     if size >= PARALLEL_BYTES and (os.cpu_count() or 1) > 1:
-        from audit_tui.sources.parallel import _no_main_reimport, split_point
+        from audit_tui.sources.parallel import _no_main_reimport, split_point, worker_context
 
         mid = split_point(path, size)
-        ctx = mp.get_context("spawn")
+        ctx = worker_context()
         parent, child = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=_child, args=(child, path, list(words), mid, size), daemon=True)
         with _no_main_reimport():
