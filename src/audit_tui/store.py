@@ -464,11 +464,13 @@ class Store:
             if not enc or (cache is not None and cache[0] == enc and cache[1] == self._sorted_n):
                 result = self.search(query, now)
                 return Result(result.positions[:limit], result.total)
-            if cache is not None and cache[1] == self._sorted_n and extends(enc, cache[0]):
-                result = self.search(query, now)  # narrowing the cached hits is cheap
-                return Result(result.positions[:limit], result.total)
             lo, hi, mask = self._conditions(query, now, text=False)
-            positions = np.arange(lo, hi) if mask is None else np.flatnonzero(mask) + lo
+            if cache is not None and cache[1] == self._sorted_n and extends(enc, cache[0]):
+                # The new words narrow a cached search: only its hits can match.
+                narrowed = cache[2][lo:hi] if mask is None else (cache[2][lo:hi] & mask)
+                positions = np.flatnonzero(narrowed) + lo
+            else:
+                positions = np.arange(lo, hi) if mask is None else np.flatnonzero(mask) + lo
             # Common words: the newest few thousand candidates hold enough hits.
             head = positions[: max(limit * 40, 4000)]
             hits = self._match(enc, self._order[head], limit)
