@@ -68,6 +68,13 @@ def _add_source_and_filters(p: argparse.ArgumentParser) -> None:
         "audit API URL; none = sample",
     )
     p.add_argument("--demo", action="store_true", help="use the bundled sample dataset")
+    p.add_argument(
+        "--input-format",
+        metavar="NAME",
+        help="read every non-native record as this format instead of detecting it: "
+        + ", ".join(_format_names())
+        + " (default: auto)",
+    )
     g = p.add_argument_group("filters (all combine with AND; a repeated option means OR)")
     g.add_argument(
         "--search",
@@ -196,11 +203,29 @@ def _quiet_stdout() -> None:
         pass
 
 
+def _format_names() -> list[str]:
+    from audit_tui.sources.formats import NAMES
+
+    return [n for n in NAMES if n != "native"]
+
+
 def _open(args: argparse.Namespace) -> Callable[[], Store]:
-    from audit_tui.sources.file import open_source
+    """How to open the source, again on reload (standard input is read once and kept)."""
+    from audit_tui.sources.file import open_data, open_source
 
     spec = None if args.demo else args.source
-    return lambda: open_source(spec, demo=args.demo or spec is None)
+    fmt = args.input_format
+    if spec == "-":
+        data = sys.stdin.buffer.read()
+        return lambda: open_data(data, "stdin")
+    return lambda: open_source(spec, demo=args.demo or spec is None, input_format=fmt)
+
+
+def _say_format(store: Store) -> None:
+    """Name a detected foreign format on stderr (native files need no word)."""
+    name = store.format_name
+    if name and ":" in name:
+        sys.stderr.write(f"audit-tui: reading {store.label} as {name}\n")
 
 
 def run_browse(argv: list[str]) -> int:
@@ -253,6 +278,7 @@ def run_query(argv: list[str]) -> int:
         return 2
     try:
         store.wait()
+        _say_format(store)
         if store.error:
             _err(f"{store.label}: {store.error}")
         skipped = store.skipped
@@ -276,10 +302,16 @@ def run_query(argv: list[str]) -> int:
 
 def _open_for_query(args: argparse.Namespace, query: Query) -> tuple[Store, list[int] | None]:
     """Open the source; a plain JSON-lines file with search words is pre-filtered first."""
-    from audit_tui.sources.file import _sniff_file, open_source
+    from audit_tui.sources.file import SourceError, _sniff_file, open_source
+    from audit_tui.sources.formats import set_forced_format
 
     spec = None if args.demo else args.source
     words = query.words
+    if args.input_format is not None:
+        try:
+            set_forced_format(args.input_format)
+        except ValueError as exc:
+            raise SourceError(str(exc)) from None
     if (
         spec
         and spec != "-"

@@ -72,8 +72,7 @@ def open_source(
         store.format_name = "sample (JSON lines)"
         return store
     if spec == "-":
-        data = sys.stdin.buffer.read()
-        return _open_bytes(_maybe_gunzip(data, "stdin"), "stdin", "")
+        return open_data(sys.stdin.buffer.read(), "stdin")
     path = Path(spec).expanduser()
     try:
         st = path.stat()
@@ -112,6 +111,11 @@ def open_source(
     except OSError as exc:
         raise SourceError(f"{spec}: cannot read ({exc.strerror})") from None
     return _open_bytes(data, spec, ext, kind=kind)
+
+
+def open_data(data: bytes, label: str) -> Store:
+    """Start loading events held in memory (standard input already read, for instance)."""
+    return _open_bytes(_maybe_gunzip(data, label), label, "")
 
 
 def _maybe_gunzip(data: bytes, name: str) -> bytes:
