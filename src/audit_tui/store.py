@@ -31,6 +31,9 @@ from audit_tui.textindex import (
     record_text,
 )
 
+# Ties in time are broken by id, read back from the records: only when there are few of them.
+TIE_BREAK_LIMIT = 20_000
+
 
 class TextIndex(Protocol):
     def match(
@@ -271,8 +274,8 @@ class Store:
     def _break_ties(self, order: np.ndarray) -> np.ndarray:
         ts_sorted = self._ts[order]
         same = np.flatnonzero(ts_sorted[1:] == ts_sorted[:-1])
-        if len(same) == 0 or len(same) > 200_000:
-            return order
+        if len(same) == 0 or len(same) > TIE_BREAK_LIMIT:
+            return order  # (whole-second sources tie everywhere: keep the file's order)
         order = order.copy()
         starts = same[np.r_[True, np.diff(same) > 1]]
         for start in starts.tolist():
@@ -290,7 +293,7 @@ class Store:
             rec = load_json(self._raw(g))
         except ValueError:
             return ""
-        value = rec.get("id") if isinstance(rec, dict) else None
+        value = normalise(rec).get("id") if isinstance(rec, dict) else None
         return "" if value is None else str(value)
 
     def _view(self) -> None:
