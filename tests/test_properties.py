@@ -308,7 +308,10 @@ def test_store_matches_naive_filter(data: dict[str, Any], fmt: str, junk: list[i
                         assert fv.count == want, (q, name, fv)
                         if fv.count == 0:
                             assert fv.value.lower() in {v.lower() for v in q.facet(name)}, (q, name, fv)
-                    # every event matching the other conditions is under exactly one value shown
-                    assert sum(fv.count for fv in shown) == len(others), (q, name)
+                    # every event matching the other conditions is under a value shown (ids,
+                    # emails and names may be shared, so an event can count under several)
+                    assert sum(fv.count for fv in shown) >= len(others), (q, name)
+                    if name == "event_types":
+                        assert sum(fv.count for fv in shown) == len(others), (q, name)
         finally:
             store.close()

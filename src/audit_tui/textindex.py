@@ -105,7 +105,7 @@ def _unescape(m: re.Match[bytes]) -> bytes:
         code = int(m.group(3), 16)
         if code == 0x22:
             return b"\x1e"
-        if code < 0x20:
+        if code == 0x0A:  # a newline inside a value must not end the event's text
             return SEP.encode()
         return chr(code).encode("utf-8", "surrogatepass")
     return _SIMPLE_ESCAPES.get(m.group(4), m.group(4))
