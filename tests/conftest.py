@@ -40,7 +40,12 @@ def make_event() -> Callable[..., dict[str, Any]]:
             "resource": {"type": "session", "id": "ses_1", "name": "web session"},
             "organization": {"id": "org_1", "name": "Acme"},
             "workspace": {"id": "ws_prod", "name": "Production"},
-            "actor": {"type": "user", "id": "usr_alice", "name": "Alice", "email": "alice@example.com"},
+            "actor": {
+                "type": "user",
+                "id": "usr_alice",
+                "name": "Alice",
+                "email": "alice@example.com",
+            },
             "metadata": {},
         }
         record.update(fields)
@@ -61,7 +66,8 @@ def open_store(tmp_path: Path) -> Iterator[Callable[..., Any]]:
     def opener(content: Any, name: str = "events.jsonl", **kwargs: Any) -> Any:
         if isinstance(content, list):
             content = b"".join(
-                (item if isinstance(item, bytes) else orjson.dumps(item)) + b"\n" for item in content
+                (item if isinstance(item, bytes) else orjson.dumps(item)) + b"\n"
+                for item in content
             )
         path = tmp_path / name
         path.write_bytes(content)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pydantic
 import pytest
@@ -201,11 +201,17 @@ def test_party_none() -> None:
 
 
 def test_flatten_native(make_event) -> None:
-    record = make_event(id="evt_9", audited_at="2026-11-20T16:03:22+02:00", metadata={"ip": "10.0.0.1"})
+    record = make_event(
+        id="evt_9", audited_at="2026-11-20T16:03:22+02:00", metadata={"ip": "10.0.0.1"}
+    )
     row = flatten(record)
     assert row.audited_at == T
     assert row.event_type == "user.login"
-    assert (row.resource_type, row.resource_id, row.resource_name) == ("session", "ses_1", "web session")
+    assert (row.resource_type, row.resource_id, row.resource_name) == (
+        "session",
+        "ses_1",
+        "web session",
+    )
     assert row.organization == "Acme"
     assert (row.workspace, row.workspace_id) == ("Production", "ws_prod")
     assert (row.actor_type, row.actor_id, row.actor_name, row.actor_email) == (
@@ -304,7 +310,7 @@ def test_event_naive_and_epoch_times_are_utc() -> None:
         event = Event.from_record({"audited_at": value, "event_type": "x"})
         assert event.audited_at == datetime(2026, 11, 20, 14, 3, 22, tzinfo=UTC)
         assert event.audited_at.tzinfo is not None
-        assert event.audited_at.astimezone(timezone.utc).utcoffset() == timedelta(0)
+        assert event.audited_at.astimezone(UTC).utcoffset() == timedelta(0)
 
 
 @pytest.mark.parametrize(

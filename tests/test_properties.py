@@ -43,11 +43,29 @@ SETTINGS = settings(
 
 _chars = st.characters(blacklist_categories=("Cs",))  # no lone surrogates: not valid UTF-8
 _words = st.sampled_from(
-    ["alice", "Bob", "Zoë", "ÉCOLE", "deploy", "login", "a", "é", "10.0.0.1", 'say "hi"', "C:\\tmp", "x,y", "null", "true", "日本"]
+    [
+        "alice",
+        "Bob",
+        "Zoë",
+        "ÉCOLE",
+        "deploy",
+        "login",
+        "a",
+        "é",
+        "10.0.0.1",
+        'say "hi"',
+        "C:\\tmp",
+        "x,y",
+        "null",
+        "true",
+        "日本",
+    ]
 )
 text = st.one_of(st.text(_chars, max_size=12), _words)
 # a facet label: non-empty, no surrounding spaces (store.py strips selections: see test_store)
-label = st.one_of(st.text(_chars, min_size=1, max_size=10), _words).filter(lambda s: s == s.strip() and s != "")
+label = st.one_of(st.text(_chars, min_size=1, max_size=10), _words).filter(
+    lambda s: s == s.strip() and s != ""
+)
 
 scalar = st.one_of(
     st.none(),
@@ -58,7 +76,14 @@ scalar = st.one_of(
 )
 metadata = st.dictionaries(
     st.text(_chars, max_size=8),
-    st.recursive(scalar, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(_chars, max_size=6), inner, max_size=3), max_leaves=8),
+    st.recursive(
+        scalar,
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.text(_chars, max_size=6), inner, max_size=3)
+        ),
+        max_leaves=8,
+    ),
     max_size=4,
 )
 
@@ -67,13 +92,17 @@ def _iso(ms: int, offset_minutes: int | None) -> str:
     dt = EPOCH + timedelta(milliseconds=ms)
     if offset_minutes is None:
         return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-    return dt.astimezone(timezone(timedelta(minutes=offset_minutes))).isoformat(timespec="milliseconds")
+    return dt.astimezone(timezone(timedelta(minutes=offset_minutes))).isoformat(
+        timespec="milliseconds"
+    )
 
 
 @st.composite
 def time_value(draw: Any, ms: int) -> Any:
     """``ms`` written in one of the accepted forms."""
-    form = draw(st.sampled_from(["iso", "offset", "naive", "seconds", "ms", "ms-string", "s-string"]))
+    form = draw(
+        st.sampled_from(["iso", "offset", "naive", "seconds", "ms", "ms-string", "s-string"])
+    )
     if form == "iso":
         return _iso(ms, None)
     if form == "offset":
@@ -100,14 +129,27 @@ def _reads_as_iso(text: str) -> bool:
 @st.composite
 def datasets(draw: Any) -> dict[str, Any]:
     # pools whose identifiers never collide across members (see the module docstring)
-    names = draw(st.lists(label.filter(lambda s: "@" not in s and not s.lower().startswith(("usr_", "ws_"))),
-                          min_size=2, max_size=8, unique_by=lambda s: s.lower()))
+    names = draw(
+        st.lists(
+            label.filter(lambda s: "@" not in s and not s.lower().startswith(("usr_", "ws_"))),
+            min_size=2,
+            max_size=8,
+            unique_by=lambda s: s.lower(),
+        )
+    )
     actors: list[Any] = []
     for i, name in enumerate(names[:5]):
-        kind = draw(st.sampled_from(["full", "bare", "id-only", "email-only", "name-only", "no-email"]))
+        kind = draw(
+            st.sampled_from(["full", "bare", "id-only", "email-only", "name-only", "no-email"])
+        )
         actors.append(
             {
-                "full": {"type": "user", "id": f"usr_{i}", "name": name, "email": f"u{i}@example.com"},
+                "full": {
+                    "type": "user",
+                    "id": f"usr_{i}",
+                    "name": name,
+                    "email": f"u{i}@example.com",
+                },
                 "bare": name,
                 "id-only": {"id": f"usr_{i}", "type": "api_key"},
                 "email-only": {"email": f"u{i}@example.com"},
@@ -117,10 +159,14 @@ def datasets(draw: Any) -> dict[str, Any]:
         )
     workspaces: list[Any] = [None]
     for i, name in enumerate(names[5:] or ["Main"]):
-        workspaces.append(draw(st.sampled_from([{"id": f"ws_{i}", "name": name}, name, {"id": f"ws_{i}"}])))
+        workspaces.append(
+            draw(st.sampled_from([{"id": f"ws_{i}", "name": name}, name, {"id": f"ws_{i}"}]))
+        )
     etypes = draw(st.lists(label, min_size=1, max_size=4))
     anchor = draw(st.sampled_from([NOW_MS, NOW_MS - 7 * DAY, NOW_MS - 30 * DAY, NOW_MS - 3 * DAY]))
-    tie_times = draw(st.lists(st.integers(anchor - 100 * DAY, anchor + DAY), min_size=1, max_size=3))
+    tie_times = draw(
+        st.lists(st.integers(anchor - 100 * DAY, anchor + DAY), min_size=1, max_size=3)
+    )
 
     n = draw(st.integers(0, 25))
     records: list[dict[str, Any]] = []
@@ -139,7 +185,9 @@ def datasets(draw: Any) -> dict[str, Any]:
         if ws is not None or draw(st.booleans()):  # a null workspace, or none at all
             rec["workspace"] = ws
         if draw(st.booleans()):
-            rec["organization"] = draw(st.sampled_from([{"id": "org_1", "name": "Acme"}, "Acme", None]))
+            rec["organization"] = draw(
+                st.sampled_from([{"id": "org_1", "name": "Acme"}, "Acme", None])
+            )
         rec["metadata"] = draw(metadata)
         records.append({"ms": ms, "record": rec})
     return {"records": records, "actors": actors, "workspaces": workspaces, "etypes": etypes}
@@ -172,7 +220,11 @@ def queries(draw: Any, data: dict[str, Any]) -> Query:
             word = leaf[start : start + draw(st.integers(1, 6))]
             word = draw(st.sampled_from([word, word.upper(), word.lower()]))
         else:
-            word = draw(st.one_of(text, st.sampled_from(["user_agent", "metadata", "audited_at", "id", "actor"])))
+            word = draw(
+                st.one_of(
+                    text, st.sampled_from(["user_agent", "metadata", "audited_at", "id", "actor"])
+                )
+            )
         words.append(word)
     kwargs: dict[str, Any] = {"text": " ".join(words)}
     period = draw(st.sampled_from(["all", "7d", "30d", "90d", "custom"]))
@@ -195,8 +247,12 @@ def queries(draw: Any, data: dict[str, Any]) -> Query:
         chosen = draw(st.lists(st.sampled_from(values), min_size=1, max_size=3))
         return frozenset(draw(st.sampled_from([v, v.upper(), v.lower()])) for v in chosen)
 
-    kwargs["actors"] = pick([i for a in data["actors"] for i in _identifiers(a, ("id", "email", "name"))] + ["nobody"])
-    kwargs["workspaces"] = pick([i for w in data["workspaces"] for i in _identifiers(w, ("id", "name"))] + [""])
+    kwargs["actors"] = pick(
+        [i for a in data["actors"] for i in _identifiers(a, ("id", "email", "name"))] + ["nobody"]
+    )
+    kwargs["workspaces"] = pick(
+        [i for w in data["workspaces"] for i in _identifiers(w, ("id", "name"))] + [""]
+    )
     kwargs["event_types"] = pick(list(data["etypes"]) + ["no.such.type"])
     return Query(**kwargs)
 
@@ -208,6 +264,7 @@ def window(q: Query) -> tuple[int | None, int | None]:
     if q.period in ("7d", "30d", "90d"):
         return NOW_MS - int(q.period[:-1]) * DAY, NOW_MS + 1
     if q.period == "custom":
+
         def parse(s: str | None) -> int | None:
             if s is None:
                 return None
@@ -251,13 +308,18 @@ def facet_match(rec: dict[str, Any], facet: str, value: str) -> bool:
 
 
 def naive_order(items: list[dict[str, Any]]) -> list[str]:
-    return [i["record"]["id"] for i in sorted(items, key=lambda i: (i["ms"], i["record"]["id"]), reverse=True)]
+    return [
+        i["record"]["id"]
+        for i in sorted(items, key=lambda i: (i["ms"], i["record"]["id"]), reverse=True)
+    ]
 
 
 # -- the property -------------------------------------------------------------------------------
 
 
-def _write(directory: str, data: dict[str, Any], fmt: str, junk: list[int]) -> tuple[str, list[tuple[int, str]]]:
+def _write(
+    directory: str, data: dict[str, Any], fmt: str, junk: list[int]
+) -> tuple[str, list[tuple[int, str]]]:
     """Write the records (with junk lines at the given indices); return the path and the
     skipped (line, reason) the loader must report."""
     records = [i["record"] for i in data["records"]]
@@ -281,8 +343,15 @@ def _write(directory: str, data: dict[str, Any], fmt: str, junk: list[int]) -> t
 
 
 @SETTINGS
-@given(data=datasets(), fmt=st.sampled_from(["jsonl", "jsonl", "gz", "json"]), junk=st.lists(st.integers(0, 30), max_size=3), choice=st.data())
-def test_store_matches_naive_filter(data: dict[str, Any], fmt: str, junk: list[int], choice: Any) -> None:
+@given(
+    data=datasets(),
+    fmt=st.sampled_from(["jsonl", "jsonl", "gz", "json"]),
+    junk=st.lists(st.integers(0, 30), max_size=3),
+    choice=st.data(),
+)
+def test_store_matches_naive_filter(
+    data: dict[str, Any], fmt: str, junk: list[int], choice: Any
+) -> None:
     with tempfile.TemporaryDirectory() as directory:
         path, expected_skipped = _write(directory, data, fmt, junk)
         store = open_source(path, now=NOW)
@@ -307,7 +376,11 @@ def test_store_matches_naive_filter(data: dict[str, Any], fmt: str, junk: list[i
                         want = sum(1 for i in others if facet_match(i["record"], name, fv.value))
                         assert fv.count == want, (q, name, fv)
                         if fv.count == 0:
-                            assert fv.value.lower() in {v.lower() for v in q.facet(name)}, (q, name, fv)
+                            assert fv.value.lower() in {v.lower() for v in q.facet(name)}, (
+                                q,
+                                name,
+                                fv,
+                            )
                     # every event matching the other conditions is under a value shown (ids,
                     # emails and names may be shared, so an event can count under several)
                     assert sum(fv.count for fv in shown) >= len(others), (q, name)

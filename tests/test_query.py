@@ -40,7 +40,11 @@ def test_now_constant() -> None:
         ("2026-11-19T10:00:00", utc(2026, 11, 19, 10), utc(2026, 11, 19, 10)),
         ("2026-11-19 10:00:00", utc(2026, 11, 19, 10), utc(2026, 11, 19, 10)),
         ("2026-11-19T10:00Z", utc(2026, 11, 19, 10), utc(2026, 11, 19, 10)),
-        ("2026-11-19T10:00:00.250Z", utc(2026, 11, 19, 10, 0, 0, 250000), utc(2026, 11, 19, 10, 0, 0, 250000)),
+        (
+            "2026-11-19T10:00:00.250Z",
+            utc(2026, 11, 19, 10, 0, 0, 250000),
+            utc(2026, 11, 19, 10, 0, 0, 250000),
+        ),
         ("2026-11-19T10:00+02:00", utc(2026, 11, 19, 8), utc(2026, 11, 19, 8)),
         ("2026-11-19T01:00+05:00", utc(2026, 11, 18, 20), utc(2026, 11, 18, 20)),
         ("2026-11-19T22:00-05:00", utc(2026, 11, 20, 3), utc(2026, 11, 20, 3)),
@@ -231,7 +235,9 @@ def test_query_is_immutable() -> None:
 def test_is_empty_and_summary() -> None:
     assert Query().is_empty
     assert not Query(text="x").is_empty
-    s = Query(text="alice", period="7d", actors=["a", "b", "c"], event_types=["user.login"]).summary()
+    s = Query(
+        text="alice", period="7d", actors=["a", "b", "c"], event_types=["user.login"]
+    ).summary()
     assert '"alice"' in s and "7d" in s and "actor: a, b +1" in s and "type: user.login" in s
     assert "2026-11-19" in Query(since="2026-11-19").summary()
 

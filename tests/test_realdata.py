@@ -127,6 +127,8 @@ def test_every_shared_realdata_file(fixed_now) -> None:
     """The whole shared collection (~80 files, 1.2 MB): no crash, nothing lost."""
     outcomes = {}
     for path in _shared_files():
-        outcomes[str(path.relative_to(SHARED))] = check(path, record_count(path.read_bytes()), fixed_now)
+        outcomes[str(path.relative_to(SHARED))] = check(
+            path, record_count(path.read_bytes()), fixed_now
+        )
     assert len(outcomes) > 50
     assert sum(1 for o in outcomes.values() if o == "source error") <= 1  # the OpenAI example

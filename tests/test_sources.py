@@ -100,42 +100,122 @@ def _csv(rows: list[dict[str, str]], delimiter: str = ",") -> bytes:
 
 CSV_DOTTED = _csv(
     [
-        {"id": "evt_1", "audited_at": "2026-11-19T10:00:00.000Z", "event_type": "user.login", "actor.type": "user",
-         "actor.id": "usr_alice", "actor.name": "Alice", "actor.email": "alice@example.com", "workspace.id": "ws_prod",
-         "workspace.name": "Production", "organization.name": "Acme", "metadata.ip": "10.0.0.1",
-         "metadata.user_agent": "Mozilla/5.0", "metadata.note": ""},
-        {"id": "evt_2", "audited_at": "1794996000", "event_type": "org.updated", "actor.type": "", "actor.id": "",
-         "actor.name": "Bob", "actor.email": "", "workspace.id": "", "workspace.name": "", "organization.name": "Acme",
-         "metadata.ip": "", "metadata.user_agent": "", "metadata.note": ""},
-        {"id": "evt_3", "audited_at": "2026-11-17T12:00:00+02:00", "event_type": "api_key.created", "actor.type": "api_key",
-         "actor.id": "key_9", "actor.name": "deploy-bot", "actor.email": "", "workspace.id": "ws_staging",
-         "workspace.name": "Staging", "organization.name": "", "metadata.ip": "", "metadata.user_agent": "",
-         "metadata.note": "Zoë's key"},
+        {
+            "id": "evt_1",
+            "audited_at": "2026-11-19T10:00:00.000Z",
+            "event_type": "user.login",
+            "actor.type": "user",
+            "actor.id": "usr_alice",
+            "actor.name": "Alice",
+            "actor.email": "alice@example.com",
+            "workspace.id": "ws_prod",
+            "workspace.name": "Production",
+            "organization.name": "Acme",
+            "metadata.ip": "10.0.0.1",
+            "metadata.user_agent": "Mozilla/5.0",
+            "metadata.note": "",
+        },
+        {
+            "id": "evt_2",
+            "audited_at": "1794996000",
+            "event_type": "org.updated",
+            "actor.type": "",
+            "actor.id": "",
+            "actor.name": "Bob",
+            "actor.email": "",
+            "workspace.id": "",
+            "workspace.name": "",
+            "organization.name": "Acme",
+            "metadata.ip": "",
+            "metadata.user_agent": "",
+            "metadata.note": "",
+        },
+        {
+            "id": "evt_3",
+            "audited_at": "2026-11-17T12:00:00+02:00",
+            "event_type": "api_key.created",
+            "actor.type": "api_key",
+            "actor.id": "key_9",
+            "actor.name": "deploy-bot",
+            "actor.email": "",
+            "workspace.id": "ws_staging",
+            "workspace.name": "Staging",
+            "organization.name": "",
+            "metadata.ip": "",
+            "metadata.user_agent": "",
+            "metadata.note": "Zoë's key",
+        },
     ]
 )
 CSV_UNDERSCORE = _csv(
     [
-        {"id": "evt_1", "audited_at": "2026-11-19T10:00:00.000Z", "event_type": "user.login", "actor_type": "user",
-         "actor_id": "usr_alice", "actor_name": "Alice", "actor_email": "alice@example.com", "workspace_id": "ws_prod",
-         "workspace_name": "Production", "organization": "Acme", "metadata": '{"ip":"10.0.0.1","user_agent":"Mozilla/5.0"}'},
-        {"id": "evt_2", "audited_at": "1794996000", "event_type": "org.updated", "actor_type": "", "actor_id": "",
-         "actor_name": "Bob", "actor_email": "", "workspace_id": "", "workspace_name": "", "organization": "Acme",
-         "metadata": ""},
-        {"id": "evt_3", "audited_at": "2026-11-17T12:00:00+02:00", "event_type": "api_key.created", "actor_type": "api_key",
-         "actor_id": "key_9", "actor_name": "deploy-bot", "actor_email": "", "workspace_id": "ws_staging",
-         "workspace_name": "Staging", "organization": "", "metadata": '{"note":"Zoë\'s key"}'},
+        {
+            "id": "evt_1",
+            "audited_at": "2026-11-19T10:00:00.000Z",
+            "event_type": "user.login",
+            "actor_type": "user",
+            "actor_id": "usr_alice",
+            "actor_name": "Alice",
+            "actor_email": "alice@example.com",
+            "workspace_id": "ws_prod",
+            "workspace_name": "Production",
+            "organization": "Acme",
+            "metadata": '{"ip":"10.0.0.1","user_agent":"Mozilla/5.0"}',
+        },
+        {
+            "id": "evt_2",
+            "audited_at": "1794996000",
+            "event_type": "org.updated",
+            "actor_type": "",
+            "actor_id": "",
+            "actor_name": "Bob",
+            "actor_email": "",
+            "workspace_id": "",
+            "workspace_name": "",
+            "organization": "Acme",
+            "metadata": "",
+        },
+        {
+            "id": "evt_3",
+            "audited_at": "2026-11-17T12:00:00+02:00",
+            "event_type": "api_key.created",
+            "actor_type": "api_key",
+            "actor_id": "key_9",
+            "actor_name": "deploy-bot",
+            "actor_email": "",
+            "workspace_id": "ws_staging",
+            "workspace_name": "Staging",
+            "organization": "",
+            "metadata": '{"note":"Zoë\'s key"}',
+        },
     ]
 )
 CSV_JSON_CELLS = _csv(
     [
-        {"id": "evt_1", "audited_at": "2026-11-19T10:00:00.000Z", "event_type": "user.login",
-         "actor": orjson.dumps(E1["actor"]).decode(), "workspace": orjson.dumps(E1["workspace"]).decode(),
-         "metadata": orjson.dumps(E1["metadata"]).decode()},
-        {"id": "evt_2", "audited_at": "1794996000", "event_type": "org.updated", "actor": "Bob", "workspace": "",
-         "metadata": orjson.dumps(E2["metadata"]).decode()},
-        {"id": "evt_3", "audited_at": "2026-11-17T12:00:00+02:00", "event_type": "api_key.created",
-         "actor": orjson.dumps(E3["actor"]).decode(), "workspace": orjson.dumps(E3["workspace"]).decode(),
-         "metadata": orjson.dumps(E3["metadata"]).decode()},
+        {
+            "id": "evt_1",
+            "audited_at": "2026-11-19T10:00:00.000Z",
+            "event_type": "user.login",
+            "actor": orjson.dumps(E1["actor"]).decode(),
+            "workspace": orjson.dumps(E1["workspace"]).decode(),
+            "metadata": orjson.dumps(E1["metadata"]).decode(),
+        },
+        {
+            "id": "evt_2",
+            "audited_at": "1794996000",
+            "event_type": "org.updated",
+            "actor": "Bob",
+            "workspace": "",
+            "metadata": orjson.dumps(E2["metadata"]).decode(),
+        },
+        {
+            "id": "evt_3",
+            "audited_at": "2026-11-17T12:00:00+02:00",
+            "event_type": "api_key.created",
+            "actor": orjson.dumps(E3["actor"]).decode(),
+            "workspace": orjson.dumps(E3["workspace"]).decode(),
+            "metadata": orjson.dumps(E3["metadata"]).decode(),
+        },
     ]
 )
 
@@ -164,7 +244,10 @@ FORMATS: dict[str, tuple[str, bytes]] = {
     "sniff-jsonl-log": ("audit.log", JSONL),
     "sniff-array": ("events", orjson.dumps(EVENTS, option=orjson.OPT_INDENT_2)),
     "sniff-envelope": ("events", orjson.dumps({"data": EVENTS})),
-    "sniff-pretty-envelope": ("events.dat", orjson.dumps({"events": EVENTS}, option=orjson.OPT_INDENT_2)),
+    "sniff-pretty-envelope": (
+        "events.dat",
+        orjson.dumps({"events": EVENTS}, option=orjson.OPT_INDENT_2),
+    ),
     "sniff-csv": ("events", CSV_DOTTED),
     "sniff-tsv": ("events.tsv", CSV_DOTTED.replace(b",", b"\t")),
     # a UTF-8 byte order mark
@@ -205,7 +288,14 @@ def _stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [JSONL, orjson.dumps(EVENTS), orjson.dumps({"items": EVENTS}), CSV_DOTTED, gzip.compress(JSONL), BOM + JSONL],
+    [
+        JSONL,
+        orjson.dumps(EVENTS),
+        orjson.dumps({"items": EVENTS}),
+        CSV_DOTTED,
+        gzip.compress(JSONL),
+        BOM + JSONL,
+    ],
     ids=["jsonl", "json-array", "json-envelope", "csv", "gzip", "bom"],
 )
 def test_stdin(monkeypatch: pytest.MonkeyPatch, fixed_now, data: bytes) -> None:
@@ -233,7 +323,10 @@ def test_single_object_json(open_store, fixed_now) -> None:
 
 
 def test_envelope_that_is_not_a_list_is_one_record(open_store) -> None:
-    store = open_store(orjson.dumps({"data": {"x": 1}, "audited_at": "2026-11-19", "event_type": "x"}), name="a.json")
+    store = open_store(
+        orjson.dumps({"data": {"x": 1}, "audited_at": "2026-11-19", "event_type": "x"}),
+        name="a.json",
+    )
     assert store.total == 1
 
 
@@ -352,21 +445,54 @@ def test_line_numbers_across_blocks(open_store, fixed_now, monkeypatch, gz: bool
             expected.append((i + 1, "no audited_at"))
         else:
             pad = "x" * (i % 150)  # some lines longer than a block
-            lines.append(orjson.dumps({"id": f"e{i:03d}", "audited_at": 1794996000 + i, "event_type": "t", "metadata": {"pad": pad}}))
+            lines.append(
+                orjson.dumps(
+                    {
+                        "id": f"e{i:03d}",
+                        "audited_at": 1794996000 + i,
+                        "event_type": "t",
+                        "metadata": {"pad": pad},
+                    }
+                )
+            )
             valid.append(f"e{i:03d}")
     data = b"\n".join(lines)
-    store = open_store(gzip.compress(data) if gz else data, name="events.jsonl.gz" if gz else "events.jsonl")
+    store = open_store(
+        gzip.compress(data) if gz else data, name="events.jsonl.gz" if gz else "events.jsonl"
+    )
     assert skipped(store) == expected
     assert ids(store, fixed_now) == sorted(valid, reverse=True)
-    assert [store.raw(p) for p in range(store.total)] == [lines[int(v[1:])] for v in sorted(valid, reverse=True)]
+    assert [store.raw(p) for p in range(store.total)] == [
+        lines[int(v[1:])] for v in sorted(valid, reverse=True)
+    ]
 
 
 def test_invalid_records_in_a_json_array(open_store, fixed_now, monkeypatch) -> None:
-    records = [E1, "str", {"event_type": "x"}, 5, E2, {"audited_at": "nope", "event_type": "x"}, None, E3, {"audited_at": 1}]
-    expected = [(2, "not an object"), (3, "no audited_at"), (4, "not an object"), (6, "invalid audited_at"), (7, "not an object"), (9, "no event_type")]
+    records = [
+        E1,
+        "str",
+        {"event_type": "x"},
+        5,
+        E2,
+        {"audited_at": "nope", "event_type": "x"},
+        None,
+        E3,
+        {"audited_at": 1},
+    ]
+    expected = [
+        (2, "not an object"),
+        (3, "no audited_at"),
+        (4, "not an object"),
+        (6, "invalid audited_at"),
+        (7, "not an object"),
+        (9, "no event_type"),
+    ]
     for block in (20_000, 2):
         monkeypatch.setattr(file_source, "RECORD_BLOCK", block)
-        for name, data in [("a.json", orjson.dumps(records)), ("b.json", orjson.dumps({"data": records}))]:
+        for name, data in [
+            ("a.json", orjson.dumps(records)),
+            ("b.json", orjson.dumps({"data": records})),
+        ]:
             store = open_store(data, name=name)
             assert ids(store, fixed_now) == IDS
             assert skipped(store) == expected
@@ -391,20 +517,35 @@ def test_invalid_rows_in_a_csv(open_store, fixed_now, monkeypatch) -> None:
         monkeypatch.setattr(file_source, "RECORD_BLOCK", block)
         store = open_store(data, name="events.csv")
         assert ids(store, fixed_now) == ["a", "c", "f"]
-        assert skipped(store) == [(3, "no audited_at"), (7, "invalid audited_at"), (8, "no event_type")], block
+        assert skipped(store) == [
+            (3, "no audited_at"),
+            (7, "invalid audited_at"),
+            (8, "no event_type"),
+        ], block
         assert describe_skipped(store.skipped) == (
             "skipped 3 invalid records: line 3 no audited_at; line 7 invalid audited_at; line 8 no event_type"
         )
 
 
 def test_describe_skipped() -> None:
-    items = [Skipped(102, "invalid JSON"), Skipped(203, "invalid JSON"), Skipped(405, "not an object"), Skipped(506, "no audited_at")]
+    items = [
+        Skipped(102, "invalid JSON"),
+        Skipped(203, "invalid JSON"),
+        Skipped(405, "not an object"),
+        Skipped(506, "no audited_at"),
+    ]
     assert describe_skipped(items) == (
         "skipped 4 invalid records: line 102 invalid JSON; line 203 invalid JSON; line 405 not an object; "
         "line 506 no audited_at"
     )
-    assert describe_skipped([Skipped(7, "no event_type")]) == "skipped 1 invalid record: line 7 no event_type"
-    assert describe_skipped([Skipped(3, "not an object", "record")]) == "skipped 1 invalid record: record 3 not an object"
+    assert (
+        describe_skipped([Skipped(7, "no event_type")])
+        == "skipped 1 invalid record: line 7 no event_type"
+    )
+    assert (
+        describe_skipped([Skipped(3, "not an object", "record")])
+        == "skipped 1 invalid record: record 3 not an object"
+    )
     many = [Skipped(i, "invalid JSON") for i in range(1, 14)]
     text = describe_skipped(many)
     assert text.startswith("skipped 13 invalid records: line 1 invalid JSON; ")
@@ -439,7 +580,12 @@ RAW_LINES = [
 
 @pytest.mark.parametrize(
     "name, wrap",
-    [("events.jsonl", lambda d: d), ("events.jsonl.gz", gzip.compress), ("events.json", lambda d: d), ("events", lambda d: d)],
+    [
+        ("events.jsonl", lambda d: d),
+        ("events.jsonl.gz", gzip.compress),
+        ("events.json", lambda d: d),
+        ("events", lambda d: d),
+    ],
 )
 def test_raw_is_unchanged(open_store, fixed_now, name: str, wrap) -> None:
     store = open_store(wrap(b"\n".join(RAW_LINES) + b"\n"), name=name)
@@ -494,7 +640,9 @@ def test_directory(tmp_path: Path) -> None:
     assert "folder" in message
 
 
-@pytest.mark.skipif(sys.platform == "win32" or __import__("os").geteuid() == 0, reason="root reads anything")
+@pytest.mark.skipif(
+    sys.platform == "win32" or __import__("os").geteuid() == 0, reason="root reads anything"
+)
 def test_unreadable_file(tmp_path: Path) -> None:
     path = tmp_path / "secret.jsonl"
     path.write_bytes(JSONL)
@@ -580,9 +728,18 @@ def _parallel_data() -> bytes:
             "id": f"e{i:05d}",
             "audited_at": t if i % 3 else f"{t}000",
             "event_type": types[i % 4],
-            "actor": {"id": f"u{i % 9}", "name": f"Name {i % 9}", "email": f"u{i % 9}@example.com"} if i % 5 else f"name {i % 7}",
+            "actor": {"id": f"u{i % 9}", "name": f"Name {i % 9}", "email": f"u{i % 9}@example.com"}
+            if i % 5
+            else f"name {i % 7}",
             "workspace": {"id": f"ws{i % 3}", "name": f"Space {i % 3}"} if i % 4 else None,
-            "metadata": {"user_agent": "Mozilla", "w": words[i % 5], "n": i, "p": 1, "q": 2, "pad": "x" * (i % 200)},
+            "metadata": {
+                "user_agent": "Mozilla",
+                "w": words[i % 5],
+                "n": i,
+                "p": 1,
+                "q": 2,
+                "pad": "x" * (i % 200),
+            },
         }
         line = orjson.dumps(ev)
         if i % 97 == 0:
@@ -604,7 +761,10 @@ def _answers(store: Store, now: Any) -> dict[str, Any]:
         key = q.summary() or "all"
         out[key] = [store.raw(int(p)) for p in result.positions]
         f = store.facets(q, now)
-        out[key + " facets"] = {n: [(v.value, v.label, v.count) for v in f.get(n)] for n in ("actors", "event_types", "workspaces")}
+        out[key + " facets"] = {
+            n: [(v.value, v.label, v.count) for v in f.get(n)]
+            for n in ("actors", "event_types", "workspaces")
+        }
         out[key + " first"] = store.first(q, 7, now).positions.tolist()
         assert out[key + " first"] == result.positions[:7].tolist()
     return out

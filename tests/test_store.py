@@ -34,12 +34,39 @@ def _ev(id: str, at: str, etype: str, actor: Any, ws: Any, **metadata: Any) -> d
 
 
 EVENTS = [
-    _ev("e01", "2026-11-19T10:00:00Z", "user.login", ALICE, PROD, user_agent="Mozilla/5.0", ip="10.0.0.1"),
+    _ev(
+        "e01",
+        "2026-11-19T10:00:00Z",
+        "user.login",
+        ALICE,
+        PROD,
+        user_agent="Mozilla/5.0",
+        ip="10.0.0.1",
+    ),
     _ev("e02", "2026-11-19T10:00:00Z", "user.login", BOB, STAGING, ip="10.0.0.2"),
     _ev("e03", "2026-11-19T09:00:00Z", "user.logout", ALICE, PROD),
-    _ev("e04", "2026-11-18T12:00:00Z", "api_key.created", CAROL, PROD, key={"name": "deploy-bot", "scopes": ["read", "write"]}),
-    _ev("e05", "2026-11-17T08:00:00Z", "workspace.updated", ZOE, None, school="ÉCOLE Polytechnique"),
-    _ev("e06", "2026-11-10T00:00:00Z", "user.login", ALICE, STAGING, count=42, ok=True, nothing=None, ratio=0.5),
+    _ev(
+        "e04",
+        "2026-11-18T12:00:00Z",
+        "api_key.created",
+        CAROL,
+        PROD,
+        key={"name": "deploy-bot", "scopes": ["read", "write"]},
+    ),
+    _ev(
+        "e05", "2026-11-17T08:00:00Z", "workspace.updated", ZOE, None, school="ÉCOLE Polytechnique"
+    ),
+    _ev(
+        "e06",
+        "2026-11-10T00:00:00Z",
+        "user.login",
+        ALICE,
+        STAGING,
+        count=42,
+        ok=True,
+        nothing=None,
+        ratio=0.5,
+    ),
     _ev("e07", "2026-11-01T00:00:00Z", "user.login", BOB, STAGING),
     _ev("e08", "2026-10-01T00:00:00Z", "api_key.revoked", CAROL, PROD),
     _ev("e09", "2026-11-19T12:00:00+02:00", "user.logout", ALICE, PROD),  # = 10:00Z: a tie
@@ -83,7 +110,8 @@ def counts(facets: Facets, name: str) -> dict[str, int]:
 
 def test_newest_first_ties_by_id_descending(store, fixed_now) -> None:
     expected = [
-        r["id"] for r in sorted(ALL, key=lambda r: (parse_time(r["audited_at"]), r["id"]), reverse=True)
+        r["id"]
+        for r in sorted(ALL, key=lambda r: (parse_time(r["audited_at"]), r["id"]), reverse=True)
     ]
     assert expected[:4] == ["e10", "e09", "e02", "e01"]  # the four at 10:00Z, ids descending
     assert found(store, fixed_now) == expected
@@ -95,7 +123,9 @@ def test_newest_first_ties_by_id_descending(store, fixed_now) -> None:
 
 def test_tie_order_is_by_id_text(open_store, fixed_now) -> None:
     at = "2026-11-19T10:00:00Z"
-    s = open_store([{"id": i, "audited_at": at, "event_type": "x"} for i in ["b", "a10", "c", "a9", "B"]])
+    s = open_store(
+        [{"id": i, "audited_at": at, "event_type": "x"} for i in ["b", "a10", "c", "a9", "B"]]
+    )
     assert found(s, fixed_now) == ["c", "b", "a9", "a10", "B"]
 
 
@@ -106,7 +136,10 @@ def test_paging(store, fixed_now) -> None:
     assert [i for page in pages for i in page] == everything
     assert len(pages) == 4 and len(pages[-1]) == 2
     logins = store.search(Query(event_types=["user.login"]), fixed_now)
-    assert ids(store, logins.positions[1:3]) == found(store, fixed_now, event_types=["user.login"])[1:3]
+    assert (
+        ids(store, logins.positions[1:3])
+        == found(store, fixed_now, event_types=["user.login"])[1:3]
+    )
     assert store.rows(result.positions[:2]) == [store.row(int(p)) for p in result.positions[:2]]
 
 
@@ -135,10 +168,22 @@ def test_first_finds_verified_matches(open_store, fixed_now) -> None:
     # 20 newer events whose values 1 and 2 sit side by side ("1,2" in the raw line), then one
     # whose value really holds "1,2": hits dropped by the exact check must not end the scan
     lines = [
-        {"id": f"a{i:02d}", "audited_at": f"2026-11-19T10:00:{i:02d}Z", "event_type": "x", "metadata": {"p": 1, "q": 2}}
+        {
+            "id": f"a{i:02d}",
+            "audited_at": f"2026-11-19T10:00:{i:02d}Z",
+            "event_type": "x",
+            "metadata": {"p": 1, "q": 2},
+        }
         for i in range(20)
     ]
-    lines.append({"id": "b", "audited_at": "2026-01-01T00:00:00Z", "event_type": "x", "metadata": {"s": "1,2"}})
+    lines.append(
+        {
+            "id": "b",
+            "audited_at": "2026-01-01T00:00:00Z",
+            "event_type": "x",
+            "metadata": {"s": "1,2"},
+        }
+    )
     s = open_store(lines)
     assert found(s, fixed_now, text="1,2") == ["b"]
     fresh = open_store(lines, name="fresh.jsonl")
@@ -247,7 +292,9 @@ def test_facet_matching(store, fixed_now) -> None:
     assert found(store, fixed_now, actors=["carol@example.com"]) == ["e04", "e08"]
     assert found(store, fixed_now, actors=["zoë ångström"]) == ["e10", "e05"]
     # workspaces: id or name; "" is the organization level
-    assert found(store, fixed_now, workspaces=["staging"]) == found(store, fixed_now, workspaces=["WS_STAGING"])
+    assert found(store, fixed_now, workspaces=["staging"]) == found(
+        store, fixed_now, workspaces=["WS_STAGING"]
+    )
     assert found(store, fixed_now, workspaces=[""]) == ["e05"]
     # event types: the label
     assert found(store, fixed_now, event_types=["USER.LOGOUT"]) == ["e09", "e03"]
@@ -262,9 +309,9 @@ def test_or_within_and_across(store, fixed_now) -> None:
     logins = set(found(store, fixed_now, event_types=["user.login"]))
     combined = found(store, fixed_now, actors=["usr_alice", "bob"], event_types=["user.login"])
     assert set(combined) == (a | b) & logins
-    assert found(store, fixed_now, actors=["usr_alice"], workspaces=["Staging"], event_types=["user.login"]) == [
-        "e06"
-    ]
+    assert found(
+        store, fixed_now, actors=["usr_alice"], workspaces=["Staging"], event_types=["user.login"]
+    ) == ["e06"]
     assert found(store, fixed_now, actors=["nobody at all"]) == []
 
 
@@ -273,7 +320,17 @@ def test_or_within_and_across(store, fixed_now) -> None:
 
 @pytest.mark.parametrize(
     "word",
-    ["user_agent", "metadata", "audited_at", "event_type", "organization", "scopes", "school", "ratio", "email"],
+    [
+        "user_agent",
+        "metadata",
+        "audited_at",
+        "event_type",
+        "organization",
+        "scopes",
+        "school",
+        "ratio",
+        "email",
+    ],
 )
 def test_key_names_do_not_match(store, fixed_now, word: str) -> None:
     assert found(store, fixed_now, text=word) == []
@@ -335,8 +392,14 @@ def test_narrowing_and_widening(store, fixed_now) -> None:
 
 def test_narrowing_with_first(open_store, fixed_now) -> None:
     s = open_store(_lines())
-    for text, expected in [("a", None), ("al", None), ("ali", ["e09", "e01"]), ("alic", ["e09", "e01"]),
-                           ("alice logout", ["e09", "e03"]), ("alice", ["e09", "e01"])]:
+    for text, expected in [
+        ("a", None),
+        ("al", None),
+        ("ali", ["e09", "e01"]),
+        ("alic", ["e09", "e01"]),
+        ("alice logout", ["e09", "e03"]),
+        ("alice", ["e09", "e01"]),
+    ]:
         got = ids(s, s.first(Query(text=text), 2, fixed_now).positions)
         assert got == found(s, fixed_now, text=text)[:2]
         if expected is not None:
@@ -382,7 +445,15 @@ def test_unknown_actor_can_be_selected(open_store, fixed_now) -> None:
 
 def test_values_with_spaces_can_be_selected(open_store, fixed_now) -> None:
     s = open_store(
-        [{"id": "a", "audited_at": "2026-11-19T10:00:00Z", "event_type": " padded ", "actor": {"name": " Spacey "}, "workspace": " ws "}]
+        [
+            {
+                "id": "a",
+                "audited_at": "2026-11-19T10:00:00Z",
+                "event_type": " padded ",
+                "actor": {"name": " Spacey "},
+                "workspace": " ws ",
+            }
+        ]
     )
     f = s.facets(Query(), fixed_now)
     for name in ("actors", "event_types", "workspaces"):
@@ -403,7 +474,9 @@ def test_empty_workspace_objects_count_as_selected(open_store, fixed_now) -> Non
 
 
 def test_number_text_does_not_depend_on_escapes(open_store, fixed_now) -> None:
-    plain = b'{"id":"a","audited_at":"2026-11-19T10:00:00Z","event_type":"x","m":{"n":1.50,"e":1e5}}'
+    plain = (
+        b'{"id":"a","audited_at":"2026-11-19T10:00:00Z","event_type":"x","m":{"n":1.50,"e":1e5}}'
+    )
     escaped = b'{"id":"b","audited_at":"2026-11-19T10:00:00Z","event_type":"x","m":{"n":1.50,"e":1e5,"s":"\\u00e9"}}'
     s = open_store([plain, escaped])
     for word in ("1.50", "1.5", "1e5", "100000"):
@@ -413,7 +486,10 @@ def test_number_text_does_not_depend_on_escapes(open_store, fixed_now) -> None:
 @pytest.mark.parametrize("space", [b"\r", b" ", b"\t", b" \r\t "])
 def test_key_name_before_spaced_colon_does_not_match(open_store, fixed_now, space: bytes) -> None:
     """Whitespace between a key and its colon is valid JSON: the key is still no value."""
-    line = b'{"audited_at"%s:"2026-11-19T10:00:00Z","event_type":"x","secretkey"%s:"v"}' % (space, space)
+    line = b'{"audited_at"%s:"2026-11-19T10:00:00Z","event_type":"x","secretkey"%s:"v"}' % (
+        space,
+        space,
+    )
     s = open_store([line])
     assert s.total == 1
     assert found(s, fixed_now, text="secretkey") == []
@@ -456,9 +532,19 @@ def test_one_hostile_line_does_not_stop_loading(open_store, line: bytes) -> None
 def test_actor_value_count_with_a_shared_name(open_store, fixed_now) -> None:
     s = open_store(
         [
-            {"id": "a", "audited_at": "2026-11-19T10:00:00Z", "event_type": "x", "actor": {"id": "u1", "name": "Al"}},
+            {
+                "id": "a",
+                "audited_at": "2026-11-19T10:00:00Z",
+                "event_type": "x",
+                "actor": {"id": "u1", "name": "Al"},
+            },
             {"id": "b", "audited_at": "2026-11-19T09:00:00Z", "event_type": "x", "actor": "Al"},
-            {"id": "c", "audited_at": "2026-11-19T08:00:00Z", "event_type": "x", "actor": {"name": "al"}},
+            {
+                "id": "c",
+                "audited_at": "2026-11-19T08:00:00Z",
+                "event_type": "x",
+                "actor": {"name": "al"},
+            },
         ]
     )
     for v in s.facets(Query(), fixed_now).actors:
