@@ -104,7 +104,8 @@ def main() -> None:
         store.facets(Query(text="alice", period="30d"), NOW)
     print(f"facet counts with a text filter (cached text): {t.ms:.1f} ms")
     rss = current_rss_mb() + sum(current_rss_mb(p) for p in workers)
-    print(f"memory at end: {rss:.0f} MB")
+    peak = current_rss_mb(field="VmHWM") + sum(current_rss_mb(p, "VmHWM") for p in workers)
+    print(f"memory at end: {rss:.0f} MB; peak (sum of each process's peak): {peak:.0f} MB")
     store.close()
 
 

@@ -50,11 +50,12 @@ def peak_rss_mb() -> tuple[float, float]:
     return me, kids
 
 
-def current_rss_mb(pid: int | None = None) -> float:
+def current_rss_mb(pid: int | None = None, field: str = "VmRSS") -> float:
+    """Resident memory of a process in MB (``field="VmHWM"``: its peak so far)."""
     pid = pid or os.getpid()
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return 0.0
 
