@@ -17,8 +17,6 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import contains
 from typing import Any
 
 import numpy as np
@@ -184,17 +182,11 @@ class TextPart:
     blob: bytes
     starts: list[int]  # start of each text, plus the end of the last one
     plain: set[int] = field(default_factory=set)  # local indices with plain texts
-    # Once key names are cut out: one bytes object per event instead of blob/starts, tested
-    # with a C-level map over the list (a plain substring test is exact then).
-    texts: list[bytes] | None = None
-
-    @property
-    def stripped(self) -> bool:
-        return self.texts is not None
+    stripped: bool = False  # key names cut out: a plain find is exact
 
     @property
     def count(self) -> int:
-        return len(self.texts) if self.texts is not None else len(self.starts) - 1
+        return len(self.starts) - 1
 
     @classmethod
     def from_texts(cls, texts: Sequence[bytes], plain: Iterable[int] = ()) -> TextPart:
@@ -244,59 +236,49 @@ class TextBlob:
             k = self._next_strip
             self._next_strip += 1
             part = self.parts[k]
-            blob, _ = strip_keys(part.blob)
-            texts = blob.split(b"\n")
-            texts.pop()  # the blob ends with a newline
-            if len(texts) == part.count:  # else: not the shape expected, leave it raw
-                self.parts[k] = TextPart(b"", [], part.plain, texts)
+            blob, starts = strip_keys(part.blob)
+            if len(starts) == len(part.starts):  # else: not the shape expected, leave it raw
+                self.parts[k] = TextPart(blob, starts, part.plain, stripped=True)
             return True
         return False
 
-    def _locate(self, i: int) -> tuple[TextPart, int]:
+    def _locate(self, i: int) -> tuple[TextPart, int, int]:
         k = bisect_right(self.firsts, i) - 1
-        return self.parts[k], i - self.firsts[k]
+        part = self.parts[k]
+        j = i - self.firsts[k]
+        return part, part.starts[j], part.starts[j + 1]
 
     def text(self, i: int) -> bytes:
-        part, j = self._locate(i)
-        if part.texts is not None:
-            return part.texts[j]
-        return part.blob[part.starts[j] : part.starts[j + 1] - 1]
+        part, s, e = self._locate(i)
+        return part.blob[s : e - 1]
 
-    def _scan(self, words: Sequence[bytes], patterns: list[re.Pattern[bytes]]) -> list[int]:
-        """All events (index order) whose values hold every word (longest first).
+    def _scan(self, word: bytes, rx: re.Pattern[bytes], rest: list[re.Pattern[bytes]]) -> list[int]:
+        """All events (index order) whose values hold ``word`` and match all of ``rest``.
 
-        A stripped part is tested event by event with a C-level ``map``. In a raw part
-        ``bytes.find`` runs over the blob at memory speed; the look-ahead pattern, anchored at
-        each occurrence, rejects occurrences inside a key (when there are many, the regex itself
-        skips them); after a hit the scan jumps to the next event.
+        ``bytes.find`` runs over the blob at memory speed; in a raw part the pattern, anchored
+        at each occurrence, rejects occurrences inside a key (when there are many, the regex
+        itself skips them); after a hit the scan jumps to the next event, so the Python-level
+        work is per matching event.
         """
-        word, rest_words, rx, rest = words[0], words[1:], patterns[0], patterns[1:]
         hits: list[int] = []
         append = hits.append
         rejected = 0
         for first, part in zip(self.firsts, self.parts, strict=True):
-            texts = part.texts
-            if texts is not None:
-                found: Iterable[int] = compress(
-                    range(first, first + len(texts)), map(contains, texts, repeat(word))
-                )
-                if rest_words:
-                    found = [i for i in found if all(w in texts[i - first] for w in rest_words)]
-                hits.extend(found)
-                continue
             blob, starts = part.blob, part.starts
             find, at, search = blob.find, rx.match, rx.search
+            raw = not part.stripped
             pos = find(word)
             while pos >= 0:
-                if rejected > 64:
-                    m = search(blob, pos)
-                    if m is None:
-                        break
-                    pos = m.start()
-                elif at(blob, pos) is None:  # inside a key name
-                    rejected += 1
-                    pos = find(word, pos + 1)
-                    continue
+                if raw:
+                    if rejected > 64:
+                        m = search(blob, pos)
+                        if m is None:
+                            break
+                        pos = m.start()
+                    elif at(blob, pos) is None:  # inside a key name
+                        rejected += 1
+                        pos = find(word, pos + 1)
+                        continue
                 j = bisect_right(starts, pos) - 1
                 end = starts[j + 1]
                 if not rest or all(r.search(blob, starts[j], end) for r in rest):
@@ -305,11 +287,9 @@ class TextBlob:
         return hits
 
     def _test(self, i: int, words: Sequence[bytes], patterns: list[re.Pattern[bytes]]) -> bool:
-        part, j = self._locate(i)
-        if part.texts is not None:
-            t = part.texts[j]
-            return all(w in t for w in words)
-        s, e = part.starts[j], part.starts[j + 1]
+        part, s, e = self._locate(i)
+        if part.stripped:
+            return all(part.blob.find(w, s, e) >= 0 for w in words)
         return all(p.search(part.blob, s, e) for p in patterns)
 
     def match(
@@ -331,7 +311,7 @@ class TextBlob:
                     if limit is not None and len(out) >= limit:
                         break
             return out
-        hits = self._scan(ordered, patterns)
+        hits = self._scan(ordered[0], patterns[0], patterns[1:])
         if candidates is None:
             return hits if limit is None else hits[:limit]
         # Keep the hits that are candidates, in the candidates' order.
