@@ -113,8 +113,14 @@ def _unescape(m: re.Match[bytes]) -> bytes:
 
 def unescape(line: bytes) -> bytes:
     """A JSON line with its string escapes undone, quotes still delimiting the strings (escaped
-    quotes become a placeholder), so the key look-ahead and key stripping keep working."""
-    return _ESCAPE.sub(_unescape, line)
+    quotes become a placeholder), so the key look-ahead and key stripping keep working.
+
+    The common escapes (``\\\\`` and ``\\"``) are replaced at C speed first: the bytes used as
+    placeholders are control characters, which a valid JSON line cannot hold raw."""
+    text = line.replace(b"\\\\", b"\x1d").replace(b'\\"', b"\x1e")
+    if b"\\" in text:
+        text = _ESCAPE.sub(_unescape, text)
+    return text.replace(b"\x1d", b"\\")
 
 
 def is_irregular(line: bytes) -> bool:

@@ -164,7 +164,32 @@ class BlockIndexer:
         et_code, ac_code, ws_code = self.etypes.code, self.actors.code, self.workspaces.code
         fromiso, epoch, one_ms, utc = datetime.fromisoformat, EPOCH, _ONE_MS, UTC
         decode = _DECODE
+        def add(ms: int, kind: str, akey: Any, wkey: Any, i: int) -> None:
+            c = et_get(kind)
+            et.append(et_code(kind) if c is None else c)
+            c = ac_get(akey)
+            ac.append(ac_code(akey) if c is None else c)
+            c = ws_get(wkey)
+            ws.append(ws_code(wkey) if c is None else c)
+            ts.append(ms)
+            valid_idx.append(i)
+
+        foreign_run = 0  # consecutive foreign lines: past a few, skip the native decoder
         for i, line in enumerate(lines):
+            if foreign_run > 4:
+                if not line or line.isspace():
+                    continue
+                try:
+                    ms, kind, akey, wkey = _generic(line)
+                except InvalidRecord as exc:
+                    invalid.append((i, str(exc)))
+                    continue
+                except (orjson.JSONDecodeError, msgspec.DecodeError):
+                    invalid.append((i, "invalid JSON"))
+                    continue
+                generic[i] = True
+                add(ms, kind, akey, wkey, i)
+                continue
             try:
                 ev = decode(line)
             except msgspec.ValidationError:
@@ -214,6 +239,7 @@ class BlockIndexer:
                     ms, kind, akey, wkey = _generic(line)
                     generic[i] = True
             except _Foreign:
+                foreign_run += 1
                 try:
                     ms, kind, akey, wkey = _generic(line)
                 except InvalidRecord as exc:
@@ -226,14 +252,7 @@ class BlockIndexer:
             except orjson.JSONDecodeError:
                 invalid.append((i, "invalid JSON"))
                 continue
-            c = et_get(kind)
-            et.append(et_code(kind) if c is None else c)
-            c = ac_get(akey)
-            ac.append(ac_code(akey) if c is None else c)
-            c = ws_get(wkey)
-            ws.append(ws_code(wkey) if c is None else c)
-            ts.append(ms)
-            valid_idx.append(i)
+            add(ms, kind, akey, wkey, i)
         valid = np.asarray(valid_idx, dtype=np.int64)
         # foreign lines are searched by their own text too: only invalid lines need the slow form
         texts = self._texts(block, lines, valid, bool(invalid), generic)
