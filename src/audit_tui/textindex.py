@@ -35,15 +35,7 @@ def _leaf_text(value: Any) -> str:
 
 def iter_values(value: Any) -> Iterable[str]:
     """Every scalar value of a record, nested ones included, as text (keys excluded)."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(reversed(list(item.values())))
-        elif isinstance(item, list):
-            stack.extend(reversed(item))
-        else:
-            yield _leaf_text(item)
+    return map(_leaf_text, _iter_leaves(value))
 
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
