@@ -348,7 +348,7 @@ def _write(store: Store, positions: Sequence[int] | np.ndarray, fmt: str) -> Non
         output.write_json(out, _raws(store, positions))
     elif fmt == "csv":
         text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-        output.write_csv(text, _raws(store, positions))
+        output.write_csv(text, _raws(store, positions), terminal=out.isatty())
         text.detach()
     else:
         rows = (store.row(int(p)) for p in positions)

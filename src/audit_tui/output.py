@@ -61,19 +61,23 @@ def csv_cells(row: Row) -> list[str]:
     return [neutralise(v) for v in values]
 
 
-def write_csv(out: IO[str], raws: Iterable[bytes]) -> int:
-    return write_csv_rows(out, (flatten(normalise(_record(raw))) for raw in raws))
+def write_csv(out: IO[str], raws: Iterable[bytes], *, terminal: bool = False) -> int:
+    rows = (flatten(normalise(_record(raw))) for raw in raws)
+    return write_csv_rows(out, rows, terminal=terminal)
 
 
-def write_csv_rows(out: IO[str], rows: Iterable[Row]) -> int:
+def write_csv_rows(out: IO[str], rows: Iterable[Row], *, terminal: bool = False) -> int:
     """The header then one line per row: RFC 4180 quoting, CRLF line ends, cells neutralised.
 
+    ``terminal``: the output is a terminal, not a file: every cell also goes through the
+    sanitiser, so no control character of an event reaches the terminal raw.
     ``out`` needs only a ``write(str)`` method (the csv module calls it once per line)."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     n = 0
     for row in rows:
-        writer.writerow(csv_cells(row))
+        cells = csv_cells(row)
+        writer.writerow([clean(c) for c in cells] if terminal else cells)
         n += 1
     return n
 

@@ -134,7 +134,7 @@ def run_remote_browse(args: argparse.Namespace, query: Query) -> int:
         return _fail(exc)
     _warn_transport(settings)
     try:
-        from audit_tui.tui.app import run_remote_browser  # type: ignore[attr-defined]
+        from audit_tui.tui.app import run_remote_browser
     except ImportError:
         _err(
             "browsing a remote source in the terminal UI is not available yet; use "
@@ -175,7 +175,7 @@ def _write(raws: _Counter, fmt: str) -> None:
     elif fmt == "csv":
         text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
         try:
-            output.write_csv_rows(text, _rows(raws))
+            output.write_csv_rows(text, _rows(raws), terminal=out.isatty())
         finally:
             text.detach()
     else:
