@@ -256,7 +256,7 @@ def run_browse(argv: list[str]) -> int:
             return first.pop()
         return opener()
 
-    return run_browser(open_store, query)
+    return run_browser(open_store, query, source=None if args.demo else args.source)
 
 
 def run_query(argv: list[str]) -> int:

@@ -81,3 +81,19 @@ def test_hostile_detail(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(make_app(HOSTILE), terminal_size=WIDE, run_before=run_before)
+
+
+def test_export_dialog(snap_compare: Any, tmp_path: Any, monkeypatch: Any) -> None:
+    monkeypatch.chdir(tmp_path)  # the default name is ./audit-export-<FIXED_NOW>.csv
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("w", "space")
+        await settle(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)

@@ -3,6 +3,8 @@ detail JSON, range checks and key names."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 import pytest
 from rich.cells import cell_len
@@ -134,3 +136,45 @@ def test_key_names() -> None:
     assert key_names(Binding("down,j", "x")) == "down / j"
     assert key_names(Binding("f,left_square_bracket", "x", key_display="f")) == "f / ["
     assert key_names(Binding("escape,q", "x"), first="esc") == "esc / q"
+
+
+def test_remote_status_texts() -> None:
+    from audit_tui.tui.state import RemoteView
+
+    raws = [b"{}"] * 100
+    assert RemoteView().count_text().plain == "connecting…"
+    known = RemoteView(raws=raws, loaded=100, total=1204, more=True, started=True)
+    assert known.count_text().plain == "1,204 events (100 loaded)"
+    unknown = RemoteView(raws=raws, loaded=100, more=True, started=True)
+    assert unknown.count_text().plain == "100 loaded, more available"
+    failed = RemoteView(started=True, more=True, error="the server failed (500: x [y])")
+    assert failed.count_text().plain == "no events loaded"
+    assert "Could not load events: the server failed (500: x [y])" in failed.empty_message()
+    assert known.export_count()[0] == "1,204 events"
+    assert unknown.export_count()[0] == "every matching event (100 loaded so far)"
+    assert known.same_list(RemoteView(raws=raws)) and not known.same_list(RemoteView())
+
+
+def test_export_messages_and_paths(tmp_path: Any) -> None:
+    from pathlib import Path
+
+    from audit_tui.export import ExportResult
+    from audit_tui.tui.exporting import Exported, local_source, shown_path, size_text
+
+    assert shown_path(Path("audit-export-1.csv")) == "./audit-export-1.csv"
+    assert shown_path(tmp_path / "x.csv") == str(tmp_path / "x.csv")
+    assert shown_path(Path("evil\x1b]0;x\x07.csv")) == "./evil\\e]0;x\\x07.csv"
+    assert size_text(512) == "512 bytes" and size_text(48_213) == "47.1 KB"
+    result = ExportResult(
+        Path("v.jsonl"), Path("v.jsonl.manifest.json"), 1204, "ab", None, None, 2048
+    )
+    message = Exported(result, "Left out 2 events").message()
+    assert message == (
+        "Exported 1,204 events to ./v.jsonl (2.0 KB); manifest ./v.jsonl.manifest.json. "
+        "Left out 2 events"
+    )
+    assert (local_source("sample data"), local_source("stdin"), local_source("a.jsonl")) == (
+        "",
+        "-",
+        "a.jsonl",
+    )

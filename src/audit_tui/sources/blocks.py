@@ -164,6 +164,7 @@ class BlockIndexer:
         et_code, ac_code, ws_code = self.etypes.code, self.actors.code, self.workspaces.code
         fromiso, epoch, one_ms, utc = datetime.fromisoformat, EPOCH, _ONE_MS, UTC
         decode = _DECODE
+
         def add(ms: int, kind: str, akey: Any, wkey: Any, i: int) -> None:
             c = et_get(kind)
             et.append(et_code(kind) if c is None else c)
@@ -218,11 +219,10 @@ class BlockIndexer:
                         raise InvalidRecord("no audited_at")
                     else:
                         ms = parse_time(when)
-                    kind = ev.event_type
-                    if kind is None:
-                        kind = ev.eventType
-                    if not kind:
+                    maybe_kind = ev.event_type if ev.event_type is not None else ev.eventType
+                    if not maybe_kind:
                         raise InvalidRecord("no event_type")
+                    kind = maybe_kind
                     a = ev.actor
                     akey = (
                         (a.id, a.name, a.email, a.type)

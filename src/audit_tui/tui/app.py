@@ -1,8 +1,10 @@
-"""The audit-tui browser app and its entry point, :func:`run_browser`.
+"""The audit-tui browser apps and their entry points, :func:`run_browser` (a local source) and
+:func:`run_remote_browser` (an audit API).
 
 The app holds what outlives a screen: how to open the source (again, for reload), the clock
-("now", fixed in tests), the clipboard helper and the keys that work everywhere. The browsing
-itself is :class:`~audit_tui.tui.screens.main.MainScreen`.
+("now", fixed in tests), where exports go by default, the clipboard helper and the keys that
+work everywhere. The browsing itself is :class:`~audit_tui.tui.screens.main.MainScreen` for a
+local source and :class:`~audit_tui.tui.screens.remote.RemoteScreen` for an audit API.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -25,8 +28,12 @@ from audit_tui.sources.file import SourceError
 from audit_tui.store import Store
 from audit_tui.tui import keys
 from audit_tui.tui.clipboard import native_copy
+from audit_tui.tui.screens.browser import BrowserScreen
 from audit_tui.tui.screens.help import HelpScreen
 from audit_tui.tui.screens.main import MainScreen
+
+if TYPE_CHECKING:
+    from audit_tui.remote.settings import RemoteSettings
 
 
 def utc_now() -> datetime:
@@ -48,14 +55,20 @@ class AuditApp(App[int]):
         now: Callable[[], datetime] | None = None,
         store: Store | None = None,
         native_clipboard: bool = True,
+        source: str | None = None,
+        export_folder: str | os.PathLike[str] = ".",
     ) -> None:
         """``store`` is the store already opened (by :func:`run_browser`); without it the app
-        opens one with ``open_store`` when it starts."""
+        opens one with ``open_store`` when it starts. ``source`` is the SOURCE as the user gave
+        it (for export manifests; by default guessed from the store's label);
+        ``export_folder`` is where the export dialog proposes to write."""
         super().__init__()
         self.open_store = open_store
         self.initial_query = query or Query()
         self.now = now or utc_now
         self.native_clipboard = native_clipboard
+        self.source = source
+        self.export_folder = export_folder
         self._store = store
 
     def get_default_screen(self) -> Screen:
@@ -63,7 +76,11 @@ class AuditApp(App[int]):
 
     def on_mount(self) -> None:
         if self._store is None:
-            self._open_first()
+            self.start_source()
+
+    def start_source(self) -> None:
+        """Open the source in the background (the screen shows it when it is there)."""
+        self._open_first()
 
     @work(thread=True, group="open", exit_on_error=False)
     def _open_first(self) -> None:
@@ -87,9 +104,9 @@ class AuditApp(App[int]):
             screen.use_store(store)
 
     @property
-    def browser(self) -> MainScreen | None:
+    def browser(self) -> BrowserScreen | None:
         for screen in self.screen_stack:
-            if isinstance(screen, MainScreen):
+            if isinstance(screen, BrowserScreen):
                 return screen
         return None
 
@@ -113,7 +130,7 @@ class AuditApp(App[int]):
         """The command palette offers the same commands as the keys (and Textual's own)."""
         yield from super().get_system_commands(screen)
         groups: list[tuple[list[Binding], DOMNode]] = [(keys.bindings(keys.APP), self)]
-        if isinstance(screen, MainScreen):
+        if isinstance(screen, BrowserScreen):
             groups.append((keys.bindings(keys.BROWSER), screen))
             opening = [b for b in keys.bindings(keys.TABLE) if b.action == "open"]
             groups.append((opening, screen.table))
@@ -141,12 +158,65 @@ def _attach_terminal() -> None:
     os.close(fd)
 
 
+class RemoteApp(AuditApp):
+    """Browse an audit API: pages are loaded as the user reads (see ``docs/api.md``).
+
+    ``now`` fixes the instant periods resolve against (tests); without it each new query
+    resolves its period when it starts. ``label`` replaces the URL in the header and the
+    status line (tests, where the port changes from run to run)."""
+
+    def __init__(
+        self,
+        settings: RemoteSettings,
+        query: Query | None = None,
+        *,
+        now: Callable[[], datetime] | None = None,
+        label: str | None = None,
+        native_clipboard: bool = True,
+        export_folder: str | os.PathLike[str] = ".",
+    ) -> None:
+        super().__init__(
+            _no_store,
+            query,
+            now=now,
+            native_clipboard=native_clipboard,
+            source=settings.url,
+            export_folder=export_folder,
+        )
+        self.settings = settings
+        self.fixed_now = now is not None
+        self.label = label
+
+    def get_default_screen(self) -> Screen:
+        from audit_tui.tui.screens.remote import RemoteScreen
+
+        now = self.now() if self.fixed_now else None
+        return RemoteScreen(self.settings, self.initial_query, now=now, label=self.label)
+
+    def start_source(self) -> None:
+        pass  # the screen makes its client in this event loop
+
+
+def _no_store() -> Store:
+    raise SourceError("a remote source has no store")
+
+
+def run_remote_browser(settings: RemoteSettings, query: Query) -> int:
+    """Browse the audit API ``settings`` name, starting with ``query``; returns the exit code
+    (1 when the user leaves because the server refused the token)."""
+    app = RemoteApp(settings, query)
+    app.run()
+    return app.return_code or 0
+
+
 def run_browser(
     open_store: Callable[[], Store],
     query: Query,
     now: Callable[[], datetime] | None = None,
+    source: str | None = None,
 ) -> int:
-    """Open the source and browse it; returns the exit code."""
+    """Open the source and browse it; returns the exit code. ``source`` is the SOURCE as the
+    user gave it (a path, ``-``, or None/"" for the sample), for export manifests."""
     opened: list[Store] = []
 
     def tracked() -> Store:
@@ -160,7 +230,7 @@ def run_browser(
         print(f"audit-tui: {clean(str(error))}", file=sys.stderr)
         return 2
     _attach_terminal()
-    app = AuditApp(tracked, query, now=now, store=store)
+    app = AuditApp(tracked, query, now=now, store=store, source=source)
     try:
         app.run()
     finally:

@@ -82,6 +82,13 @@ BROWSER: list[BindingType] = [
         tooltip="Show times in UTC or in local time",
     ),
     Binding(
+        "s",
+        "export",
+        "Export",
+        id="browser.export",
+        tooltip="Save every event of this view to a file (CSV, JSON, JSON lines)",
+    ),
+    Binding(
         "r",
         "reload",
         "Reload",
@@ -145,6 +152,26 @@ RANGE: list[BindingType] = [
     Binding("enter", "apply", "Apply", id="range.apply", priority=True),
 ]
 
+EXPORT: list[BindingType] = [
+    Binding(
+        "escape",
+        "cancel",
+        "Cancel",
+        id="export.cancel",
+        tooltip="Close the dialog; while exporting, stop (nothing is left behind)",
+    ),
+]
+
+CONFIRM: list[BindingType] = [
+    Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+    Binding("n,escape", "answer(False)", "No", key_display="n", id="confirm.no"),
+]
+
+AUTH: list[BindingType] = [
+    Binding("q", "leave", "Quit", id="auth.quit", tooltip="Leave audit-tui"),
+    Binding("r", "retry", "Try again", id="auth.retry", tooltip="Ask the server again"),
+]
+
 HELP: list[BindingType] = [
     Binding("escape,q,question_mark", "close", "Close", key_display="esc", id="help.close"),
 ]
@@ -158,8 +185,9 @@ def bindings(items: list[BindingType]) -> list[Binding]:
 # What the help screen shows, section by section.
 SECTIONS: list[tuple[str, list[BindingType]]] = [
     ("Event table", TABLE),
-    ("Search and filters", BROWSER),
+    ("Search, filters and export", BROWSER),
     ("Filter panels", FACET),
     ("Event details", DETAIL),
+    ("Export dialog", EXPORT),
     ("Anywhere", APP),
 ]

@@ -1,34 +1,221 @@
-"""The immutable values the main screen owns and hands down to its widgets."""
+"""The immutable values the browser screen owns and hands down to its widgets.
+
+A view is the list of events the table shows, newest first. The table, the detail dialog, the
+status line and the export dialog read it through the few methods of :class:`EventList`, so
+they work the same over a local store (:class:`View`) and over an audit API
+(:class:`RemoteView`); only the screen knows where the events come from.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
 
 import numpy as np
+from rich.text import Text
 
+from audit_tui.model import Row, flatten
 from audit_tui.query import Query
+from audit_tui.safe import clean
+from audit_tui.sources.formats import normalise
 from audit_tui.store import Store
+from audit_tui.tui.format import thousands
 
 EMPTY = np.empty(0, np.int64)
+NO_MATCH = "No events match. Press X to clear the filters, or / to change the search."
+
+
+class EventList:
+    """What every view offers its readers. Views compare by identity, so every new view
+    reaches the widgets bound to it; :meth:`same_list` says whether two views are the same
+    list (grown, or recounted) so a cursor can stay where it is."""
+
+    query: Query
+    now: datetime | None  # the instant the query's period was resolved against
+    complete: bool  # False while the count is not final yet
+
+    @property
+    def count(self) -> int:
+        """Events in the list (for a remote view: loaded so far)."""
+        raise NotImplementedError
+
+    @property
+    def has_more(self) -> bool:
+        """More events can be loaded at the end of the list."""
+        return False
+
+    @property
+    def ready(self) -> bool:
+        """The list has been computed at least once (else the table says "Loading…")."""
+        return True
+
+    @property
+    def pending(self) -> bool:
+        """A newer result is on its way (the status line says "searching…")."""
+        return not self.complete
+
+    def row(self, index: int) -> Row:
+        raise NotImplementedError
+
+    def raw(self, index: int) -> bytes:
+        """The event's original text, exactly as the source gave it."""
+        raise NotImplementedError
+
+    def same_list(self, other: EventList) -> bool:
+        raise NotImplementedError
+
+    def count_text(self, fallback_total: int = 0) -> Text:
+        """The status line's count: ``1,204 of 3,000 events``."""
+        raise NotImplementedError
+
+    def empty_message(self) -> str:
+        """What the table says when the list is empty (and ready)."""
+        return NO_MATCH
+
+    def export_count(self) -> tuple[str, str]:
+        """How many events an export of this view writes, in words, and a note on it."""
+        raise NotImplementedError
 
 
 @dataclass(frozen=True, eq=False)
-class View:
+class View(EventList):
     """The matches of ``query`` in ``store``, newest first, as sorted store positions.
 
     ``complete`` is False while only the first page of a new search is known (the count comes
-    next). Views compare by identity, so every new view reaches the widgets bound to it.
-    """
+    next)."""
 
     store: Store | None = None
     query: Query = field(default_factory=Query)
     positions: np.ndarray = field(default_factory=lambda: EMPTY)
     total: int = 0
     complete: bool = True
+    now: datetime | None = None
 
     @property
     def count(self) -> int:
         return len(self.positions)
+
+    @property
+    def ready(self) -> bool:
+        return self.store is not None
+
+    def row(self, index: int) -> Row:
+        assert self.store is not None
+        return self.store.row(int(self.positions[index]))
+
+    def raw(self, index: int) -> bytes:
+        assert self.store is not None
+        return self.store.raw(int(self.positions[index]))
+
+    def same_list(self, other: EventList) -> bool:
+        return isinstance(other, View) and other.store is self.store and other.query == self.query
+
+    def count_text(self, fallback_total: int = 0) -> Text:
+        # the total of the moment the query ran, so "of" never suggests a filter that is not there
+        total = self.total if self.store is not None else fallback_total
+        text = Text()
+        text.append(thousands(self.count) + ("" if self.complete else "+"), "bold")
+        text.append(f" of {thousands(total)} events")
+        return text
+
+    def empty_message(self) -> str:
+        return "This source holds no events." if self.total == 0 else NO_MATCH
+
+    def export_count(self) -> tuple[str, str]:
+        if self.store is not None and self.store.loading:
+            note = "The source is still loading: the export waits for it and writes every match."
+            return f"at least {thousands(self.count)} events", note
+        if not self.complete:
+            return (
+                f"at least {thousands(self.count)} events",
+                "Still counting: every match is written.",
+            )
+        return f"{thousands(self.count)} events", ""
+
+
+@dataclass(frozen=True, eq=False)
+class RemoteView(EventList):
+    """The events of ``query`` loaded so far from an audit API, in the server's order.
+
+    ``raws`` and ``events`` are the pager's own lists: they only grow (until the next query
+    gives the pager new ones), so a view reads its first ``loaded`` items safely while more
+    pages arrive. ``total`` is the server's count (None when it gives none)."""
+
+    query: Query = field(default_factory=Query)
+    raws: list[bytes] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    loaded: int = 0
+    total: int | None = None
+    more: bool = False
+    now: datetime | None = None
+    started: bool = False  # the first page (or its failure) has arrived
+    searching: bool = False  # a new query's first page is on its way
+    error: str | None = None
+    complete: bool = True
+
+    @property
+    def count(self) -> int:
+        return self.loaded
+
+    @property
+    def has_more(self) -> bool:
+        return self.more
+
+    @property
+    def ready(self) -> bool:
+        return self.started
+
+    @property
+    def pending(self) -> bool:
+        return self.searching
+
+    def row(self, index: int) -> Row:
+        return flatten(normalise(self.events[index]))
+
+    def raw(self, index: int) -> bytes:
+        return self.raws[index]
+
+    def same_list(self, other: EventList) -> bool:
+        return isinstance(other, RemoteView) and other.raws is self.raws
+
+    def busy(self) -> RemoteView:
+        """This view, marked as waiting for a new query's first page."""
+        return replace(self, searching=True)
+
+    def count_text(self, fallback_total: int = 0) -> Text:
+        text = Text()
+        if not self.started:
+            text.append("connecting…", "bold")
+        elif self.error and not self.loaded:
+            text.append("no events loaded", "bold")
+        elif self.total is not None:
+            text.append(thousands(self.total), "bold")
+            text.append(" events")
+            if self.loaded < self.total:
+                text.append(f" ({thousands(self.loaded)} loaded)", "dim")
+        elif self.more:
+            text.append(thousands(self.loaded), "bold")
+            text.append(" loaded, more available")
+        else:
+            text.append(thousands(self.loaded), "bold")
+            text.append(" events")
+        return text
+
+    def empty_message(self) -> str:
+        if self.error:
+            return f"Could not load events: {clean(self.error, 300)}  (r tries again)"
+        if self.total == 0 and self.query.is_empty:
+            return "The server holds no events."
+        return NO_MATCH
+
+    def export_count(self) -> tuple[str, str]:
+        note = "Every page is fetched from the server first."
+        if self.total is not None:
+            return f"{thousands(self.total)} events", note
+        if self.more:
+            return f"every matching event ({thousands(self.loaded)} loaded so far)", note
+        return f"{thousands(self.loaded)} events", ""
 
 
 @dataclass(frozen=True)

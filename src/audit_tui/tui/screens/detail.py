@@ -1,7 +1,8 @@
 """The detail dialog: one event's original record as highlighted JSON, with copy and next/prev.
 
-The record is read from the store once per event shown and kept, so what is shown and what
-``c`` copies are the same bytes: the original record, exactly as the source wrote it.
+The record is read from the view once per event shown and kept, so what is shown and what
+``c`` copies are the same bytes: the original record, exactly as the source wrote it (for an
+audit API: the event's JSON exactly as the server sent it).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from textual.widgets import Footer, Static
 from audit_tui.safe import clean
 from audit_tui.tui import keys
 from audit_tui.tui.format import format_time, thousands
-from audit_tui.tui.state import View
+from audit_tui.tui.state import EventList
 
 MAX_SHOWN = 200_000  # characters of pretty JSON shown; copying always takes the whole record
 
@@ -39,7 +40,7 @@ class DetailScreen(ModalScreen[int]):
 
     BINDINGS = keys.DETAIL
 
-    def __init__(self, view: View, index: int, utc: bool = True) -> None:
+    def __init__(self, view: EventList, index: int, utc: bool = True) -> None:
         super().__init__()
         self.view = view
         self.index = index
@@ -59,12 +60,8 @@ class DetailScreen(ModalScreen[int]):
         self.query_one("#detail-body").focus()
 
     def _show(self) -> None:
-        store = self.view.store
-        assert store is not None
-        position = int(self.view.positions[self.index])
         try:
-            self.raw = store.raw(position)
-            row = store.row(position)
+            self.raw = self.view.raw(self.index)
         except Exception as error:  # a record that cannot be read says so in the dialog
             self.raw = b""
             self.query_one("#detail-json", Static).update(
@@ -72,9 +69,14 @@ class DetailScreen(ModalScreen[int]):
             )
             return
         title = Text()
-        title.append(clean(row.event_type, 80), "bold")
-        zone = "UTC" if self.utc else "local"
-        title.append(f"  {format_time(row.audited_at, self.utc)} {zone}", "dim")
+        try:
+            row = self.view.row(self.index)
+        except Exception as error:  # not a valid event: its text is still worth seeing
+            title.append(clean(f"Not a valid event: {error}", 80), "bold red")
+        else:
+            title.append(clean(row.event_type, 80), "bold")
+            zone = "UTC" if self.utc else "local"
+            title.append(f"  {format_time(row.audited_at, self.utc)} {zone}", "dim")
         title.append(f"   event {thousands(self.index + 1)} of {thousands(self.view.count)}")
         self.query_one("#detail-title", Static).update(title)
         self.query_one("#detail-json", Static).update(highlight(pretty(self.raw), language="json"))

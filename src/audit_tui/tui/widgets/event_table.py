@@ -1,9 +1,10 @@
 """The event table: a virtual, Line-API table that renders only the rows on screen.
 
-The table is given a :class:`~audit_tui.tui.state.View` (the store and the sorted positions of
-the matching events) and formats a row from the store when that row scrolls into sight, caching
-the rows and lines of the visible window. A million matches cost no more than ten: nothing is
-built per event.
+The table is given a view (:class:`~audit_tui.tui.state.EventList`: a store's sorted matches,
+or the pages of an audit API loaded so far) and formats a row when it scrolls into sight,
+caching the rows and lines of the visible window. A million matches cost no more than ten:
+nothing is built per event. When the cursor or the scroll position nears the end of a view that
+can grow, the table posts :class:`EventTable.NearEnd` and the screen loads more.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from audit_tui.tui.format import (
     plain_text,
     resource_text,
 )
-from audit_tui.tui.state import View
+from audit_tui.tui.state import EventList, View
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ COLUMNS = (
 WIDE_TIME = 19  # 2026-11-20 14:03:22
 NARROW_TIME = 14  # 11-20 14:03:22
 NARROW = 100  # below this width: short times, one-space gaps
+AHEAD = 20  # rows before the end of a growing view at which more are asked for (beyond a page)
 
 
 def layout(width: int) -> tuple[int, int, list[int]]:
@@ -115,7 +117,7 @@ class EventTable(ScrollView, can_focus=True):
     }
     """
 
-    view: reactive[View] = reactive(View, always_update=True, repaint=False)
+    view: reactive[EventList] = reactive(View, always_update=True, repaint=False)
     cursor: reactive[int] = reactive(0, repaint=False)
     utc: reactive[bool] = reactive(True, repaint=False)
     loading_data: reactive[bool] = reactive(False, repaint=False)
@@ -127,6 +129,17 @@ class EventTable(ScrollView, can_focus=True):
             self.index = index
             super().__init__()
 
+    class NearEnd(Message):
+        """The user is close to the end of a view that can grow: load more rows.
+
+        ``count`` is the number of rows the table had; ``auto`` is True when it follows a new
+        view rather than a move of the user's."""
+
+        def __init__(self, count: int, auto: bool = False) -> None:
+            self.count = count
+            self.auto = auto
+            super().__init__()
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._rows: LRUCache[int, Row | None] = LRUCache(2000)
@@ -135,17 +148,17 @@ class EventTable(ScrollView, can_focus=True):
 
     # -- state -----------------------------------------------------------------------------
 
-    def watch_view(self, old: View, new: View) -> None:
+    def watch_view(self, old: EventList, new: EventList) -> None:
         self._rows.clear()
         self._lines.clear()
-        same = old.store is new.store and old.query == new.query
-        if same:
+        if old.same_list(new):
             self.cursor = min(self.cursor, max(0, new.count - 1))
         else:
             self.cursor = 0
             self.scroll_to(y=0, animate=False, immediate=True)
         self._update_size()
         self.refresh()
+        self._check_end(auto=True)
 
     def watch_utc(self) -> None:
         self._lines.clear()
@@ -161,6 +174,19 @@ class EventTable(ScrollView, can_focus=True):
         self.refresh_line(old + 1)  # virtual lines: the header stands in for line 0
         self.refresh_line(new + 1)
         self._keep_visible()
+        self._check_end()
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self._check_end()
+
+    def _check_end(self, auto: bool = False) -> None:
+        view = self.view
+        if not view.has_more or not self.is_mounted:
+            return
+        bottom = max(self.cursor, int(self.scroll_offset.y) + self.page)
+        if bottom >= view.count - AHEAD:
+            self.post_message(self.NearEnd(view.count, auto))
 
     def _update_size(self) -> None:
         self.virtual_size = Size(self.scrollable_content_region.width, self.view.count + 1)
@@ -195,15 +221,15 @@ class EventTable(ScrollView, can_focus=True):
     # -- rows --------------------------------------------------------------------------------
 
     def row_at(self, index: int) -> Row | None:
-        """The row at ``index`` of the view, read from the store on demand (and cached)."""
+        """The row at ``index`` of the view, read on demand (and cached)."""
         view = self.view
-        if view.store is None or not 0 <= index < view.count:
+        if not view.ready or not 0 <= index < view.count:
             return None
         row = self._rows.get(index, False)
         if row is not False:
             return row  # type: ignore[return-value]
         try:
-            row = view.store.row(int(view.positions[index]))
+            row = view.row(index)
         except Exception:  # an unreadable record shows as such and never breaks the table
             row = None
         self._rows[index] = row
@@ -256,12 +282,10 @@ class EventTable(ScrollView, can_focus=True):
         return Strip([Segment(text, style)]).adjust_cell_length(width, style)
 
     def _empty(self, width: int) -> Strip:
-        if self.loading_data or self.view.store is None:
+        if self.loading_data or not self.view.ready:
             message = "Loading events…"
-        elif self.view.total == 0:
-            message = "This source holds no events."
         else:
-            message = "No events match. Press X to clear the filters, or / to change the search."
+            message = self.view.empty_message()
         style = self._style("empty")
         return Strip([Segment(" " + fit(message, max(0, width - 1)), style)], width)
 

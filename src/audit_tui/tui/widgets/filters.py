@@ -2,7 +2,9 @@
 
 A panel gets the facet values (with the count each would give) and the current selection from
 the screen, and posts :class:`FacetPanel.Changed` when the user ticks or clears values; it never
-changes the query itself. A small input above each list narrows long lists as you type.
+changes the query itself. A small input above each list narrows long lists as you type. When
+the counts cover only part of the events (an audit API without a facets endpoint: counted over
+the events loaded so far), a note above the panels says so.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Input, SelectionList
+from textual.widgets import Input, Label, SelectionList
 from textual.widgets.selection_list import Selection
 
 from audit_tui.query import Query
@@ -200,15 +202,27 @@ class FacetPanel(Vertical, can_focus=False):
             self.post_message(self.Changed(self.facet, frozenset()))
 
 
+PARTIAL = "counts from loaded events (the server gives none)"
+
+
 class FilterSidebar(Vertical, can_focus=False):
     """The three facet panels, stacked; they get the facets and the query from the screen."""
 
     facets: reactive[Facets | None] = reactive(None, always_update=True, init=False)
+    partial_facets: reactive[bool] = reactive(False, init=False)
     audit_query: reactive[Query] = reactive(Query, init=False)
 
     def compose(self) -> ComposeResult:
+        yield Label(PARTIAL, id="facet-note", markup=False)
         for facet in TITLES:
             yield FacetPanel(facet).data_bind(FilterSidebar.facets, FilterSidebar.audit_query)
+
+    def on_mount(self) -> None:
+        self.watch_partial_facets(self.partial_facets)
+
+    def watch_partial_facets(self, partial: bool) -> None:
+        for note in self.query("#facet-note"):
+            note.display = partial
 
     def panel(self, facet: str) -> FacetPanel:
         return self.query_one(f"#facet-{facet}", FacetPanel)

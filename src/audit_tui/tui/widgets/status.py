@@ -8,7 +8,7 @@ from textual.widget import Widget
 
 from audit_tui.safe import clean
 from audit_tui.tui.format import thousands
-from audit_tui.tui.state import LoadState, View
+from audit_tui.tui.state import EventList, LoadState, View
 
 
 def tail(text: str, limit: int) -> str:
@@ -16,21 +16,15 @@ def tail(text: str, limit: int) -> str:
     return text if len(text) <= limit else "…" + text[-(limit - 1) :]
 
 
-def status_text(view: View, load: LoadState) -> Text:
-    """``1,204 of 3,000 events · "deploy" · 7d   events.jsonl · loading 45%`` as Text."""
+def status_text(view: EventList, load: LoadState) -> Text:
+    """``1,204 of 3,000 events · "deploy" · 7d`` as Text."""
     text = Text(no_wrap=True, overflow="ellipsis")
-    # the total of the moment the query ran, so "of" never suggests a filter that is not there
-    total = view.total if view.store is not None else load.total
-    if view.complete:
-        text.append(thousands(view.count), "bold")
-    else:
-        text.append(f"{thousands(view.count)}+", "bold")
-    text.append(f" of {thousands(total)} events")
+    text.append_text(view.count_text(load.total))
     summary = clean(view.query.summary(), 160)
     if summary:
         text.append(" · ", "dim")
         text.append(summary, "italic")
-    if not view.complete:
+    if view.pending:
         text.append(" · searching…", "dim")
     return text
 
@@ -60,7 +54,7 @@ class StatusBar(Widget):
     }
     """
 
-    view: reactive[View] = reactive(View, always_update=True)
+    view: reactive[EventList] = reactive(View, always_update=True)
     load: reactive[LoadState] = reactive(LoadState)
 
     @property

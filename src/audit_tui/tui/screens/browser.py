@@ -1,0 +1,241 @@
+"""What every browser screen shares: search, time period, filter panels, the event table, the
+status line, the detail dialog and the export dialog.
+
+The screen owns the state: the current :class:`Query`, the view of matching events
+(:class:`~audit_tui.tui.state.EventList`), the facet counts and the load state. Widgets get
+them by ``data_bind`` and post messages when the user asks for something. Where the events
+come from is the subclass's business: :class:`~audit_tui.tui.screens.main.MainScreen` browses
+a local store, :class:`~audit_tui.tui.screens.remote.RemoteScreen` an audit API. A subclass
+runs the query in :meth:`query_changed`, reloads in :meth:`action_reload` and says what an
+export writes in :meth:`export_job`.
+"""
+
+from __future__ import annotations
+
+import time
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Input, Select
+
+from audit_tui.query import PERIODS, Query, QueryError
+from audit_tui.safe import clean
+from audit_tui.store import Facets
+from audit_tui.tui import keys
+from audit_tui.tui.exporting import Exported, ExportJob
+from audit_tui.tui.screens.custom_range import CustomRangeScreen
+from audit_tui.tui.screens.detail import DetailScreen
+from audit_tui.tui.screens.export import ExportScreen
+from audit_tui.tui.state import EventList, LoadState, View
+from audit_tui.tui.widgets.event_table import EventTable
+from audit_tui.tui.widgets.filters import FacetPanel, FilterSidebar
+from audit_tui.tui.widgets.period import CUSTOM, PeriodSelect
+from audit_tui.tui.widgets.status import StatusBar
+
+
+class BrowserScreen(Screen[None]):
+    """Browse a list of events; subclasses say where the events come from."""
+
+    BINDINGS = keys.BROWSER
+    DEBOUNCE = 0.1  # seconds of quiet typing before a search runs
+
+    audit_query: reactive[Query] = reactive(Query, init=False)
+    view: reactive[EventList] = reactive(View, always_update=True, init=False)
+    facets: reactive[Facets | None] = reactive(None, always_update=True, init=False)
+    partial_facets: reactive[bool] = reactive(False, init=False)
+    load: reactive[LoadState] = reactive(LoadState, init=False)
+    utc: reactive[bool] = reactive(True, init=False)
+
+    def __init__(self, query: Query) -> None:
+        super().__init__()
+        self._initial = query
+        self._debounce: Timer | None = None
+        self._last_key = 0.0
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◆")
+        with Horizontal(id="topbar"):
+            yield Input(self._initial.text, placeholder="Search events…  ( / )", id="search")
+            period = self._initial.period
+            yield PeriodSelect(period if period in PERIODS else CUSTOM, id="period")
+        with Horizontal(id="body"):
+            yield FilterSidebar(id="filters").data_bind(
+                BrowserScreen.facets,
+                BrowserScreen.partial_facets,
+                audit_query=BrowserScreen.audit_query,
+            )
+            yield EventTable(id="table").data_bind(BrowserScreen.view, BrowserScreen.utc)
+        yield StatusBar(id="status").data_bind(BrowserScreen.view, BrowserScreen.load)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # (Textual calls every class's on_mount: subclasses use start() instead.)
+        self.audit_query = self._initial
+        self.table.focus()
+        if self.app.size.width < 100:
+            self.query_one(FilterSidebar).display = False
+        self.start()
+
+    def start(self) -> None:
+        """Begin browsing (the subclass knows how); the query is set and the table focused."""
+
+    @property
+    def table(self) -> EventTable:
+        return self.query_one(EventTable)
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def watch_audit_query(self, old: Query, new: Query) -> None:
+        self._sync_controls(new)
+        self.query_changed(old, new)
+
+    def query_changed(self, old: Query, new: Query) -> None:
+        """Run ``new`` (the subclass knows how)."""
+
+    def _sync_controls(self, query: Query) -> None:
+        search = self.query_one("#search", Input)
+        if search.value != query.text and not search.has_focus:
+            search.value = query.text
+        period = self.query_one(PeriodSelect)
+        wanted = query.period if query.period in PERIODS else CUSTOM
+        if period.value != wanted:
+            period.value = wanted
+
+    # -- intent from the widgets -------------------------------------------------------------
+
+    @on(Input.Changed, "#search")
+    def _typed(self, event: Input.Changed) -> None:
+        self._last_key = time.monotonic()
+        if self._debounce is not None:
+            self._debounce.stop()
+        value = event.value
+        self._debounce = self.set_timer(self.DEBOUNCE, lambda: self._set_text(value))
+
+    @on(Input.Submitted, "#search")
+    def _submitted(self, event: Input.Submitted) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._set_text(event.value)
+        self.table.focus()
+
+    def _set_text(self, text: str) -> None:
+        if text != self.audit_query.text:
+            self.audit_query = self.audit_query.with_(text=text)
+
+    @on(Select.Changed, "#period")
+    def _period(self, event: Select.Changed) -> None:
+        value = event.value
+        if value == CUSTOM or value == self.audit_query.period or not isinstance(value, str):
+            return
+        self.audit_query = self.audit_query.with_(period=value, since=None, until=None)
+        focused = self.focused
+        if focused is not None and (focused is event.select or event.select in focused.ancestors):
+            self.call_after_refresh(self.table.focus)  # picked: back to the events
+
+    @on(PeriodSelect.CustomRequested)
+    def _custom(self) -> None:
+        self.action_custom_range()
+
+    @on(FacetPanel.Changed)
+    def _facet(self, event: FacetPanel.Changed) -> None:
+        self.audit_query = self.audit_query.with_(**{event.facet: event.values})
+
+    @on(EventTable.Opened)
+    def _open(self, event: EventTable.Opened) -> None:
+        view = self.view
+        if not view.ready or not view.count:
+            return
+
+        def back(index: int | None) -> None:
+            if index is not None and self.view.same_list(view):
+                self.table.cursor = index
+
+        self.app.push_screen(DetailScreen(view, event.index, utc=self.utc), back)
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_focus_table(self) -> None:
+        self.table.focus()
+
+    def action_pick_period(self) -> None:
+        select = self.query_one(PeriodSelect)
+        select.focus()
+        select.action_show_overlay()
+
+    def action_custom_range(self) -> None:
+        query = self.audit_query
+
+        def apply(times: tuple[str | None, str | None] | None) -> None:
+            if times is None:
+                self._sync_controls(self.audit_query)
+                return
+            try:
+                self.audit_query = self.audit_query.with_(
+                    period=CUSTOM, since=times[0], until=times[1]
+                )
+            except QueryError as error:
+                self.notify(clean(str(error), 300), severity="error", markup=False)
+
+        self.app.push_screen(
+            CustomRangeScreen(query.since, query.until, now=self.app.now()),  # type: ignore[attr-defined]
+            apply,
+        )
+
+    def action_focus_facet(self, facet: str) -> None:
+        sidebar = self.query_one(FilterSidebar)
+        sidebar.display = True
+        sidebar.panel(facet).focus_list()
+
+    def action_toggle_filters(self) -> None:
+        sidebar = self.query_one(FilterSidebar)
+        sidebar.display = not sidebar.display
+        if not sidebar.display and (self.focused is None or sidebar in self.focused.ancestors):
+            self.table.focus()
+
+    def action_clear_all(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self.query_one("#search", Input).value = ""
+        for panel in self.query(FacetPanel):
+            panel.query_one(".narrow", Input).value = ""
+        self.audit_query = Query()
+        self.notify("Cleared the search, the time period and every filter.", markup=False)
+
+    def action_toggle_utc(self) -> None:
+        self.utc = not self.utc
+
+    def action_reload(self) -> None:
+        """Read the source again (the subclass knows how)."""
+
+    # -- export --------------------------------------------------------------------------------
+
+    def export_job(self) -> ExportJob | None:
+        """What exporting the current view takes; None (after telling the user) when there is
+        nothing to export yet."""
+        return None
+
+    def action_export(self) -> None:
+        job = self.export_job()
+        if job is None:
+            return
+        app = self.app
+        screen = ExportScreen(
+            job,
+            now=app.now(),  # type: ignore[attr-defined]
+            folder=app.export_folder,  # type: ignore[attr-defined]
+        )
+
+        def done(exported: Exported | None) -> None:
+            if exported is not None:
+                self.notify(exported.message(), title="Exported", markup=False, timeout=12)
+
+        app.push_screen(screen, done)
