@@ -874,8 +874,8 @@ def test_browse_url_without_the_browser_side(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Until the browser takes a remote source (tui.app.run_remote_browser), `audit-tui URL`
-    says so in one line; the settings are checked first."""
+    """A build without the browser's remote side (tui.app.run_remote_browser cannot be
+    imported) says so in one line for `audit-tui URL`; the settings are checked first."""
     import sys
 
     url, _ = server
