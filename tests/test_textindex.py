@@ -69,3 +69,37 @@ def test_strip_keys_keeps_one_line_per_event() -> None:
     out, starts = strip_keys(text)
     assert len(starts) == len(LINES) + 1
     assert b"user_agent" not in out and b"curl" in out and b"hunter2" in out
+
+
+def test_newest_first_scan_equals_a_full_scan() -> None:
+    """Parts are scanned newest first and the scan stops early: the answer must not change."""
+    import random
+
+    import numpy as np
+
+    rng = random.Random(7)
+    words = ["alpha", "beta", "gamma", "delta"]
+    lines, times = [], []
+    for _ in range(600):
+        t = rng.randrange(1_000_000)
+        picked = rng.sample(words, rng.randint(0, 2))
+        lines.append(orjson.dumps({"audited_at": t, "event_type": "x", "note": " ".join(picked)}))
+        times.append(t)
+    blob = TextBlob()
+    for start in range(0, 600, 50):  # parts in no time order
+        part = TextPart.from_texts([lower(x) for x in lines[start : start + 50]])
+        part.ts = np.asarray(times[start : start + 50], dtype=np.int64)
+        blob.add(part)
+    allowed = np.asarray([rng.random() < 0.7 for _ in range(600)])
+    for word in words + ["zzz", "alpha beta"]:
+        enc = [w.encode() for w in word.split()]
+        every = blob.match(enc, None, None)
+        for limit in (1, 5, 40, 1000):
+            for mask in (None, allowed):
+                pool = [i for i in every if mask is None or mask[i]]
+                want = sorted(pool, key=lambda i: -times[i])[:limit]
+                got = blob.newest(enc, mask, limit)
+                cut = min((times[i] for i in want), default=None)
+                # every wanted event is returned; extras only tie with the last one
+                assert set(want) <= set(got), (word, limit)
+                assert all(times[i] == cut for i in set(got) - set(want)), (word, limit)

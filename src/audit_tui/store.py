@@ -44,6 +44,10 @@ class TextIndex(Protocol):
 
     def wait_ready(self, timeout: float | None = None) -> bool: ...
 
+    def newest(
+        self, words: Sequence[bytes], allowed: np.ndarray | None, limit: int
+    ) -> np.ndarray: ...
+
 
 @dataclass(frozen=True)
 class FacetValue:
@@ -472,14 +476,26 @@ class Store:
                 # The new words narrow a cached search: only its hits can match.
                 narrowed = cache[2][lo:hi] if mask is None else (cache[2][lo:hi] & mask)
                 positions = np.flatnonzero(narrowed) + lo
-            else:
-                positions = np.arange(lo, hi) if mask is None else np.flatnonzero(mask) + lo
-            # Common words: the newest few thousand candidates hold enough hits.
-            head = positions[: max(limit * 40, 4000)]
-            hits = self._match(enc, self._order[head], limit)
-            if len(hits) >= limit or len(head) == len(positions):
-                return Result(np.sort(self._pos_of[hits])[:limit], self._sorted_n)
-        # Rare words: one full scan (cached, so the count that follows is free).
+                hits = self._match(enc, self._order[positions[: max(limit * 40, 4000)]], limit)
+                if len(hits) >= limit or len(positions) <= max(limit * 40, 4000):
+                    return Result(np.sort(self._pos_of[hits])[:limit], self._sorted_n)
+            elif not any(needs_verify(w) for w in enc):
+                # Newest parts first; stops once no older part can hold a newer match.
+                everything = mask is None and lo == 0 and hi == self._sorted_n
+                allowed = None
+                if not everything:
+                    positions = np.arange(lo, hi) if mask is None else np.flatnonzero(mask) + lo
+                    allowed = np.zeros(self._sorted_n, bool)
+                    allowed[self._order[positions]] = True
+                hits = self.text.newest(enc, allowed, limit)
+                found = np.sort(self._pos_of[hits])
+                if everything and len(found) < limit:  # the scan saw every event: cache it
+                    text_mask = np.zeros(self._sorted_n, bool)
+                    text_mask[found] = True
+                    self._text_cache = (enc, self._sorted_n, text_mask)
+                return Result(found[:limit], self._sorted_n)
+        # Words with JSON punctuation, or narrowing that found too little: one full scan
+        # (cached, so the count that follows is free).
         result = self.search(query, now)
         return Result(result.positions[:limit], result.total)
 

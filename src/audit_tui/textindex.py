@@ -181,6 +181,7 @@ class TextPart:
     starts: list[int]  # start of each text, plus the end of the last one
     plain: set[int] = field(default_factory=set)  # local indices with plain texts
     stripped: bool = False  # key names cut out: a plain find is exact
+    ts: np.ndarray | None = None  # each event's time (epoch ms): lets a search go newest first
 
     @property
     def count(self) -> int:
@@ -236,7 +237,7 @@ class TextBlob:
             part = self.parts[k]
             blob, starts = strip_keys(part.blob)
             if len(starts) == len(part.starts):  # else: not the shape expected, leave it raw
-                self.parts[k] = TextPart(blob, starts, part.plain, stripped=True)
+                self.parts[k] = TextPart(blob, starts, part.plain, True, part.ts)
             return True
         return False
 
@@ -250,7 +251,13 @@ class TextBlob:
         part, s, e = self._locate(i)
         return part.blob[s : e - 1]
 
-    def _scan(self, word: bytes, rx: re.Pattern[bytes], rest: list[re.Pattern[bytes]]) -> list[int]:
+    def _scan(
+        self,
+        word: bytes,
+        rx: re.Pattern[bytes],
+        rest: list[re.Pattern[bytes]],
+        only: Iterable[int] | None = None,
+    ) -> list[int]:
         """All events (index order) whose values hold ``word`` and match all of ``rest``.
 
         ``bytes.find`` runs over the blob at memory speed; in a raw part the pattern, anchored
@@ -261,7 +268,8 @@ class TextBlob:
         hits: list[int] = []
         append = hits.append
         rejected = 0
-        for first, part in zip(self.firsts, self.parts, strict=True):
+        for k in range(len(self.parts)) if only is None else only:
+            first, part = self.firsts[k], self.parts[k]
             blob, starts = part.blob, part.starts
             find, at, search = blob.find, rx.match, rx.search
             raw = not part.stripped
@@ -321,6 +329,37 @@ class TextBlob:
         h = h[np.argsort(rank[h], kind="stable")]
         return (h if limit is None else h[:limit]).tolist()
 
+    def newest(self, words: Sequence[bytes], allowed: np.ndarray | None, limit: int) -> list[int]:
+        """The newest ``limit`` events (by time) whose values hold every word, among
+        ``allowed`` (a bool per index, or None for all); ties at the cut are all returned.
+
+        Parts are scanned newest first and the scan stops as soon as no part left can hold a
+        newer match: a word used recently is found without reading the whole log."""
+        ordered = sorted(set(words), key=len, reverse=True)
+        patterns = [_regex(w) for w in ordered]
+        tops = [
+            (int(p.ts.max()) if p.ts is not None and len(p.ts) else 2**62, k)
+            for k, p in enumerate(self.parts)
+        ]
+        tops.sort(reverse=True)
+        found_ts: list[int] = []
+        found: list[int] = []
+        cut = -(2**63)
+        for top, k in tops:
+            if len(found) >= limit and top < cut:
+                break
+            part = self.parts[k]
+            for i in self._scan(ordered[0], patterns[0], patterns[1:], only=(k,)):
+                if allowed is None or allowed[i]:
+                    found.append(i)
+                    j = i - self.firsts[k]
+                    found_ts.append(int(part.ts[j]) if part.ts is not None else 2**62)
+            if len(found) >= limit:
+                cut = sorted(found_ts, reverse=True)[limit - 1]
+        if len(found) <= limit:
+            return found
+        return [i for i, t in zip(found, found_ts, strict=True) if t >= cut]
+
 
 class LocalTextIndex:
     """Texts held in this process: for small sources and tests."""
@@ -342,6 +381,9 @@ class LocalTextIndex:
     ) -> np.ndarray:
         cand = None if candidates is None else candidates.tolist()
         return np.asarray(self.texts.match(words, cand, limit), dtype=np.int64)
+
+    def newest(self, words: Sequence[bytes], allowed: np.ndarray | None, limit: int) -> np.ndarray:
+        return np.asarray(self.texts.newest(words, allowed, limit), dtype=np.int64)
 
     def close(self) -> None:
         self.texts = TextBlob()

@@ -256,6 +256,7 @@ class BlockIndexer:
         valid = np.asarray(valid_idx, dtype=np.int64)
         # foreign lines are searched by their own text too: only invalid lines need the slow form
         texts = self._texts(block, lines, valid, bool(invalid), generic)
+        texts.ts = np.asarray(ts, dtype=np.int64)
         result = BlockResult(
             offset=offset,
             nlines=n,
@@ -343,7 +344,9 @@ def index_records(
         new_workspaces=indexer.workspaces.take_new(),
         raws=raws,
     )
-    return result, TextPart.from_texts(texts, range(len(texts)))
+    part = TextPart.from_texts(texts, range(len(texts)))
+    part.ts = result.ts
+    return result, part
 
 
 ProgressFn = Callable[[int, int], None]

@@ -90,6 +90,11 @@ def worker_main(conn: Connection, path: str, start: int, end: int, backwards: bo
             cand = None if candidates is None else candidates.tolist()
             hits = texts.match(words, cand, limit)
             conn.send(np.asarray(hits, dtype=np.int32))
+        elif msg[0] == "newest":
+            _, words, packed, limit = msg
+            allowed = None if packed is None else np.unpackbits(packed, count=len(texts))
+            hits = texts.newest(words, allowed, limit)
+            conn.send(np.asarray(hits, dtype=np.int32))
         else:
             return
 
@@ -154,6 +159,16 @@ class ShardedTextIndex:
         if not found:
             return np.empty(0, np.int64)
         return np.concatenate(found)
+
+    def newest(self, words: Sequence[bytes], allowed: np.ndarray | None, limit: int) -> np.ndarray:
+        """Each worker's newest matches among ``allowed`` (global bools), merged."""
+        with self._lock:
+            self._consolidate()
+            for s, conn in enumerate(self.conns):
+                packed = None if allowed is None else np.packbits(allowed[self._global_of[s]])
+                conn.send(("newest", tuple(words), packed, limit))
+            found = [self._global_of[s][conn_recv(c)] for s, c in enumerate(self.conns)]
+        return np.concatenate(found) if found else np.empty(0, np.int64)
 
     def close(self) -> None:
         for conn in self.conns:
