@@ -193,6 +193,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _quiet_stdout()
         return 0
+    except Exception as exc:  # a bug: one line for the user, the traceback on request
+        if os.environ.get("AUDIT_TUI_DEBUG"):
+            raise
+        _err(
+            f"unexpected error ({type(exc).__name__}: {exc}); "
+            "run again with AUDIT_TUI_DEBUG=1 for the details, and please report it"
+        )
+        return 1
 
 
 def _quiet_stdout() -> None:

@@ -115,6 +115,15 @@ class ShardedTextIndex:
         self._global_of: list[np.ndarray] = [np.empty(0, np.int64) for _ in conns]
         self._lock = threading.Lock()
         self._ready = threading.Event()  # set when every worker has finished loading
+        self._broken = False  # a worker died: the pipes may hold stale answers
+
+    @contextmanager
+    def _failing(self) -> Iterator[None]:
+        try:
+            yield
+        except SearchProcessError:
+            self._broken = True
+            raise
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Workers answer searches only once they have loaded (the pump owns the pipes until
@@ -139,10 +148,17 @@ class ShardedTextIndex:
                 self._global_of[s] = np.concatenate([self._global_of[s], *parts])
                 self._global_parts[s] = []
 
+    def _check(self) -> None:
+        if self._broken:
+            raise SearchProcessError(
+                "a search process stopped unexpectedly; reload the source (r) to search again"
+            )
+
     def match(
         self, words: Sequence[bytes], candidates: np.ndarray | None, limit: int | None
     ) -> np.ndarray:
-        with self._lock:
+        with self._lock, self._failing():
+            self._check()
             self._consolidate()
             asked = []
             for s, conn in enumerate(self.conns):
@@ -153,7 +169,7 @@ class ShardedTextIndex:
                     if not len(mine):
                         continue
                     local = self._local_of[mine]
-                conn.send(("match", tuple(words), local, limit))
+                _send(conn, ("match", tuple(words), local, limit))
                 asked.append(s)
             found = [self._global_of[s][conn_recv(self.conns[s])] for s in asked]
         if not found:
@@ -162,11 +178,12 @@ class ShardedTextIndex:
 
     def newest(self, words: Sequence[bytes], allowed: np.ndarray | None, limit: int) -> np.ndarray:
         """Each worker's newest matches among ``allowed`` (global bools), merged."""
-        with self._lock:
+        with self._lock, self._failing():
+            self._check()
             self._consolidate()
             for s, conn in enumerate(self.conns):
                 packed = None if allowed is None else np.packbits(allowed[self._global_of[s]])
-                conn.send(("newest", tuple(words), packed, limit))
+                _send(conn, ("newest", tuple(words), packed, limit))
             found = [self._global_of[s][conn_recv(c)] for s, c in enumerate(self.conns)]
         return np.concatenate(found) if found else np.empty(0, np.int64)
 
@@ -183,8 +200,26 @@ class ShardedTextIndex:
                 proc.terminate()
 
 
+def _send(conn: Connection, msg: tuple[Any, ...]) -> None:
+    try:
+        conn.send(msg)
+    except (OSError, ValueError) as exc:
+        raise SearchProcessError(
+            "a search process stopped unexpectedly; reload the source (r) to search again"
+        ) from exc
+
+
+class SearchProcessError(RuntimeError):
+    """A search worker process is gone (killed, out of memory): the source must be reopened."""
+
+
 def conn_recv(conn: Connection) -> np.ndarray:
-    value = conn.recv()
+    try:
+        value = conn.recv()
+    except (EOFError, OSError) as exc:
+        raise SearchProcessError(
+            "a search process stopped unexpectedly; reload the source (r) to search again"
+        ) from exc
     return value  # type: ignore[no-any-return]
 
 
