@@ -508,12 +508,12 @@ def test_cli_bad_source_and_help(tmp_path: Path, capsys: Any) -> None:
         assert word in text
 
 
-def test_cli_url_source_is_refused_clearly(tmp_path: Path, capsys: Any) -> None:
-    out = tmp_path / "x.jsonl"
-    assert main(["export", "https://ada:pw@h/api?token=t", "-o", str(out)]) == 2
+def test_cli_url_source_to_stdout_is_refused_clearly(capsys: Any) -> None:
+    """A remote export goes to a file (atomic, with a manifest); for standard output there is
+    `query URL`. Refused before any request is made, without echoing credentials."""
+    assert main(["export", "https://ada:pw@h/api?token=t", "--format", "jsonl", "-o", "-"]) == 2
     err = capsys.readouterr().err
-    assert "not supported" in err and "pw" not in err and "token=t" not in err
-    assert not out.exists()
+    assert "query URL" in err and "pw" not in err and "token=t" not in err
 
 
 def test_cli_verify(source: Path, tmp_path: Path, capsys: Any) -> None:

@@ -1042,3 +1042,41 @@ def test_loaded_facets_count_like_a_file(sample_store: Any, tmp_path: Path, face
     assert [(v.value, v.label, v.count, v.kind) for v in got] == [
         (v.value, v.label, v.count, v.kind) for v in expected
     ]
+
+
+def test_export_from_a_url_fetches_every_matching_page(
+    server: tuple[str, Recorder],
+    sample_store: Any,
+    env: None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`audit-tui export URL` pushes the filters to the server, fetches every page (not the
+    first only) and writes the server's records unchanged, with a manifest naming the URL."""
+    url, rec = server
+    out = tmp_path / "deleted.jsonl"
+    query = Query(event_types=frozenset({"Agent Invoked"}))
+    assert (
+        main(["export", url, "--event-type", "Agent Invoked", "-o", str(out), "--page-size", "100"])
+        == 0
+    )
+    want = [sample_store.raw(int(p)) for p in sample_store.search(query, NOW).positions]
+    assert len(want) > 1000  # several pages of 1000
+    assert out.read_bytes().splitlines() == want
+    assert len([s for s in rec.seen if s.get("cursor")]) >= 1
+    assert all(s.all("event_type") == ["Agent Invoked"] for s in rec.seen)
+    manifest = orjson.loads((tmp_path / "deleted.jsonl.manifest.json").read_bytes())
+    assert manifest["count"] == len(want)
+    assert manifest["source"] == url
+    captured = capsys.readouterr()
+    assert TOKEN not in captured.out + captured.err + out.read_text() + str(manifest)
+
+
+def test_export_from_a_url_with_a_bad_token_leaves_nothing(
+    server: tuple[str, Recorder], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _ = server
+    monkeypatch.setenv("AUDIT_TUI_TOKEN", "not-the-token")
+    monkeypatch.setenv("AUDIT_TUI_CONFIG", str(tmp_path / "no-config.toml"))
+    assert main(["export", url, "-o", str(tmp_path / "x.jsonl")]) == 1
+    assert list(tmp_path.iterdir()) == []

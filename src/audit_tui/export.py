@@ -31,7 +31,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -540,6 +540,9 @@ def export_parser() -> argparse.ArgumentParser:
     )
     p._sub = "export "  # type: ignore[attr-defined]
     _add_source_and_filters(p)
+    from audit_tui.remote.cli import add_remote_options
+
+    add_remote_options(p)
     o = p.add_argument_group("output")
     o.add_argument(
         "--format",
@@ -592,10 +595,11 @@ def run_export_cli(argv: list[str]) -> int:
         raise UsageError(
             f"give --format csv, json or jsonl {hint}".rstrip() + " (see audit-tui export --help)"
         )
-    if args.source and not args.demo and _is_url(args.source):
+    remote = _wants_remote(args)
+    if remote and to_stdout:
         raise UsageError(
-            "export from an audit API URL is not supported yet; use "
-            "`audit-tui query URL --format jsonl > FILE`, then export FILE"
+            "a remote source goes to a file (-o PATH); for standard output use "
+            "`audit-tui query URL --format …`"
         )
     query = build_query(args)
     now = datetime.now(UTC)
@@ -609,7 +613,56 @@ def run_export_cli(argv: list[str]) -> int:
             _err(str(exc))
             return exc.code
     with _terminate_as_interrupt():
+        if remote:
+            return _run_remote_export(args, plan, _err)
         return _run_export(args, plan, _err)
+
+
+def _wants_remote(args: argparse.Namespace) -> bool:
+    from audit_tui.remote.cli import wants_remote
+
+    return wants_remote(args)
+
+
+def _run_remote_export(
+    args: argparse.Namespace, plan: ExportPlan, err: Callable[[str], None]
+) -> int:
+    """Every matching page of an audit API, fetched with the query sent to the server, then
+    exported like a file (atomic, hashed, with its manifest)."""
+    from audit_tui.remote.cli import _fail, _warn_transport, settings_from
+    from audit_tui.remote.errors import RemoteError
+    from audit_tui.remote.exporting import export_remote
+
+    try:
+        settings = settings_from(args)
+        _warn_transport(settings)
+    except RemoteError as exc:
+        return _fail(exc)
+    plan = replace(plan, source=settings.url)
+    show = _progress_line if _isatty(sys.stderr) else None
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        if show is not None:
+            show(done, total or 0)
+
+    try:
+        outcome = export_remote(settings, plan, progress, threading.Event(), args.force)
+    except KeyboardInterrupt:
+        _clear_progress(show)
+        err("export cancelled: nothing written")
+        return 130
+    except ExportError as exc:
+        _clear_progress(show)
+        err(str(exc))
+        return exc.code
+    _clear_progress(show)
+    result = outcome.result
+    err(
+        f"exported {result.count:,} events to {result.path} ({_size(result.size)}, "
+        f"sha256 {result.sha256[:16]}…); manifest {result.manifest_path}"
+        + (f"; {outcome.note}" if outcome.note else "")
+    )
+    return 0
 
 
 def _run_export(args: argparse.Namespace, plan: ExportPlan, err: Callable[[str], None]) -> int:

@@ -23,10 +23,10 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Select
 
 from audit_tui.query import PERIODS, Query, QueryError
+from audit_tui.remote.exporting import Exported, ExportJob
 from audit_tui.safe import clean
 from audit_tui.store import Facets
 from audit_tui.tui import keys
-from audit_tui.tui.exporting import Exported, ExportJob
 from audit_tui.tui.screens.custom_range import CustomRangeScreen
 from audit_tui.tui.screens.detail import DetailScreen
 from audit_tui.tui.screens.export import ExportScreen

@@ -29,9 +29,9 @@ from audit_tui.export import (
     format_for_path,
     manifest_path_for,
 )
+from audit_tui.remote.exporting import Exported, ExportJob, shown_path
 from audit_tui.safe import clean
 from audit_tui.tui import keys
-from audit_tui.tui.exporting import Exported, ExportJob, shown_path
 from audit_tui.tui.format import thousands
 
 FORMATS = (

@@ -22,11 +22,11 @@ from audit_tui.export import ExportPlan, strip_url_credentials
 from audit_tui.query import FACETS, Query
 from audit_tui.remote.client import RemoteClient
 from audit_tui.remote.errors import AuthError, CursorError, RemoteError
+from audit_tui.remote.exporting import Exported, ExportJob, Progress, export_remote
 from audit_tui.remote.pager import RemotePager, loaded_facets
 from audit_tui.remote.settings import RemoteSettings, plain_http_warning
 from audit_tui.safe import clean
 from audit_tui.store import Facets
-from audit_tui.tui.exporting import Exported, ExportJob, Progress, export_remote
 from audit_tui.tui.screens.auth import AuthErrorScreen
 from audit_tui.tui.screens.browser import BrowserScreen
 from audit_tui.tui.state import LoadState, RemoteView
