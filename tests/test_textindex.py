@@ -103,3 +103,42 @@ def test_newest_first_scan_equals_a_full_scan() -> None:
                 # every wanted event is returned; extras only tie with the last one
                 assert set(want) <= set(got), (word, limit)
                 assert all(times[i] == cut for i in set(got) - set(want)), (word, limit)
+
+
+def test_gram_filter_never_hides_a_match() -> None:
+    """A part is skipped only when a word certainly is not in it: every substring of every
+    text passes its part's filter, and absent ids are mostly skipped."""
+    import random
+
+    from audit_tui.textindex import may_contain
+
+    rng = random.Random(3)
+    blob = TextBlob()
+    lines = [
+        orjson.dumps(
+            {
+                "audited_at": i,
+                "event_type": "x",
+                "id": f"{rng.getrandbits(128):032x}",
+                "ip": f"10.0.{i % 256}.{i % 7}",
+            }
+        )
+        for i in range(3000)
+    ]
+    for start in range(0, 3000, 500):
+        blob.add(TextPart.from_texts([lower(x) for x in lines[start : start + 500]]))
+    while blob.strip_next():
+        pass
+    assert all(p.grams is not None for p in blob.parts)
+    for _ in range(2000):
+        i = rng.randrange(3000)
+        text = blob.text(i)
+        a = rng.randrange(len(text))
+        word = text[a : a + rng.randint(1, 40)]
+        part = blob.parts[i // 500]
+        assert may_contain(part.grams, word), word
+    absent = [b"%032x" % rng.getrandbits(128) for _ in range(50)]
+    skipped = sum(not may_contain(p.grams, w) for w in absent for p in blob.parts)
+    assert skipped > 0.9 * len(absent) * len(blob.parts)
+    for w in absent:
+        assert blob.match([w], None, None) == []

@@ -173,6 +173,36 @@ def strip_keys(blob: bytes) -> tuple[bytes, list[int]]:
     return out.tobytes(), [0, *(newlines + 1).tolist()]
 
 
+GRAM = 5  # bytes per gram: long enough that random ids (hex, base36) do not fill the space
+GRAM_BITS = 1 << 22  # one bit per hashed gram of a part: 512 KB
+
+
+def _gram_hashes(data: np.ndarray) -> np.ndarray:
+    a = data.astype(np.uint32)
+    n = len(a) - GRAM + 1
+    h = a[:n].copy()
+    for k in range(1, GRAM):
+        h = (h * np.uint32(0x01000193)) ^ a[k : k + n]  # FNV-style mixing, wraps at 32 bits
+    return (h ^ (h >> np.uint32(13))) & np.uint32(GRAM_BITS - 1)
+
+
+def gram_bits(blob: bytes) -> np.ndarray:
+    """Which (hashed) 5-byte grams occur in ``blob``, as packed bits: a word one of whose grams
+    is missing cannot occur in it, so a scan skips the whole part (an id that is not there)."""
+    bits = np.zeros(GRAM_BITS, np.uint8)
+    if len(blob) >= GRAM:
+        bits[_gram_hashes(np.frombuffer(blob, np.uint8))] = 1
+    return np.packbits(bits)
+
+
+def may_contain(grams: np.ndarray, word: bytes) -> bool:
+    """False only when ``word`` certainly does not occur in the part ``grams`` describes."""
+    if len(word) < GRAM:
+        return True
+    h = _gram_hashes(np.frombuffer(word, np.uint8))
+    return bool(np.all(grams[h >> 3] & (128 >> (h & 7))))
+
+
 @dataclass
 class TextPart:
     """The texts of consecutive events: one bytes object, one text per line."""
@@ -182,6 +212,7 @@ class TextPart:
     plain: set[int] = field(default_factory=set)  # local indices with plain texts
     stripped: bool = False  # key names cut out: a plain find is exact
     ts: np.ndarray | None = None  # each event's time (epoch ms): lets a search go newest first
+    grams: np.ndarray | None = None  # gram_bits of the stripped blob (made in idle time)
 
     @property
     def count(self) -> int:
@@ -219,6 +250,7 @@ class TextBlob:
         self.firsts: list[int] = []
         self.n = 0
         self._next_strip = 0
+        self._next_gram = 0
 
     def __len__(self) -> int:
         return self.n
@@ -230,7 +262,9 @@ class TextBlob:
             self.n += part.count
 
     def strip_next(self) -> bool:
-        """Strip the key names of the next raw part; False when there is none left."""
+        """One unit of idle work; False when there is none left. First every part's key names
+        are cut out, then each stripped part gets its gram filter: one step per call, so a
+        search waiting between two steps waits for one step only."""
         while self._next_strip < len(self.parts):
             k = self._next_strip
             self._next_strip += 1
@@ -239,6 +273,12 @@ class TextBlob:
             if len(starts) == len(part.starts):  # else: not the shape expected, leave it raw
                 self.parts[k] = TextPart(blob, starts, part.plain, True, part.ts)
             return True
+        while self._next_gram < len(self.parts):
+            part = self.parts[self._next_gram]
+            self._next_gram += 1
+            if part.stripped:
+                part.grams = gram_bits(part.blob)
+                return True
         return False
 
     def _locate(self, i: int) -> tuple[TextPart, int, int]:
@@ -253,9 +293,8 @@ class TextBlob:
 
     def _scan(
         self,
-        word: bytes,
-        rx: re.Pattern[bytes],
-        rest: list[re.Pattern[bytes]],
+        words: Sequence[bytes],
+        patterns: list[re.Pattern[bytes]],
         only: Iterable[int] | None = None,
     ) -> list[int]:
         """All events (index order) whose values hold ``word`` and match all of ``rest``.
@@ -265,11 +304,14 @@ class TextBlob:
         itself skips them); after a hit the scan jumps to the next event, so the Python-level
         work is per matching event.
         """
+        word, rx, rest = words[0], patterns[0], patterns[1:]
         hits: list[int] = []
         append = hits.append
         rejected = 0
         for k in range(len(self.parts)) if only is None else only:
             first, part = self.firsts[k], self.parts[k]
+            if part.grams is not None and not all(may_contain(part.grams, w) for w in words):
+                continue  # some word has a gram this part lacks: no event here holds it
             blob, starts = part.blob, part.starts
             find, at, search = blob.find, rx.match, rx.search
             raw = not part.stripped
@@ -317,7 +359,7 @@ class TextBlob:
                     if limit is not None and len(out) >= limit:
                         break
             return out
-        hits = self._scan(ordered[0], patterns[0], patterns[1:])
+        hits = self._scan(ordered, patterns)
         if candidates is None:
             return hits if limit is None else hits[:limit]
         # Keep the hits that are candidates, in the candidates' order.
@@ -349,7 +391,7 @@ class TextBlob:
             if len(found) >= limit and top < cut:
                 break
             part = self.parts[k]
-            for i in self._scan(ordered[0], patterns[0], patterns[1:], only=(k,)):
+            for i in self._scan(ordered, patterns, only=(k,)):
                 if allowed is None or allowed[i]:
                     found.append(i)
                     j = i - self.firsts[k]

@@ -76,6 +76,10 @@ def worker_main(conn: Connection, path: str, start: int, end: int, backwards: bo
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
         return
     idle_work = True
+    try:  # idle work and searches must not take the cores from the browser's own thread
+        os.nice(5)
+    except OSError:
+        pass
     while True:
         # Between requests, cut key names out of one part at a time (see TextBlob.strip_next).
         if idle_work and not conn.poll(0):
