@@ -178,3 +178,13 @@ def test_export_messages_and_paths(tmp_path: Any) -> None:
         "-",
         "a.jsonl",
     )
+
+
+def test_status_names_a_detected_foreign_format() -> None:
+    from audit_tui.tui.state import LoadState
+    from audit_tui.tui.widgets.status import source_text
+
+    load = LoadState(label="audit.log", format_name="JSON lines: Kubernetes audit", loading=False)
+    assert source_text(load).plain == "audit.log · Kubernetes audit"
+    native = LoadState(label="events.jsonl", format_name="JSON lines", loading=False)
+    assert source_text(native).plain == "events.jsonl"

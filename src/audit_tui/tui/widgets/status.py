@@ -32,6 +32,8 @@ def status_text(view: EventList, load: LoadState) -> Text:
 def source_text(load: LoadState) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis", justify="right")
     text.append(tail(clean(load.label), 48) or "…", "dim")
+    if ": " in load.format_name:  # a detected foreign format ("JSON lines: Kubernetes audit")
+        text.append(" · " + clean(load.format_name.split(": ", 1)[1], 40), "dim")
     if load.loading:
         text.append(f" · loading {int(load.progress * 100)}%", "bold")
     elif load.error:
