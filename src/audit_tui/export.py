@@ -324,7 +324,9 @@ def _exists_message(path: Path) -> str:
     return f"{path}: already exists; nothing written (use --force to replace it, or another name)"
 
 
-def _check_destination(path: Path, plan: ExportPlan, force: bool) -> None:
+def check_destination(path: Path, plan: ExportPlan, force: bool) -> None:
+    """Refuse what :func:`export` would refuse (missing folder, the source itself, an existing
+    file without ``force``), before any slow work."""
     folder = path.parent
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "no such folder"
@@ -368,7 +370,7 @@ def export(
     _check_format(plan.fmt)
     path = None if plan.path is None else Path(plan.path)
     if path is not None:
-        _check_destination(path, plan, force)
+        check_destination(path, plan, force)
     while not store.wait(0.1):
         if cancel is not None and cancel.is_set():
             raise ExportError("export cancelled: nothing written")
@@ -608,7 +610,7 @@ def run_export_cli(argv: list[str]) -> int:
     plan = ExportPlan(path=path, fmt=fmt, query=query, now=now, source=spec or "")
     if path is not None:
         try:  # refuse early, before reading the source
-            _check_destination(path, plan, args.force)
+            check_destination(path, plan, args.force)
         except ExportError as exc:
             _err(str(exc))
             return exc.code
@@ -658,7 +660,7 @@ def _run_remote_export(
     _clear_progress(show)
     result = outcome.result
     err(
-        f"exported {result.count:,} events to {result.path} ({_size(result.size)}, "
+        f"exported {result.count:,} events to {result.path} ({size_text(result.size)}, "
         f"sha256 {result.sha256[:16]}…); manifest {result.manifest_path}"
         + (f"; {outcome.note}" if outcome.note else "")
     )
@@ -705,7 +707,7 @@ def _run_export(args: argparse.Namespace, plan: ExportPlan, err: Callable[[str],
         _clear_progress(show)
         if result.path is not None:
             err(
-                f"exported {result.count:,} events to {result.path} ({_size(result.size)}, "
+                f"exported {result.count:,} events to {result.path} ({size_text(result.size)}, "
                 f"sha256 {result.sha256[:16]}…); manifest {result.manifest_path}"
             )
         return 1 if store.error and store.total == 0 else 0
@@ -732,7 +734,8 @@ def _clear_progress(show: Callable[[int, int], None] | None) -> None:
         sys.stderr.flush()
 
 
-def _size(n: int) -> str:
+def size_text(n: int) -> str:
+    """``2.0 KB``: a byte count as people read it."""
     if n < 1024:
         return f"{n} bytes"
     value = float(n)

@@ -22,7 +22,14 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 import orjson
 
-from audit_tui.export import ExportError, ExportPlan, ExportResult, export, manifest_path_for
+from audit_tui.export import (
+    ExportError,
+    ExportPlan,
+    ExportResult,
+    check_destination,
+    export,
+    size_text,
+)
 from audit_tui.model import InvalidRecord, Row, flatten
 from audit_tui.query import Query
 from audit_tui.safe import clean
@@ -82,17 +89,6 @@ def shown_path(path: str | os.PathLike[str]) -> str:
     return clean(text)
 
 
-def size_text(n: int) -> str:
-    if n < 1024:
-        return f"{n} bytes"
-    value = float(n)
-    for unit in ("KB", "MB", "GB", "TB"):
-        value /= 1024
-        if value < 1024 or unit == "TB":
-            break
-    return f"{value:.1f} {unit}"
-
-
 def local_source(label: str) -> str | None:
     """The SOURCE a store was opened from, by its label (when the app was not told)."""
     if label == "sample data":
@@ -100,20 +96,6 @@ def local_source(label: str) -> str | None:
     if label == "stdin":
         return "-"
     return label
-
-
-def check_destination(path: Path, force: bool) -> None:
-    """Refuse early what :func:`export` would refuse after a long fetch."""
-    folder = path.parent
-    if not folder.is_dir():
-        what = "is not a folder" if folder.exists() else "no such folder"
-        raise ExportError(f"{folder}: {what}; nothing written", code=2)
-    if path.is_dir():
-        raise ExportError(f"{path}: is a folder; give a file name", code=2)
-    if not force:
-        for p in (path, manifest_path_for(path)):
-            if os.path.lexists(p):
-                raise ExportError(f"{p}: already exists; nothing written", code=2)
 
 
 # -- remote views ---------------------------------------------------------------------------
@@ -160,7 +142,7 @@ def export_remote(
 
     assert plan.path is not None
     path = Path(plan.path)
-    check_destination(path, force)
+    check_destination(path, plan, force)
     params = query_params(plan.query, plan.now)
     starts: array[int] = array("q")
     lengths: array[int] = array("q")
