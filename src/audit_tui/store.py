@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -556,11 +556,3 @@ class Store:
             except OSError:
                 pass
         self._temp_files = []
-
-
-@dataclass
-class LoadReport:
-    """What a loader says about its source after loading."""
-
-    format_name: str = ""
-    notes: list[str] = field(default_factory=list)

@@ -228,10 +228,6 @@ class TextPart:
         blob = b"\n".join(texts) + b"\n" if texts else b""
         return cls(blob, starts, set(plain))
 
-    @classmethod
-    def from_records(cls, records: Sequence[Any]) -> TextPart:
-        return cls.from_texts([plain_text(r) for r in records], range(len(records)))
-
 
 def _regex(word: bytes) -> re.Pattern[bytes]:
     return re.compile(re.escape(word) + _LOOKAHEAD)

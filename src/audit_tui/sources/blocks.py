@@ -10,7 +10,7 @@ result carries only the dictionary entries that are new since the last one.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -347,6 +347,3 @@ def index_records(
     part = TextPart.from_texts(texts, range(len(texts)))
     part.ts = result.ts
     return result, part
-
-
-ProgressFn = Callable[[int, int], None]

@@ -315,7 +315,3 @@ def pump(store: Any, conns: list[Connection], index: ShardedTextIndex, size: int
                 live.pop(id(conn))
     index._ready.set()
     store.finish(error)
-
-
-def cpu_workers() -> int:
-    return max(1, min(2, os.cpu_count() or 1))
