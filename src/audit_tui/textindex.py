@@ -3,8 +3,13 @@
 Each event's text is its JSON line, lower-cased, kept in big contiguous blocks (no per-event
 objects). A word is searched with a regular expression whose look-ahead rejects an occurrence
 inside a key (``"…word…":``), so key names never match while values do, and no key stripping is
-needed when loading. Lines the fast form cannot represent exactly (escapes, unusual spacing) get
-a *plain* text instead: their values joined by a separator, with quotes neutralised.
+needed when loading. Lines with JSON escapes are unescaped in place (escaped quotes become a
+placeholder, so the quotes that delimit strings stay). Records that come parsed (JSON documents,
+CSV rows, API pages) get a *plain* text: their values joined by a separator, quotes neutralised.
+
+In idle time the loader's workers cut the key names out (then a plain ``find`` is exact) and
+give each part of the texts a filter of hashed 5-byte grams, so a word that is not in a part
+skips it; a new search reads the parts newest first and stops as soon as it has its first page.
 
 Values are scalar leaves: strings, and the JSON text of numbers, booleans and null. A search word
 with JSON punctuation (``" , : { } [ ] \\``) could match across values in the raw line: such words
