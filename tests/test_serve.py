@@ -339,3 +339,21 @@ def test_no_auth_warns(tmp_path: Path) -> None:
         proc.terminate()
         _, err = proc.communicate(timeout=10)
     assert "warning: --no-auth" in err
+
+
+def test_actor_facets_carry_the_actor_type() -> None:
+    """The browser marks system accounts and API keys in the Actor panel of a remote source
+    too: the facets endpoint says each actor's type, and the client keeps it."""
+    from audit_tui.remote.client import parse_facets
+
+    body = orjson.dumps(
+        {
+            "data": [
+                {"value": "sys_1", "label": "scheduler", "count": 3, "type": "system"},
+                {"value": "u", "count": 1},
+            ]
+        }
+    )
+    first, second = parse_facets(body)
+    assert (first.kind, first.label) == ("system", "scheduler")
+    assert (second.kind, second.label) == ("", "u")

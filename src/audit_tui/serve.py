@@ -247,12 +247,17 @@ class AuditAPI:
                 while len(self._facets) > self._cache_size:
                     self._facets.popitem(last=False)
         values = facets.get(FIELDS[field])
-        return orjson.dumps(
-            {"data": [{"value": v.value, "label": v.label, "count": v.count} for v in values]}
-        )
+        return orjson.dumps({"data": [_facet_entry(v) for v in values]})
 
 
 # -- the web app --------------------------------------------------------------------------
+
+
+def _facet_entry(v: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {"value": v.value, "label": v.label, "count": v.count}
+    if v.kind:
+        entry["type"] = v.kind  # an actor's type: the browser marks system accounts and keys
+    return entry
 
 
 def create_app(

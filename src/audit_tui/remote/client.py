@@ -108,6 +108,7 @@ class FacetCount:
     value: str
     count: int
     label: str
+    kind: str = ""  # an actor's type (user, system, api_key…) when the server says it
 
 
 def query_params(query: Query, now: datetime | None = None) -> Params:
@@ -269,8 +270,16 @@ def parse_facets(body: bytes) -> list[FacetCount]:
         if value is None or not isinstance(count, int) or isinstance(count, bool):
             raise PayloadError(f"facet {i + 1} is not {{value, count}}", "bad facet")
         label = item.get("label")
+        kind = item.get("type")
         value = value if isinstance(value, str) else str(value)
-        out.append(FacetCount(value, count, label if isinstance(label, str) and label else value))
+        out.append(
+            FacetCount(
+                value,
+                count,
+                label if isinstance(label, str) and label else value,
+                kind if isinstance(kind, str) else "",
+            )
+        )
     return out
 
 

@@ -250,7 +250,7 @@ class RemotePager:
                 self.facets_endpoint = False
             else:
                 self.facets_endpoint = True
-                values = [FacetValue(c.value, c.label, c.count) for c in counts]
+                values = [FacetValue(c.value, c.label, c.count, c.kind) for c in counts]
                 have = {v.value.lower() for v in values}
                 values += [FacetValue(s, s, 0) for s in sorted(selected) if s.lower() not in have]
                 result = RemoteFacets(facet, values, "server")
