@@ -155,7 +155,6 @@ class BlockIndexer:
         ws: list[int] = []
         valid_idx: list[int] = []
         invalid: list[tuple[int, str]] = []
-        generic: dict[int, Any] = {}
         et_get, ac_get, ws_get = (
             self.etypes.index.get,
             self.actors.index.get,
@@ -188,7 +187,6 @@ class BlockIndexer:
                 except (orjson.JSONDecodeError, msgspec.DecodeError):
                     invalid.append((i, "invalid JSON"))
                     continue
-                generic[i] = True
                 add(ms, kind, akey, wkey, i)
                 continue
             try:
@@ -237,7 +235,6 @@ class BlockIndexer:
                     )
                 else:
                     ms, kind, akey, wkey = _generic(line)
-                    generic[i] = True
             except _Foreign:
                 foreign_run += 1
                 try:
@@ -245,7 +242,6 @@ class BlockIndexer:
                 except InvalidRecord as exc:
                     invalid.append((i, str(exc)))
                     continue
-                generic[i] = True
             except InvalidRecord as exc:
                 invalid.append((i, str(exc)))
                 continue
@@ -255,7 +251,7 @@ class BlockIndexer:
             add(ms, kind, akey, wkey, i)
         valid = np.asarray(valid_idx, dtype=np.int64)
         # foreign lines are searched by their own text too: only invalid lines need the slow form
-        texts = self._texts(block, lines, valid, bool(invalid), generic)
+        texts = self._texts(block, lines, valid)
         texts.ts = np.asarray(ts, dtype=np.int64)
         result = BlockResult(
             offset=offset,
@@ -274,16 +270,10 @@ class BlockIndexer:
         return result, texts
 
     @staticmethod
-    def _texts(
-        block: bytes,
-        lines: Sequence[bytes],
-        valid: np.ndarray,
-        irregular: bool,
-        generic: dict[int, Any],
-    ) -> TextPart:
-        """The block's search texts: its lines lower-cased, escapes undone where there are any."""
-        n = len(valid)
-        if not irregular and n == len(lines) and not is_irregular(block):
+    def _texts(block: bytes, lines: Sequence[bytes], valid: np.ndarray) -> TextPart:
+        """The block's search texts: its lines lower-cased, escapes undone where there are any.
+        A block whose every line is a valid event without escapes is lowered in one go."""
+        if len(valid) == len(lines) and not is_irregular(block):
             blob = lower(block if block.endswith(b"\n") else block + b"\n")
             if len(blob) == len(block) + (0 if block.endswith(b"\n") else 1):
                 starts = list(itertools.accumulate((len(line) + 1 for line in lines), initial=0))
