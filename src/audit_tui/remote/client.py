@@ -111,6 +111,16 @@ class FacetCount:
     kind: str = ""  # an actor's type (user, system, api_key…) when the server says it
 
 
+def client_options(settings: RemoteSettings) -> dict[str, Any]:
+    """The client's keyword arguments that come from resolved settings (URL aside)."""
+    return {
+        "token": settings.token,
+        "timeout": settings.timeout,
+        "page_size": settings.page_size,
+        "ca_bundle": settings.ca_bundle,
+    }
+
+
 def query_params(query: Query, now: datetime | None = None) -> Params:
     """The contract's query parameters for ``query`` (times resolved against ``now``).
 
@@ -333,14 +343,7 @@ class RemoteClient:
 
     @classmethod
     def from_settings(cls, settings: RemoteSettings, **kwargs: Any) -> RemoteClient:
-        return cls(
-            settings.url,
-            token=settings.token,
-            timeout=settings.timeout,
-            page_size=settings.page_size,
-            ca_bundle=settings.ca_bundle,
-            **kwargs,
-        )
+        return cls(settings.url, **client_options(settings), **kwargs)
 
     def __repr__(self) -> str:
         return f"RemoteClient({self.url!r}, token={'set' if self._token else 'none'})"

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from audit_tui.query import Query
-from audit_tui.remote.client import FacetCount, Page, Params, RemoteClient
+from audit_tui.remote.client import FacetCount, Page, Params, RemoteClient, client_options
 from audit_tui.remote.pager import RemoteFacets, RemotePager
 
 if TYPE_CHECKING:
@@ -74,14 +74,7 @@ class SyncRemoteClient:
 
     @classmethod
     def from_settings(cls, settings: RemoteSettings, **kwargs: Any) -> SyncRemoteClient:
-        return cls(
-            settings.url,
-            token=settings.token,
-            timeout=settings.timeout,
-            page_size=settings.page_size,
-            ca_bundle=settings.ca_bundle,
-            **kwargs,
-        )
+        return cls(settings.url, **client_options(settings), **kwargs)
 
     def __repr__(self) -> str:
         return f"Sync{self.client!r}"

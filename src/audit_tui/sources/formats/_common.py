@@ -11,6 +11,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
 from audit_tui.model import _MAX_MS, EPOCH, iso_ms, parse_time
 
 Rec = dict[str, Any]
@@ -29,6 +31,17 @@ _SPACE_ZONE = re.compile(r"\s+(?=[+-]\d\d:?\d\d$|Z$|UTC$)")
 def d(value: Any) -> Rec:
     """``value`` if it is a dict, else an empty one (read-only: never mutate the result)."""
     return value if type(value) is dict else _EMPTY
+
+
+def embedded(value: Any) -> Rec:
+    """A record given as JSON text inside another (CloudTrail LookupEvents, the AKS wrapper),
+    or already as an object; an empty one when it is neither."""
+    if type(value) is str:
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return _EMPTY
+    return d(value)
 
 
 def s(value: Any) -> str | None:

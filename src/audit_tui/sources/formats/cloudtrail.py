@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from audit_tui.sources.formats._common import (
     Rec,
     canon_of,
     d,
     email_of,
+    embedded,
     first_item,
     party,
     pick,
@@ -129,13 +128,7 @@ def resource_of(rec: Rec) -> Rec | None:
 
 def _lookup_events(rec: Rec) -> Rec:
     """A LookupEvents entry: read the CloudTrail record inside, the entry where it is missing."""
-    inner: Any = rec.get("CloudTrailEvent")
-    if type(inner) is str:
-        try:
-            inner = orjson.loads(inner)
-        except orjson.JSONDecodeError:
-            inner = None
-    inner = d(inner)
+    inner = embedded(rec.get("CloudTrailEvent"))
     if inner and "eventName" in inner:
         if inner.get("eventTime") is None and rec.get("EventTime") is not None:
             inner = {**inner, "eventTime": rec["EventTime"]}

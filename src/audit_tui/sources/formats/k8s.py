@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from audit_tui.sources.formats._common import (
     Rec,
     d,
+    embedded,
     last_segment,
     party,
     pick,
@@ -97,13 +96,7 @@ def normalise(rec: Rec) -> Rec:
     outer: Rec | None = None
     if "verb" not in rec and is_aks(rec):
         outer = rec
-        inner = rec["properties"]["log"]
-        if type(inner) is str:
-            try:
-                inner = orjson.loads(inner)
-            except orjson.JSONDecodeError:
-                inner = None
-        rec = d(inner)
+        rec = embedded(rec["properties"]["log"])
     time, etype, actor, ns, obj = core(rec)
     resource = s(obj.get("resource"))
     name = s(obj.get("name"))
