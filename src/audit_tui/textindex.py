@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -214,7 +214,6 @@ class TextPart:
 
     blob: bytes
     starts: list[int]  # start of each text, plus the end of the last one
-    plain: set[int] = field(default_factory=set)  # local indices with plain texts
     stripped: bool = False  # key names cut out: a plain find is exact
     ts: np.ndarray | None = None  # each event's time (epoch ms): lets a search go newest first
     grams: np.ndarray | None = None  # gram_bits of the stripped blob (made in idle time)
@@ -224,14 +223,14 @@ class TextPart:
         return len(self.starts) - 1
 
     @classmethod
-    def from_texts(cls, texts: Sequence[bytes], plain: Iterable[int] = ()) -> TextPart:
+    def from_texts(cls, texts: Sequence[bytes]) -> TextPart:
         starts = [0]
         pos = 0
         for t in texts:
             pos += len(t) + 1
             starts.append(pos)
         blob = b"\n".join(texts) + b"\n" if texts else b""
-        return cls(blob, starts, set(plain))
+        return cls(blob, starts)
 
 
 def _regex(word: bytes) -> re.Pattern[bytes]:
@@ -272,7 +271,7 @@ class TextBlob:
             part = self.parts[k]
             blob, starts = strip_keys(part.blob)
             if len(starts) == len(part.starts):  # else: not the shape expected, leave it raw
-                self.parts[k] = TextPart(blob, starts, part.plain, True, part.ts)
+                self.parts[k] = TextPart(blob, starts, stripped=True, ts=part.ts)
             return True
         while self._next_gram < len(self.parts):
             part = self.parts[self._next_gram]

@@ -334,6 +334,6 @@ def index_records(
         new_workspaces=indexer.workspaces.take_new(),
         raws=raws,
     )
-    part = TextPart.from_texts(texts, range(len(texts)))
+    part = TextPart.from_texts(texts)
     part.ts = result.ts
     return result, part
