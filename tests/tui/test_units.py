@@ -158,8 +158,8 @@ def test_remote_status_texts() -> None:
 def test_export_messages_and_paths(tmp_path: Any) -> None:
     from pathlib import Path
 
-    from audit_tui.export import ExportResult
-    from audit_tui.remote.exporting import Exported, local_source, shown_path, size_text
+    from audit_tui.export import ExportResult, size_text
+    from audit_tui.export_job import Exported, local_source, shown_path
 
     assert shown_path(Path("audit-export-1.csv")) == "./audit-export-1.csv"
     assert shown_path(tmp_path / "x.csv") == str(tmp_path / "x.csv")

@@ -22,8 +22,8 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Select
 
+from audit_tui.export_job import Exported, ExportJob
 from audit_tui.query import PERIODS, Query, QueryError
-from audit_tui.remote.exporting import Exported, ExportJob
 from audit_tui.safe import clean
 from audit_tui.store import Facets
 from audit_tui.tui import keys

@@ -29,7 +29,7 @@ from audit_tui.export import (
     format_for_path,
     manifest_path_for,
 )
-from audit_tui.remote.exporting import Exported, ExportJob, shown_path
+from audit_tui.export_job import Exported, ExportJob, shown_path
 from audit_tui.safe import clean
 from audit_tui.tui import keys
 from audit_tui.tui.format import thousands

@@ -18,8 +18,8 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from audit_tui.export import ExportPlan as Plan
 from audit_tui.export import export
+from audit_tui.export_job import Exported, ExportJob, Progress, local_source
 from audit_tui.query import Query, QueryError
-from audit_tui.remote.exporting import Exported, ExportJob, Progress, local_source
 from audit_tui.safe import clean
 from audit_tui.store import Facets, Store, describe_skipped
 from audit_tui.tui.screens.browser import BrowserScreen

@@ -19,10 +19,11 @@ from datetime import datetime
 from textual import on, work
 
 from audit_tui.export import ExportPlan, strip_url_credentials
+from audit_tui.export_job import Exported, ExportJob, Progress
 from audit_tui.query import FACETS, Query
 from audit_tui.remote.client import RemoteClient
 from audit_tui.remote.errors import AuthError, CursorError, RemoteError
-from audit_tui.remote.exporting import Exported, ExportJob, Progress, export_remote
+from audit_tui.remote.exporting import export_remote
 from audit_tui.remote.pager import RemotePager, loaded_facets
 from audit_tui.remote.settings import RemoteSettings, plain_http_warning
 from audit_tui.safe import clean
