@@ -42,7 +42,7 @@ from audit_tui.remote import (
     SyncRemoteClient,
     query_params,
 )
-from audit_tui.remote.errors import RemoteError, UsageError
+from audit_tui.remote.errors import RemoteError, SettingsError
 from audit_tui.remote.settings import Secret, plain_http_warning, resolve_settings
 from audit_tui.serve import AuditAPI, create_app, serve_in_thread
 
@@ -830,7 +830,7 @@ def test_token_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert resolve_settings("https://h/x", environ={}).token is None
     for text, error in (("", "is empty"), ("two words", "spaces"), ("tök", "characters")):
         token_file.write_text(text)
-        with pytest.raises(UsageError, match=error) as info:
+        with pytest.raises(SettingsError, match=error) as info:
             resolve_settings("https://h/x", token_file=token_file, environ={})
         assert text not in str(info.value) or not text
     assert TOKEN not in repr(s) and "***" in repr(s)
@@ -1018,7 +1018,7 @@ def test_bad_urls(env: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["query", "https://user:pw@h.example/x"]) == 2
     assert "user name or password" in capsys.readouterr().err
     assert main(["query", "http://"]) == 2
-    with pytest.raises(UsageError):
+    with pytest.raises(SettingsError):
         RemoteClient("ftp://h/x")
 
 

@@ -28,7 +28,7 @@ _WHERE = {
     "RemoteError": "errors",
     "RemoteTimeoutError": "errors",
     "ServerError": "errors",
-    "UsageError": "errors",
+    "SettingsError": "errors",
     "RemoteFacets": "pager",
     "RemotePager": "pager",
     "RemoteSettings": "settings",

@@ -20,7 +20,7 @@ import orjson
 from audit_tui import output
 from audit_tui.model import InvalidRecord, Row, flatten
 from audit_tui.query import Query
-from audit_tui.remote.errors import RemoteError, UsageError
+from audit_tui.remote.errors import RemoteError, SettingsError
 from audit_tui.remote.settings import RemoteSettings, is_url, plain_http_warning, resolve_settings
 from audit_tui.sources.formats import normalise
 
@@ -82,7 +82,7 @@ def _warn_transport(settings: RemoteSettings) -> None:
 
 def _fail(exc: RemoteError) -> int:
     _err(str(exc))
-    return 2 if isinstance(exc, UsageError) else 1
+    return 2 if isinstance(exc, SettingsError) else 1
 
 
 def run_remote_query(args: argparse.Namespace, query: Query, now: datetime) -> int:
@@ -118,7 +118,7 @@ def run_remote_query(args: argparse.Namespace, query: Query, now: datetime) -> i
             _err(f"stopped after {written:,} events: {exc}")
         else:
             _err(str(exc))
-        return 2 if isinstance(exc, UsageError) else 1
+        return 2 if isinstance(exc, SettingsError) else 1
     finally:
         client.close()
 

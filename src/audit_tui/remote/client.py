@@ -43,7 +43,7 @@ from audit_tui.remote.errors import (
     RateLimitError,
     RemoteTimeoutError,
     ServerError,
-    UsageError,
+    SettingsError,
 )
 from audit_tui.remote.settings import Secret, is_loopback
 from audit_tui.safe import clean
@@ -150,7 +150,7 @@ def tls_verify(ca_bundle: str | Path | None) -> ssl.SSLContext:
             return ssl.create_default_context(capath=str(path))
         return ssl.create_default_context(cafile=str(path))
     except (OSError, ssl.SSLError) as exc:
-        raise UsageError(f"CA bundle {path}: cannot load it ({exc})") from None
+        raise SettingsError(f"CA bundle {path}: cannot load it ({exc})") from None
 
 
 @functools.cache
@@ -321,9 +321,9 @@ class RemoteClient:
         try:
             self._url = httpx.URL(url)
         except (httpx.InvalidURL, ValueError) as exc:
-            raise UsageError(f"not a usable URL ({exc})") from None
+            raise SettingsError(f"not a usable URL ({exc})") from None
         if self._url.scheme not in ("http", "https") or not self._url.host:
-            raise UsageError("the URL needs http:// or https:// and a host")
+            raise SettingsError("the URL needs http:// or https:// and a host")
         self.url = str(self._url)
         self._token = Secret(token) if isinstance(token, str) else token
         self.timeout = timeout
@@ -554,7 +554,9 @@ class RemoteClient:
                         "the server uses a private CA, pass it with --ca-bundle PATH"
                     ) from None
                 if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-                    raise UsageError(f"cannot request {self.where}: {self._reason(exc)}") from None
+                    raise SettingsError(
+                        f"cannot request {self.where}: {self._reason(exc)}"
+                    ) from None
                 last = NetworkError(
                     f"cannot reach {self.where} ({self._reason(exc)}) after {attempt} "
                     f"attempt{'s' if attempt > 1 else ''}"

@@ -63,5 +63,6 @@ class RemoteTimeoutError(NetworkError):
     """Connecting or reading took longer than the timeout (after the retries)."""
 
 
-class UsageError(RemoteError):
-    """The client cannot be set up as asked (bad URL, unreadable CA bundle): exit code 2."""
+class SettingsError(RemoteError):
+    """The remote source cannot be set up as asked (bad URL, unknown profile, unreadable token
+    file or CA bundle): the command line's exit code 2."""

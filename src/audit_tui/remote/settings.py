@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audit_tui.config import Config, ConfigError, load_config
-from audit_tui.remote.errors import UsageError
+from audit_tui.remote.errors import SettingsError
 
 TOKEN_ENV = "AUDIT_TUI_TOKEN"
 DEFAULT_TIMEOUT = 10.0
@@ -115,19 +115,19 @@ def read_token_file(path: Path, what: str) -> Secret:
     try:
         text = path.expanduser().read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise UsageError(f"{what} {path}: no such file") from None
+        raise SettingsError(f"{what} {path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or type(exc).__name__
-        raise UsageError(f"{what} {path}: cannot read it ({reason})") from None
+        raise SettingsError(f"{what} {path}: cannot read it ({reason})") from None
     return _check_token(text.strip(), f"{what} {path}")
 
 
 def _check_token(value: str, origin: str) -> Secret:
     if not value:
-        raise UsageError(f"the token from {origin} is empty")
+        raise SettingsError(f"the token from {origin} is empty")
     if not value.isascii() or not value.isprintable() or any(c.isspace() for c in value):
         # never echo it: say only what is wrong
-        raise UsageError(
+        raise SettingsError(
             f"the token from {origin} holds spaces or characters that cannot go into an HTTP "
             "header; check it"
         )
@@ -146,21 +146,21 @@ def resolve_settings(
     config: Callable[[], Config] = load_config,
 ) -> RemoteSettings:
     """The settings for SOURCE (a URL) and/or a profile; command-line values win over the
-    profile's, the profile's over ``$AUDIT_TUI_TOKEN``. Raises :class:`UsageError`."""
+    profile's, the profile's over ``$AUDIT_TUI_TOKEN``. Raises :class:`SettingsError`."""
     env = os.environ if environ is None else environ
     prof = None
     if profile:
         try:
             cfg = config()
         except ConfigError as exc:
-            raise UsageError(str(exc)) from None
+            raise SettingsError(str(exc)) from None
         prof = cfg.profiles.get(profile)
         if prof is None:
             known = ", ".join(sorted(cfg.profiles)) or "none defined"
-            raise UsageError(f"no profile {profile!r} in the config file (profiles: {known})")
+            raise SettingsError(f"no profile {profile!r} in the config file (profiles: {known})")
     url = source or (prof.url if prof else None)
     if not url:
-        raise UsageError("give the API endpoint URL as SOURCE, or --profile NAME")
+        raise SettingsError("give the API endpoint URL as SOURCE, or --profile NAME")
     url = _check_url(url)
 
     token: Secret | None = None
@@ -173,7 +173,7 @@ def resolve_settings(
     elif prof is not None and prof.token_env:
         value = env.get(prof.token_env)
         if value is None:
-            raise UsageError(
+            raise SettingsError(
                 f"profile {profile}: the environment variable {prof.token_env} is not set"
             )
         token, origin = _check_token(value.strip(), f"${prof.token_env}"), f"${prof.token_env}"
@@ -182,13 +182,13 @@ def resolve_settings(
 
     timeout = timeout if timeout is not None else (prof.timeout if prof else DEFAULT_TIMEOUT)
     if not 0 < timeout <= 600:
-        raise UsageError("--timeout takes seconds between 0 and 600, e.g. --timeout 10")
+        raise SettingsError("--timeout takes seconds between 0 and 600, e.g. --timeout 10")
     size = page_size if page_size is not None else (prof.page_size if prof else DEFAULT_PAGE_SIZE)
     if not 1 <= size <= MAX_PAGE_SIZE:
-        raise UsageError(f"--page-size takes a number from 1 to {MAX_PAGE_SIZE}")
+        raise SettingsError(f"--page-size takes a number from 1 to {MAX_PAGE_SIZE}")
     bundle = Path(ca_bundle).expanduser() if ca_bundle else (prof.ca_bundle if prof else None)
     if bundle is not None and not bundle.exists():
-        raise UsageError(f"CA bundle {bundle}: no such file or folder")
+        raise SettingsError(f"CA bundle {bundle}: no such file or folder")
     return RemoteSettings(url, token, origin, float(timeout), size, bundle, profile)
 
 
@@ -198,13 +198,13 @@ def _check_url(url: str) -> str:
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, ValueError) as exc:
-        raise UsageError(
+        raise SettingsError(
             f"not a usable URL ({exc}): give e.g. https://host/api/v2/audit-logs"
         ) from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise UsageError("the URL needs http:// or https:// and a host")
+        raise SettingsError("the URL needs http:// or https:// and a host")
     if parsed.userinfo:
-        raise UsageError(
+        raise SettingsError(
             "the URL holds a user name or password; put the token in $AUDIT_TUI_TOKEN or a "
             "--token-file instead"
         )
