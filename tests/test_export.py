@@ -18,7 +18,7 @@ import orjson
 import pytest
 
 from audit_tui import __version__, export, output
-from audit_tui.cli import main
+from audit_tui.commands.main import main
 from audit_tui.export import (
     ExportError,
     ExportPlan,
@@ -556,7 +556,7 @@ def test_data_layer_does_not_import_textual() -> None:
     import subprocess
     import sys
 
-    code = "import sys, audit_tui.export, audit_tui.cli; print('textual' in sys.modules)"
+    code = "import sys, audit_tui.export, audit_tui.commands.main; print('textual' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
 

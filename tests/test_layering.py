@@ -23,7 +23,7 @@ CORE = [
     "audit_tui.sources.file",
     "audit_tui.sources.blocks",
     "audit_tui.sources.parallel",
-    "audit_tui.cli",  # only if it exists
+    "audit_tui.commands.main",
 ]
 
 PROBE = textwrap.dedent(

@@ -27,7 +27,7 @@ import orjson
 import pytest
 
 import audit_tui.remote.client as client_mod
-from audit_tui.cli import main
+from audit_tui.commands.main import main
 from audit_tui.query import Query
 from audit_tui.remote import (
     AuthError,

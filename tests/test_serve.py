@@ -251,7 +251,7 @@ def test_http_errors_use_the_envelope(
 def test_serve_refuses_without_a_token(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from audit_tui.cli import main
+    from audit_tui.commands.main import main
 
     monkeypatch.delenv("AUDIT_TUI_TOKEN", raising=False)
     monkeypatch.delenv("MY_VAR", raising=False)
@@ -264,7 +264,7 @@ def test_serve_refuses_without_a_token(
 def test_serve_without_the_extra(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from audit_tui.cli import main
+    from audit_tui.commands.main import main
 
     monkeypatch.setitem(sys.modules, "starlette", None)
     assert main(["serve", "--demo", "--no-auth"]) == 2
@@ -274,7 +274,7 @@ def test_serve_without_the_extra(
 def test_serve_bad_port_and_missing_file(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from audit_tui.cli import main
+    from audit_tui.commands.main import main
 
     assert main(["serve", "--no-auth", "--port", "70000"]) == 2
     assert main(["serve", str(tmp_path / "nope.jsonl"), "--no-auth", "--port", "0"]) == 2

@@ -1,4 +1,4 @@
-from audit_tui.cli import main
+from audit_tui.commands.main import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,6 +1,7 @@
 """Export the events of a view to CSV, JSON or JSON lines, with an evidence manifest.
 
-The same core serves the command line (``audit-tui export``) and the browser's export dialog:
+The same core serves the command line (``audit-tui export``, :mod:`audit_tui.commands.export`)
+and the browser's export dialog:
 
     plan = ExportPlan(path=default_path("csv"), fmt="csv", query=query, now=now, source=spec)
     result = export(store, plan, progress=on_progress, cancel=cancel_event)
@@ -21,17 +22,15 @@ file's name, size and SHA-256, so a reviewer can check the export (``audit-tui e
 
 from __future__ import annotations
 
-import argparse
 import errno
 import hashlib
 import os
 import re
-import signal
 import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -509,229 +508,7 @@ def verify(manifest_or_file: str | os.PathLike[str]) -> Verification:
     )
 
 
-# -- the command line ------------------------------------------------------------------------
-
-EXAMPLES_EXPORT = """\
-examples:
-  audit-tui export events.jsonl --actor ada@example.com --period 30d -o ada.csv
-  audit-tui export events.jsonl --search "invoice-bot" --format jsonl -o invoice-bot.jsonl
-  audit-tui export events.jsonl.gz --since 2026-11-01 --until 2026-11-20 -o nov.json --force
-  audit-tui export events.jsonl --event-type "Agent Deleted" --format jsonl -o - | jq .id
-  audit-tui export --verify ada.csv.manifest.json
-
-What is written: every event that matches (newest first). json/jsonl: the original records,
-unchanged; csv: the columns of `audit-tui query --format csv`, formulas neutralised (a cell
-that starts with = + - @ tab or CR gets a leading ').
-Beside PATH, PATH.manifest.json records the source, the query (times absolute, UTC), the time
-of export, the count, newest and oldest event, and the file's size and SHA-256.
-The file is written to a temporary name and renamed when complete: a failure or Ctrl-C leaves
-nothing behind. An existing PATH is not replaced without --force (exit code 2).
-Exit codes: 0 ok, 2 bad usage or input (or PATH exists), 1 failure (disk full, permission;
---verify: the file does not match), 130 interrupted.
-"""
-
-
-def export_parser() -> argparse.ArgumentParser:
-    from audit_tui.cli import _add_source_and_filters, _Parser
-
-    p = _Parser(
-        prog="audit-tui export",
-        description="Export the events that match to CSV, JSON or JSON lines, with a manifest.",
-        epilog=EXAMPLES_EXPORT,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p._sub = "export "  # type: ignore[attr-defined]
-    _add_source_and_filters(p)
-    from audit_tui.remote.cli import add_remote_options
-
-    add_remote_options(p)
-    o = p.add_argument_group("output")
-    o.add_argument(
-        "--format",
-        choices=FORMATS,
-        help="csv, json (one array) or jsonl (one record a line); default: from PATH's "
-        "extension (.csv .json .jsonl .ndjson)",
-    )
-    o.add_argument(
-        "-o",
-        "--output",
-        metavar="PATH",
-        help="the file to write, - for standard output (no manifest then); default: "
-        "./audit-export-YYYYmmdd-HHMMSS.<ext> (UTC): -o ada.csv",
-    )
-    o.add_argument(
-        "--force",
-        action="store_true",
-        help="replace PATH (and its manifest) if it exists",
-    )
-    o.add_argument(
-        "--verify",
-        metavar="MANIFEST",
-        help="check a previous export instead: re-hash the file MANIFEST names and compare "
-        "(exit 0 match, 1 mismatch): --verify ada.csv.manifest.json",
-    )
-    return p
-
-
-def run_export_cli(argv: list[str]) -> int:
-    from audit_tui.cli import UsageError, _err, build_query
-
-    args = export_parser().parse_args(argv)
-    if args.verify:
-        if args.source or args.output or args.format or args.demo:
-            raise UsageError("--verify takes only a manifest (see audit-tui export --help)")
-        try:
-            outcome = verify(args.verify)
-        except ExportError as exc:
-            _err(str(exc))
-            return exc.code
-        if outcome.ok:
-            print(outcome.message)
-            return 0
-        _err(outcome.message)
-        return 1
-    to_stdout = args.output == "-"
-    fmt = args.format or (format_for_path(args.output) if args.output and not to_stdout else None)
-    if fmt is None:
-        hint = "with -o -" if to_stdout else "for this file name" if args.output else ""
-        raise UsageError(
-            f"give --format csv, json or jsonl {hint}".rstrip() + " (see audit-tui export --help)"
-        )
-    remote = _wants_remote(args)
-    if remote and to_stdout:
-        raise UsageError(
-            "a remote source goes to a file (-o PATH); for standard output use "
-            "`audit-tui query URL --format …`"
-        )
-    query = build_query(args)
-    now = datetime.now(UTC)
-    path = None if to_stdout else Path(args.output) if args.output else default_path(fmt, now)
-    spec = None if args.demo else args.source
-    plan = ExportPlan(path=path, fmt=fmt, query=query, now=now, source=spec or "")
-    if path is not None:
-        try:  # refuse early, before reading the source
-            check_destination(path, plan, args.force)
-        except ExportError as exc:
-            _err(str(exc))
-            return exc.code
-    with _terminate_as_interrupt():
-        if remote:
-            return _run_remote_export(args, plan, _err)
-        return _run_export(args, plan, _err)
-
-
-def _wants_remote(args: argparse.Namespace) -> bool:
-    from audit_tui.remote.cli import wants_remote
-
-    return wants_remote(args)
-
-
-def _run_remote_export(
-    args: argparse.Namespace, plan: ExportPlan, err: Callable[[str], None]
-) -> int:
-    """Every matching page of an audit API, fetched with the query sent to the server, then
-    exported like a file (atomic, hashed, with its manifest)."""
-    from audit_tui.remote.cli import _fail, _warn_transport, settings_from
-    from audit_tui.remote.errors import RemoteError
-    from audit_tui.remote.exporting import export_remote
-
-    try:
-        settings = settings_from(args)
-        _warn_transport(settings)
-    except RemoteError as exc:
-        return _fail(exc)
-    plan = replace(plan, source=settings.url)
-    show = _progress_line if _isatty(sys.stderr) else None
-
-    def progress(stage: str, done: int, total: int | None) -> None:
-        if show is not None:
-            show(done, total or 0)
-
-    try:
-        outcome = export_remote(settings, plan, progress, threading.Event(), args.force)
-    except KeyboardInterrupt:
-        _clear_progress(show)
-        err("export cancelled: nothing written")
-        return 130
-    except ExportError as exc:
-        _clear_progress(show)
-        err(str(exc))
-        return exc.code
-    _clear_progress(show)
-    result = outcome.result
-    err(
-        f"exported {result.count:,} events to {result.path} ({size_text(result.size)}, "
-        f"sha256 {result.sha256[:16]}…); manifest {result.manifest_path}"
-        + (f"; {outcome.note}" if outcome.note else "")
-    )
-    return 0
-
-
-def _run_export(args: argparse.Namespace, plan: ExportPlan, err: Callable[[str], None]) -> int:
-    from audit_tui.cli import _open_for_query
-    from audit_tui.sources.file import SourceError
-    from audit_tui.store import describe_skipped
-
-    try:
-        store, line_numbers = _open_for_query(args, plan.query)
-    except SourceError as exc:
-        err(str(exc))
-        return 2
-    show = _progress_line if plan.path is not None and _isatty(sys.stderr) else None
-    try:
-        store.wait()
-        if store.error:
-            err(f"{store.label}: {store.error}")
-        skipped = store.skipped
-        if line_numbers is not None:
-            for s in skipped:
-                s.line = line_numbers[s.line - 1] if 0 < s.line <= len(line_numbers) else s.line
-        if skipped:
-            err(describe_skipped(skipped))
-        try:
-            result = export(store, plan, progress=show, force=args.force)
-        except KeyboardInterrupt:
-            _clear_progress(show)
-            err("export cancelled: nothing written" if plan.path else "export cancelled")
-            return 130
-        except ExportError as exc:
-            _clear_progress(show)
-            err(str(exc))
-            return exc.code
-        except BrokenPipeError:
-            raise  # the reader of standard output went away: cli.main ends quietly
-        except Exception as exc:  # no traceback for the user; the temporary file is gone
-            _clear_progress(show)
-            err(f"export failed: {type(exc).__name__}: {exc}; nothing written")
-            return 1
-        _clear_progress(show)
-        if result.path is not None:
-            err(
-                f"exported {result.count:,} events to {result.path} ({size_text(result.size)}, "
-                f"sha256 {result.sha256[:16]}…); manifest {result.manifest_path}"
-            )
-        return 1 if store.error and store.total == 0 else 0
-    finally:
-        store.close()
-
-
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
-def _progress_line(done: int, total: int) -> None:
-    if done == total or done % (STEP * 50) == 0:
-        sys.stderr.write(f"\rexporting {done:,} / {total:,} events…")
-        sys.stderr.flush()
-
-
-def _clear_progress(show: Callable[[int, int], None] | None) -> None:
-    if show is not None:
-        sys.stderr.write("\r\x1b[K")
-        sys.stderr.flush()
+# -- sizes -----------------------------------------------------------------------------------
 
 
 def size_text(n: int) -> str:
@@ -744,23 +521,3 @@ def size_text(n: int) -> str:
         if value < 1024 or unit == "TB":
             break
     return f"{value:.1f} {unit}"
-
-
-class _terminate_as_interrupt:  # noqa: N801 - used as a context manager
-    """SIGTERM raises KeyboardInterrupt while exporting, so the temporary file is removed."""
-
-    def __enter__(self) -> None:
-        self.old: Any = None
-        if threading.current_thread() is threading.main_thread():
-            try:
-                self.old = signal.signal(signal.SIGTERM, self._raise)
-            except (ValueError, OSError):
-                self.old = None
-
-    @staticmethod
-    def _raise(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    def __exit__(self, *exc: object) -> None:
-        if self.old is not None:
-            signal.signal(signal.SIGTERM, self.old)

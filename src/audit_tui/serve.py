@@ -11,22 +11,19 @@ a cursor used with another query, forged, or from an earlier run is refused with
 "message"}}``.
 
 Starlette and uvicorn are an optional extra (``pip install 'audit-tui[serve]'``); they are
-imported only when the server is built.
+imported only when the server is built. The ``audit-tui serve`` command that runs it is
+:mod:`audit_tui.commands.serve`.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import contextlib
-import gc
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 import socket
-import sys
 import threading
 import time
 from collections import OrderedDict
@@ -348,9 +345,10 @@ def url_of(sock: socket.socket, path: str = PATH) -> str:
     return f"http://{shown}:{port}{path}"
 
 
-def _uvicorn_server(
+def uvicorn_server(
     app: Any, access_log: bool = False, lifespan: Literal["on", "off"] = "off"
 ) -> Any:
+    """A uvicorn server for ``app`` that leaves the logging set-up to the caller."""
     import uvicorn
 
     config = uvicorn.Config(
@@ -369,7 +367,7 @@ def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0) -> Iterato
     """Run ``app`` with uvicorn in a background thread; yields the endpoint's URL (for tests
     and benchmarks)."""
     sock = bind(host, port)
-    server = _uvicorn_server(app)
+    server = uvicorn_server(app)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -381,126 +379,3 @@ def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0) -> Iterato
         server.should_exit = True
         thread.join(10)
         sock.close()
-
-
-# -- the command ---------------------------------------------------------------------------
-
-
-def serve_parser() -> argparse.ArgumentParser:
-    from audit_tui.cli import _Parser
-
-    p = _Parser(
-        prog="audit-tui serve",
-        description="Serve a local source over the audit API contract (docs/api.md).",
-        epilog=(
-            "examples:\n"
-            "  AUDIT_TUI_TOKEN=s3cret audit-tui serve events.jsonl\n"
-            "  AUDIT_TUI_TOKEN=s3cret audit-tui query http://127.0.0.1:8077/audit-logs --count\n"
-            "  audit-tui serve --demo --no-auth --port 0\n"
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p._sub = "serve "  # type: ignore[attr-defined]
-    p.add_argument("source", nargs="?", metavar="SOURCE", help="a file; none = the sample")
-    p.add_argument("--demo", action="store_true", help="serve the bundled sample")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    p.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT}; 0 = any free)"
-    )
-    p.add_argument(
-        "--token-env",
-        metavar="VAR",
-        default=TOKEN_ENV,
-        help=f"the environment variable holding the token clients must send ({TOKEN_ENV})",
-    )
-    p.add_argument(
-        "--no-auth", action="store_true", help="accept requests without a token (demos only)"
-    )
-    p.add_argument(
-        "--max-limit", type=int, default=MAX_LIMIT, metavar="N", help="largest page (1000)"
-    )
-    p.add_argument("--access-log", action="store_true", help="log every request on stderr")
-    return p
-
-
-def run_serve(argv: list[str]) -> int:
-    from audit_tui.cli import UsageError, _err
-
-    args = serve_parser().parse_args(argv)
-    try:
-        import starlette  # noqa: F401
-        import uvicorn  # noqa: F401
-    except ImportError:
-        _err(
-            "`audit-tui serve` needs the serve extra: pip install 'audit-tui[serve]' "
-            "(starlette and uvicorn)"
-        )
-        return 2
-    if not 0 <= args.port <= 65535:
-        raise UsageError("--port takes 0..65535 (see audit-tui serve --help)")
-    if args.max_limit < 1:
-        raise UsageError("--max-limit takes a number ≥ 1 (see audit-tui serve --help)")
-    token = None if args.no_auth else (os.environ.get(args.token_env) or "").strip() or None
-    if args.no_auth:
-        _err("warning: --no-auth: anyone who can reach the port can read every event")
-    elif token is None:
-        _err(
-            f"serve needs a token: set ${args.token_env} (or name another variable with "
-            "--token-env VAR), or pass --no-auth for an open demo server"
-        )
-        return 2
-    try:
-        sock = bind(args.host, args.port)
-    except OSError as exc:
-        _err(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc})")
-        return 1
-    from audit_tui.sources.file import SourceError, open_source
-    from audit_tui.store import describe_skipped
-
-    spec = None if args.demo else args.source
-    try:
-        started = time.perf_counter()
-        store = open_source(spec, demo=args.demo or spec is None)
-    except SourceError as exc:
-        sock.close()
-        _err(str(exc))
-        return 2
-    try:
-        _err(f"loading {store.label} …")
-        store.wait()
-        if store.error:
-            _err(f"{store.label}: {store.error}")
-        if store.skipped_count:
-            _err(describe_skipped(store.skipped))
-        took = time.perf_counter() - started
-        _err(f"loaded {store.total:,} events in {took:.1f} s")
-        logging.basicConfig(level=logging.WARNING, format="audit-tui serve: %(message)s")
-        if args.access_log:
-            logging.getLogger("uvicorn.access").setLevel(logging.INFO)
-        if token is not None and args.host not in ("127.0.0.1", "::1", "localhost"):
-            _err(
-                f"warning: serving on {args.host} over plain http: tokens cross the network "
-                "unencrypted; put a TLS proxy in front"
-            )
-        api = AuditAPI(store, token, max_limit=args.max_limit)
-        # build the first page and the facet counts now, so the first client does not wait
-        api.page(QueryParams([]))
-        api.facets(QueryParams([("field", "actor")]))
-        # the loaded store is millions of long-lived objects: keep the collector from walking
-        # them again during requests (a full pass at 1M events takes a few hundred ms)
-        gc.collect()
-        gc.freeze()
-        auth = "no token needed" if token is None else f"token from ${args.token_env}"
-        ready = f"serving {store.total:,} events at {url_of(sock)} ({auth})\n"
-
-        def announce() -> None:  # the URL when requests are answered at once, not before
-            sys.stdout.write(ready)
-            sys.stdout.flush()
-
-        app = create_app(api, warm_up=True, on_ready=announce)
-        server = _uvicorn_server(app, access_log=args.access_log, lifespan="on")
-        server.run(sockets=[sock])
-    finally:
-        sock.close()
-        store.close()
-    return 0

@@ -393,7 +393,7 @@ def test_the_command_line_opens_the_remote_browser(
     server: tuple[str, Layer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`audit-tui URL` reaches run_remote_browser with the settings and the query."""
-    from audit_tui.remote import cli as remote_cli
+    from audit_tui.commands import browse as browse_command
     from audit_tui.tui import app as app_mod
 
     url, _ = server
@@ -415,7 +415,7 @@ def test_the_command_line_opens_the_remote_browser(
         ca_bundle=None,
         demo=False,
     )
-    assert remote_cli.run_remote_browse(args, Query(text="x")) == 0
+    assert browse_command.run_remote_browse(args, Query(text="x")) == 0
     ((settings_given, query_given),) = seen
     assert settings_given.url == url and query_given == Query(text="x")
 

@@ -1,0 +1,111 @@
+"""``audit-tui [SOURCE] [FILTERS]``: the terminal browser, on a local source or an audit API.
+
+The terminal UI (and with it textual) is imported only here, inside the functions, so the other
+subcommands start without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from audit_tui import __version__
+from audit_tui.commands.common import (
+    add_remote_options,
+    add_source_and_filters,
+    build_query,
+    command_parser,
+    err,
+    fail,
+    refuse_file_with_profile,
+    settings_from,
+    wants_remote,
+    warn_transport,
+)
+from audit_tui.query import Query
+from audit_tui.remote.errors import RemoteError
+from audit_tui.store import Store
+
+EXAMPLES_BROWSE = """\
+examples:
+  audit-tui                                   browse the bundled sample
+  audit-tui events.jsonl.gz                   browse a file
+  audit-tui --period 7d --event-type "Agent Deleted" events.jsonl
+  kubectl logs … | audit-tui -                read standard input
+  audit-tui https://host/api/v2/audit-logs    browse an audit API (token: $AUDIT_TUI_TOKEN)
+  audit-tui query --help                      print matches for scripts
+  audit-tui serve --help                      serve a file over the audit API (docs/api.md)
+"""
+
+
+def browse_parser() -> argparse.ArgumentParser:
+    p = command_parser(
+        "audit-tui", "A keyboard-driven terminal browser for audit logs.", EXAMPLES_BROWSE
+    )
+    p.add_argument("--version", action="version", version=f"audit-tui {__version__}")
+    add_source_and_filters(p)
+    add_remote_options(p)
+    return p
+
+
+def run_browse(argv: list[str]) -> int:
+    from audit_tui.sources.file import SourceError
+
+    args = browse_parser().parse_args(argv)
+    query = build_query(args)
+    if wants_remote(args):
+        return run_remote_browse(args, query)
+    opener = _opener(args)
+    try:
+        store = opener()
+    except SourceError as exc:
+        err(str(exc))
+        return 2
+    try:
+        from audit_tui.tui.app import run_browser
+    except ImportError:
+        store.close()
+        err("the browser is not available in this build; use `audit-tui query`")
+        return 1
+    first = [store]
+
+    def open_store() -> Store:
+        if first:
+            return first.pop()
+        return opener()
+
+    return run_browser(open_store, query, source=None if args.demo else args.source)
+
+
+def _opener(args: argparse.Namespace) -> Callable[[], Store]:
+    """How to open the source, again on reload (standard input is read once and kept)."""
+    from audit_tui.sources.file import open_data, open_source
+
+    spec = None if args.demo else args.source
+    fmt = args.input_format
+    if spec == "-":
+        data = sys.stdin.buffer.read()
+        return lambda: open_data(data, "stdin")
+    return lambda: open_source(spec, demo=args.demo or spec is None, input_format=fmt)
+
+
+def run_remote_browse(args: argparse.Namespace, query: Query) -> int:
+    """The browser on a remote source: settings are checked here; the terminal UI takes a
+    :class:`~audit_tui.remote.settings.RemoteSettings` and the starting query (see docs/api.md,
+    "For the browser")."""
+    refuse_file_with_profile(args)
+    try:
+        settings = settings_from(args)
+    except RemoteError as exc:
+        return fail(exc)
+    warn_transport(settings)
+    try:
+        from audit_tui.tui.app import run_remote_browser
+    except ImportError:
+        err(
+            "browsing a remote source in the terminal UI is not available yet; use "
+            "`audit-tui query URL …` (see docs/api.md)"
+        )
+        return 1
+    return int(run_remote_browser(settings, query))

@@ -1,0 +1,253 @@
+"""What every subcommand shares: the parser, the usage error, the one-line error printer, the
+SOURCE and filter arguments, the remote source's options, and opening a source for a query.
+
+Messages go to stderr as one line, ``audit-tui: …``; the token is never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+from audit_tui.query import PERIODS, Query
+from audit_tui.remote.errors import RemoteError, SettingsError
+from audit_tui.remote.settings import RemoteSettings, is_url, plain_http_warning, resolve_settings
+
+if TYPE_CHECKING:
+    from audit_tui.store import Store
+
+
+class UsageError(Exception):
+    """The command line is wrong: the message is one line for the user, the exit code 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors raise :class:`UsageError` (naming the subcommand's
+    ``--help``) instead of printing the usage and exiting."""
+
+    def __init__(self, *args: Any, sub: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sub = sub  # "query ", "export "…: the subcommand the help hint names
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see audit-tui {self.sub}--help)")
+
+
+def command_parser(prog: str, description: str, epilog: str, sub: str = "") -> Parser:
+    """A subcommand's parser: its examples (``epilog``) printed as written."""
+    return Parser(
+        prog=prog,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        sub=sub,
+    )
+
+
+def err(message: str) -> None:
+    """One line on stderr: ``audit-tui: message``."""
+    sys.stderr.write(f"audit-tui: {message}\n")
+
+
+# -- SOURCE and the filters ------------------------------------------------------------------
+
+
+def add_source_and_filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "source",
+        nargs="?",
+        metavar="SOURCE",
+        help="a file (.jsonl .ndjson .json .csv, optionally .gz), - for stdin, an http(s):// "
+        "audit API URL; none = sample",
+    )
+    p.add_argument("--demo", action="store_true", help="use the bundled sample dataset")
+    p.add_argument(
+        "--input-format",
+        metavar="NAME",
+        help="read every non-native record as this format instead of detecting it: "
+        + ", ".join(_format_names())
+        + " (default: auto)",
+    )
+    g = p.add_argument_group("filters (all combine with AND; a repeated option means OR)")
+    g.add_argument(
+        "--search",
+        metavar="TEXT",
+        default="",
+        help='words that must all appear in some value, any case: --search "ada invoice"',
+    )
+    g.add_argument(
+        "--period",
+        choices=list(PERIODS),
+        default="all",
+        help="a rolling window ending now: --period 7d",
+    )
+    g.add_argument(
+        "--since", metavar="WHEN", help="from this time on (inclusive): --since 2026-11-01"
+    )
+    g.add_argument(
+        "--until", metavar="WHEN", help="before this time (exclusive): --until yesterday"
+    )
+    g.add_argument(
+        "--actor",
+        action="append",
+        default=[],
+        metavar="V",
+        help="actor id, email or name (exact, any case): --actor ada@example.com",
+    )
+    g.add_argument(
+        "--event-type",
+        action="append",
+        default=[],
+        metavar="V",
+        help='event type: --event-type "Agent Deleted"',
+    )
+    g.add_argument(
+        "--workspace",
+        action="append",
+        default=[],
+        metavar="V",
+        help='workspace id or name: --workspace "Finance Ops"',
+    )
+
+
+def _format_names() -> list[str]:
+    from audit_tui.sources.formats import NAMES
+
+    return [n for n in NAMES if n != "native"]
+
+
+def build_query(args: argparse.Namespace) -> Query:
+    return Query(
+        text=args.search or "",
+        period=args.period,
+        since=args.since,
+        until=args.until,
+        actors=frozenset(args.actor),
+        event_types=frozenset(args.event_type),
+        workspaces=frozenset(args.workspace),
+    )
+
+
+# -- the remote source -----------------------------------------------------------------------
+
+
+def add_remote_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group(
+        "remote source (SOURCE is an http(s):// URL; the token comes from $AUDIT_TUI_TOKEN, "
+        "--token-file or a profile, never from the command line)"
+    )
+    g.add_argument(
+        "--profile", metavar="NAME", help="a profile of the config file (its url if no SOURCE)"
+    )
+    g.add_argument("--token-file", metavar="PATH", help="read the bearer token from this file")
+    g.add_argument("--timeout", type=float, metavar="SECONDS", help="connect and read timeout (10)")
+    g.add_argument(
+        "--ca-bundle", metavar="PATH", help="trust this CA certificate file (PEM) or folder"
+    )
+    g.add_argument("--page-size", type=int, metavar="N", help="events per request (100, ≤ 1000)")
+
+
+REMOTE_ONLY = ("profile", "token_file", "timeout", "ca_bundle", "page_size")
+
+
+def wants_remote(args: argparse.Namespace) -> bool:
+    """True when SOURCE is a URL (or --profile names one); options of the remote source with
+    a local source are a usage error rather than silently ignored."""
+    if not args.demo and (is_url(args.source) or args.profile):
+        return True
+    given = [name for name in REMOTE_ONLY if getattr(args, name, None) is not None]
+    if given:
+        option = "--" + given[0].replace("_", "-")
+        raise UsageError(f"{option} is for a remote source (an http:// or https:// SOURCE)")
+    return False
+
+
+def refuse_file_with_profile(args: argparse.Namespace) -> None:
+    """``--profile`` with a SOURCE that is a file is a usage error."""
+    if args.source and not is_url(args.source):
+        raise UsageError("--profile is for remote sources; SOURCE here is a file")
+
+
+def settings_from(args: argparse.Namespace) -> RemoteSettings:
+    return resolve_settings(
+        args.source,
+        profile=args.profile,
+        token_file=args.token_file,
+        timeout=args.timeout,
+        page_size=args.page_size,
+        ca_bundle=args.ca_bundle,
+    )
+
+
+def warn_transport(settings: RemoteSettings) -> None:
+    """Warn when a token would cross the network in plain http."""
+    warning = plain_http_warning(settings.url, settings.token is not None)
+    if warning:
+        err(warning)
+
+
+def remote_exit_code(exc: RemoteError) -> int:
+    """2 for settings that cannot be used as given, 1 for the server's or the network's."""
+    return 2 if isinstance(exc, SettingsError) else 1
+
+
+def fail(exc: RemoteError) -> int:
+    """Say what went wrong with the remote source; its exit code."""
+    err(str(exc))
+    return remote_exit_code(exc)
+
+
+# -- opening a local source ------------------------------------------------------------------
+
+
+def open_for_query(args: argparse.Namespace, query: Query) -> tuple[Store, list[int] | None]:
+    """Open the source; a plain JSON-lines file with search words is pre-filtered first.
+
+    The line numbers are those of the kept lines in the file (None when nothing was
+    pre-filtered): :func:`report_load` puts them back into the skipped-line messages."""
+    from audit_tui.sources.file import SourceError, _sniff_file, open_source
+    from audit_tui.sources.formats import set_forced_format
+
+    spec = None if args.demo else args.source
+    words = query.words
+    if args.input_format is not None:
+        try:
+            set_forced_format(args.input_format)
+        except ValueError as exc:
+            raise SourceError(str(exc)) from None
+    if (
+        spec
+        and spec != "-"
+        and words
+        and all(w.isascii() for w in words)
+        and os.path.isfile(spec)
+        and not spec.lower().endswith((".gz", ".csv", ".json"))
+        and os.path.getsize(spec) > 8 * 1024 * 1024
+    ):
+        from pathlib import Path
+
+        if _sniff_file(Path(spec)) == "jsonl":
+            from audit_tui.sources.file import _open_bytes
+            from audit_tui.sources.prefilter import candidate_lines
+
+            data, numbers = candidate_lines(spec, words)
+            store = _open_bytes(data, spec, ".jsonl")
+            return store, numbers
+    return open_source(spec, demo=args.demo or spec is None), None
+
+
+def report_load(store: Store, line_numbers: list[int] | None) -> None:
+    """After loading: the source's error and the skipped records, one line each on stderr
+    (with the file's own line numbers when it was pre-filtered)."""
+    from audit_tui.store import describe_skipped
+
+    if store.error:
+        err(f"{store.label}: {store.error}")
+    skipped = store.skipped
+    if line_numbers is not None:
+        for s in skipped:
+            s.line = line_numbers[s.line - 1] if 0 < s.line <= len(line_numbers) else s.line
+    if skipped:
+        err(describe_skipped(skipped))

@@ -1,0 +1,243 @@
+"""``audit-tui query [SOURCE] [FILTERS]``: print the events that match, newest first.
+
+On a local source the store is searched here; on an audit API (SOURCE is a URL, or
+``--profile``) every matching page is streamed to standard output: the filters go to the
+server, ``--limit`` stops fetching once it has enough and ``--count`` uses the server's
+``total``. Failures are one line on stderr: exit 1 for the server's or the network's, 2 for
+bad usage. The token is never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+import orjson
+
+from audit_tui import output
+from audit_tui.commands.common import (
+    UsageError,
+    add_remote_options,
+    add_source_and_filters,
+    build_query,
+    command_parser,
+    err,
+    fail,
+    open_for_query,
+    refuse_file_with_profile,
+    remote_exit_code,
+    report_load,
+    settings_from,
+    wants_remote,
+    warn_transport,
+)
+from audit_tui.model import InvalidRecord, Row, flatten
+from audit_tui.query import Query
+from audit_tui.remote.errors import RemoteError
+from audit_tui.sources.formats import normalise
+from audit_tui.store import Store
+
+if TYPE_CHECKING:
+    from audit_tui.remote.client import Page
+
+EXAMPLES_QUERY = """\
+examples:
+  audit-tui query events.jsonl --search "invoice-bot" --period 30d
+  audit-tui query events.jsonl --actor ada@example.com --actor usr_42 --format csv > ada.csv
+  audit-tui query events.jsonl --since 2026-11-01 --until 2026-11-20 --count
+  audit-tui query --demo --event-type "Workspace API Key Revoked" --format jsonl
+  cat events.json | audit-tui query - --workspace "Finance Ops" --limit 20
+  audit-tui query https://host/api/v2/audit-logs --actor ada@example.com --format jsonl
+  audit-tui query --profile prod --period 7d --count
+
+SOURCE is a file (.jsonl, .ndjson, .json, .csv, optionally .gz), - for standard input,
+an http(s):// audit API endpoint (docs/api.md), or nothing / --demo for the bundled sample.
+Times: ISO dates or datetimes (naive = UTC), 3d, 12h, yesterday, now. --since is inclusive,
+--until exclusive; a date alone as --until means the end of that day.
+"""
+
+
+def query_parser() -> argparse.ArgumentParser:
+    p = command_parser(
+        "audit-tui query", "Print the events that match, newest first.", EXAMPLES_QUERY, "query "
+    )
+    add_source_and_filters(p)
+    o = p.add_argument_group("output")
+    o.add_argument(
+        "--format",
+        choices=["table", "jsonl", "json", "csv"],
+        default="table",
+        help="table (aligned, sanitised), jsonl/json (original records), csv",
+    )
+    o.add_argument("--limit", type=int, metavar="N", help="print at most N events: --limit 50")
+    o.add_argument("--count", action="store_true", help="print only the number of matches")
+    add_remote_options(p)
+    return p
+
+
+def run_query(argv: list[str]) -> int:
+    args = query_parser().parse_args(argv)
+    if args.limit is not None and args.limit < 0:
+        raise UsageError("--limit takes a number ≥ 0 (see audit-tui query --help)")
+    query = build_query(args)
+    now = datetime.now().astimezone()
+    if wants_remote(args):
+        return run_remote_query(args, query, now)
+    return run_local_query(args, query, now)
+
+
+# -- a local source --------------------------------------------------------------------------
+
+
+def run_local_query(args: argparse.Namespace, query: Query, now: datetime) -> int:
+    from audit_tui.sources.file import SourceError
+
+    try:
+        store, line_numbers = open_for_query(args, query)
+    except SourceError as exc:
+        err(str(exc))
+        return 2
+    try:
+        store.wait()
+        _say_format(store)
+        report_load(store, line_numbers)
+        result = store.search(query, now)
+        positions = result.positions
+        if args.limit is not None:
+            positions = positions[: args.limit]
+        if args.count:
+            print(result.count if args.limit is None else len(positions))
+            return 0
+        _write_local(store, positions, args.format)
+        return 1 if store.error and store.total == 0 else 0
+    finally:
+        store.close()
+
+
+def _say_format(store: Store) -> None:
+    """Name a detected foreign format on stderr (native files need no word)."""
+    name = store.format_name
+    if name and ":" in name:
+        sys.stderr.write(f"audit-tui: reading {store.label} as {name}\n")
+
+
+def _local_raws(store: Store, positions: Sequence[int] | np.ndarray) -> Iterator[bytes]:
+    for p in positions:
+        yield store.raw(int(p))
+
+
+def _write_local(store: Store, positions: Sequence[int] | np.ndarray, fmt: str) -> None:
+    out = sys.stdout.buffer
+    if fmt == "jsonl":
+        output.write_jsonl(out, _local_raws(store, positions))
+    elif fmt == "json":
+        output.write_json(out, _local_raws(store, positions))
+    elif fmt == "csv":
+        text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+        output.write_csv(text, _local_raws(store, positions), terminal=out.isatty())
+        text.detach()
+    else:
+        rows = (store.row(int(p)) for p in positions)
+        text = io.TextIOWrapper(out, encoding="utf-8", errors="replace", write_through=True)
+        for line in output.table_lines(rows):
+            text.write(line + "\n")
+        text.detach()
+    out.flush()
+
+
+# -- an audit API ----------------------------------------------------------------------------
+
+
+def run_remote_query(args: argparse.Namespace, query: Query, now: datetime) -> int:
+    from audit_tui.remote.client import query_params
+    from audit_tui.remote.sync import SyncRemoteClient
+
+    refuse_file_with_profile(args)
+    try:
+        settings = settings_from(args)
+        warn_transport(settings)
+        client = SyncRemoteClient.from_settings(settings)
+    except RemoteError as exc:
+        return fail(exc)
+    params = query_params(query, now)
+    written = 0
+    try:
+        if args.count:
+            n, _exact = client.count(params)
+            print(n if args.limit is None else min(n, args.limit))
+            return 0
+        pages = client.pages(params, limit=args.limit)
+        counter = _Counter(_page_raws(pages))
+        try:
+            _write_remote(counter, args.format)
+        finally:
+            written = counter.n
+            pages.close()
+        return 0
+    except RemoteError as exc:
+        if written:
+            sys.stdout.flush()
+            err(f"stopped after {written:,} events: {exc}")
+        else:
+            err(str(exc))
+        return remote_exit_code(exc)
+    finally:
+        client.close()
+
+
+class _Counter:
+    """The records passing through, counted (to say how far a broken stream got)."""
+
+    def __init__(self, raws: Iterator[bytes]) -> None:
+        self._raws = raws
+        self.n = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for raw in self._raws:
+            self.n += 1
+            yield raw
+
+
+def _page_raws(pages: Generator[Page, None, None]) -> Iterator[bytes]:
+    for page in pages:
+        yield from page.raws
+
+
+def _write_remote(raws: _Counter, fmt: str) -> None:
+    out = sys.stdout.buffer
+    if fmt == "jsonl":
+        output.write_jsonl(out, raws)
+    elif fmt == "json":
+        output.write_json(out, raws)
+    elif fmt == "csv":
+        text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+        try:
+            output.write_csv_rows(text, _rows(raws), terminal=out.isatty())
+        finally:
+            text.detach()
+    else:
+        text = io.TextIOWrapper(out, encoding="utf-8", errors="replace", write_through=True)
+        try:
+            # the table aligns columns over all rows, so it holds them: use --limit or jsonl
+            # for big results
+            for line in output.table_lines(_rows(raws)):
+                text.write(line + "\n")
+        finally:
+            text.detach()
+    out.flush()
+
+
+def _rows(raws: Iterable[bytes]) -> Iterator[Row]:
+    skipped = 0
+    for raw in raws:
+        try:
+            yield flatten(normalise(orjson.loads(raw)))
+        except InvalidRecord:
+            skipped += 1
+    if skipped:
+        err(f"skipped {skipped:,} events the server sent without a valid audited_at/event_type")
