@@ -370,81 +370,145 @@ def export(
     path = None if plan.path is None else Path(plan.path)
     if path is not None:
         check_destination(path, plan, force)
+    matches = _matches(store, plan, cancel)
+    if path is None:
+        return _export_stdout(store, plan, matches, progress, cancel)
+    return _export_file(store, plan, path, matches, progress, cancel, force)
+
+
+@dataclass(frozen=True)
+class _Matches:
+    """The events to write (positions in the store, newest first) and what the manifest says
+    of them."""
+
+    positions: Any
+    exported_at: datetime
+    newest: str | None  # ISO UTC time of the newest event, None when there are none
+    oldest: str | None
+
+    @property
+    def count(self) -> int:
+        return len(self.positions)
+
+
+def _matches(store: Store, plan: ExportPlan, cancel: threading.Event | None) -> _Matches:
+    """Wait for the store to be loaded (a cancel stops the wait), then search it."""
     while not store.wait(0.1):
         if cancel is not None and cancel.is_set():
             raise ExportError("export cancelled: nothing written")
     exported_at = datetime.now(UTC)
     positions = store.search(plan.query, plan.now).positions
-    count = len(positions)
-    newest = iso_ms(store.row(int(positions[0])).audited_at) if count else None
-    oldest = iso_ms(store.row(int(positions[-1])).audited_at) if count else None
-    if path is None:
-        return _export_stdout(store, plan, positions, newest, oldest, progress, cancel)
+    if not len(positions):
+        return _Matches(positions, exported_at, None, None)
+    newest = iso_ms(store.row(int(positions[0])).audited_at)
+    oldest = iso_ms(store.row(int(positions[-1])).audited_at)
+    return _Matches(positions, exported_at, newest, oldest)
+
+
+class _Staged:
+    """The temporary files of one export, and the data once in place: :meth:`clean_up`
+    removes whatever is left of an export that did not finish (the data without their
+    manifest are not an export)."""
+
+    def __init__(self) -> None:
+        self.data: str | None = None
+        self.manifest: str | None = None
+        self.placed: Path | None = None
+        self.done = False
+
+    def place(self, path: Path, force: bool) -> None:
+        assert self.data is not None and self.manifest is not None
+        _place(self.data, path, force)
+        self.placed, self.data = path, None
+        _place(self.manifest, manifest_path_for(path), force)
+        self.manifest = None
+        self.done = True
+
+    def clean_up(self) -> None:
+        _unlink(self.data)
+        _unlink(self.manifest)
+        if not self.done:
+            _unlink(self.placed)
+
+
+def _export_file(
+    store: Store,
+    plan: ExportPlan,
+    path: Path,
+    matches: _Matches,
+    progress: Callable[[int, int], None] | None,
+    cancel: threading.Event | None,
+    force: bool,
+) -> ExportResult:
+    """The data, then the manifest, each to a temporary file in the destination folder; both
+    renamed into place only when complete."""
     folder = path.parent
-    manifest = manifest_path_for(path)
-    tmp_data: str | None = None
-    tmp_manifest: str | None = None
-    placed: Path | None = None
-    done = False
+    staged = _Staged()
     try:
         with _temp(folder) as f:
-            tmp_data = f.name
+            staged.data = f.name
             sink = _Sink(f)
-            _write_events(sink, store, positions, plan.fmt, progress, cancel)
+            _write_events(sink, store, matches.positions, plan.fmt, progress, cancel)
             os.fsync(f.fileno())
-        digest = sink.hash.hexdigest()
-        doc = {
-            "manifest_version": MANIFEST_VERSION,
-            "tool": {"name": TOOL, "version": __version__},
-            "exported_at": iso_ms(int(exported_at.timestamp() * 1000)),
-            "source": source_label(plan.source),
-            "source_error": store.error,
-            "query": plan.query.describe(plan.now),
-            "order": "newest first",
-            "count": count,
-            "newest": newest,
-            "oldest": oldest,
-            "format": plan.fmt,
-            "file": {"name": path.name, "size": sink.size, "sha256": digest},
-        }
+        doc = _manifest(store, plan, path, matches, sink)
         with _temp(folder) as m:
-            tmp_manifest = m.name
+            staged.manifest = m.name
             _write_chunk(m, orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
             os.fsync(m.fileno())
         if cancel is not None and cancel.is_set():
             raise _Cancelled
-        _place(tmp_data, path, force)
-        placed, tmp_data = path, None
-        _place(tmp_manifest, manifest, force)
-        tmp_manifest = None
-        done = True
+        staged.place(path, force)
         _fsync_dir(folder)
     except _Cancelled:
         raise ExportError("export cancelled: nothing written") from None
     except OSError as exc:
-        target = folder if tmp_data is None and placed is None else path
+        target = folder if staged.data is None and staged.placed is None else path
         raise ExportError(f"cannot write {target}: {_why(exc)}; nothing written") from None
     finally:
-        _unlink(tmp_data)
-        _unlink(tmp_manifest)
-        if not done:  # the data without their manifest are not an export
-            _unlink(placed)
-    return ExportResult(path, manifest, count, digest, newest, oldest, sink.size, plan.fmt)
+        staged.clean_up()
+    return ExportResult(
+        path,
+        manifest_path_for(path),
+        matches.count,
+        sink.hash.hexdigest(),
+        matches.newest,
+        matches.oldest,
+        sink.size,
+        plan.fmt,
+    )
+
+
+def _manifest(
+    store: Store, plan: ExportPlan, path: Path, matches: _Matches, sink: _Sink
+) -> dict[str, Any]:
+    """The evidence manifest of a written file (see the module's docstring)."""
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "tool": {"name": TOOL, "version": __version__},
+        "exported_at": iso_ms(int(matches.exported_at.timestamp() * 1000)),
+        "source": source_label(plan.source),
+        "source_error": store.error,
+        "query": plan.query.describe(plan.now),
+        "order": "newest first",
+        "count": matches.count,
+        "newest": matches.newest,
+        "oldest": matches.oldest,
+        "format": plan.fmt,
+        "file": {"name": path.name, "size": sink.size, "sha256": sink.hash.hexdigest()},
+    }
 
 
 def _export_stdout(
     store: Store,
     plan: ExportPlan,
-    positions: Any,
-    newest: str | None,
-    oldest: str | None,
+    matches: _Matches,
     progress: Callable[[int, int], None] | None,
     cancel: threading.Event | None,
 ) -> ExportResult:
     out = sys.stdout.buffer
     sink = _Sink(out)
     try:
-        n = _write_events(sink, store, positions, plan.fmt, progress, cancel)
+        n = _write_events(sink, store, matches.positions, plan.fmt, progress, cancel)
         out.flush()
     except _Cancelled:
         raise ExportError("export cancelled: the output is incomplete") from None
@@ -452,7 +516,9 @@ def _export_stdout(
         raise
     except OSError as exc:
         raise ExportError(f"cannot write to standard output: {_why(exc)}") from None
-    return ExportResult(None, None, n, sink.hash.hexdigest(), newest, oldest, sink.size, plan.fmt)
+    return ExportResult(
+        None, None, n, sink.hash.hexdigest(), matches.newest, matches.oldest, sink.size, plan.fmt
+    )
 
 
 # -- verifying -------------------------------------------------------------------------------
