@@ -1,7 +1,9 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-STAMP := $(VENV)/.installed
+# Two install stamps: the application alone (demo), and with the development tools.
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
 
 .PHONY: demo test check bench screenshots clean
 
@@ -9,26 +11,31 @@ $(VENV)/bin/python:
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
-$(STAMP): pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -q -e '.[dev]'
-	touch $(STAMP)
+$(RUNTIME): pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q -e .
+	touch $(RUNTIME)
 
-demo: $(STAMP)
+# '.[dev]' includes the runtime, so it also stands for the runtime stamp
+$(DEV): pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q -e '.[dev]'
+	touch $(DEV) $(RUNTIME)
+
+demo: $(RUNTIME)
 	$(VENV)/bin/audit-tui --demo
 
-test: $(STAMP)
+test: $(DEV)
 	TEXTUAL_ANIMATIONS=none $(PY) -m pytest
 
-check: $(STAMP)
+check: $(DEV)
 	$(VENV)/bin/ruff check src tests bench scripts
 	$(VENV)/bin/ruff format --check src tests bench scripts
 	$(VENV)/bin/mypy
 
-bench: $(STAMP)
+bench: $(DEV)
 	$(PY) bench/bench_store.py --count 100000
 	$(PY) bench/bench_store.py --count 1000000
 
-screenshots: $(STAMP)
+screenshots: $(DEV)
 	TEXTUAL_ANIMATIONS=none $(PY) scripts/screenshots.py
 
 clean:

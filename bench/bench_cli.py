@@ -17,7 +17,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from common import events_file  # noqa: E402
+from common import add_data_options, data_file  # noqa: E402
 
 
 def timed(cmd: list[str]) -> tuple[float, str]:
@@ -31,8 +31,9 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=100_000)
     ap.add_argument("--word", action="append", default=[])
     ap.add_argument("--no-jq", action="store_true")
+    add_data_options(ap)
     a = ap.parse_args()
-    path = str(events_file(a.count))
+    path = str(data_file(a, a.count))
     exe = shutil.which("audit-tui", path=os.path.dirname(sys.executable)) or "audit-tui"
     for word in a.word or ["alice", "invoice-bot", "timeout"]:
         ours, n_ours = timed([exe, "query", path, "--count", "--search", word])

@@ -23,7 +23,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from common import DATA_DIR, events_file  # noqa: E402
+from common import DATA_DIR, add_data_options, data_file  # noqa: E402
 
 from audit_tui.sources import file as source_file  # noqa: E402
 from audit_tui.sources.blocks import BlockIndexer  # noqa: E402
@@ -309,9 +309,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
+    add_data_options(ap)
     args = ap.parse_args()
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    native = events_file(args.count)
+    native = data_file(args, args.count)
     files = {
         "native": native,
         "native+esc": escaped_native(native, DATA_DIR / f"events-{args.count}-escaped.jsonl"),

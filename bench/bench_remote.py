@@ -1,8 +1,8 @@
 """The remote source against a local `audit-tui serve` of many events: first page and streaming.
 
-    python bench/bench_remote.py                       # 1M events, /tmp/bench/events-1m.jsonl
+    python bench/bench_remote.py                       # 1M generated events (bench/out/)
     python bench/bench_remote.py --count 100000        # a smaller generated file
-    python bench/bench_remote.py --file events.jsonl --page-size 100 --page-size 1000
+    python bench/bench_remote.py --events events.jsonl --page-size 100 --page-size 1000
 
 Prints: the server's load time (waited for, not part of the client's numbers); the time to the
 first page for a client that starts now (a new SyncRemoteClient in a process that has imported
@@ -26,10 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from common import events_file  # noqa: E402
+from common import add_data_options, data_file  # noqa: E402
 
 TOKEN = "bench-token-not-secret"
-DEFAULT_FILE = Path("/tmp/bench/events-1m.jsonl")
 
 
 def exe() -> str:
@@ -86,17 +85,12 @@ def first_byte_cli(args: list[str]) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--file", type=Path, help=f"a JSONL file (default {DEFAULT_FILE})")
-    ap.add_argument("--count", type=int, help="generate this many events instead")
+    ap.add_argument("--count", type=int, default=1_000_000, help="generated events")
     ap.add_argument("--page-size", type=int, action="append", default=[])
     ap.add_argument("--repeat", type=int, default=5)
+    add_data_options(ap)
     a = ap.parse_args()
-    if a.count:
-        path = events_file(a.count)
-    else:
-        path = a.file or DEFAULT_FILE
-        if not path.exists():
-            path = events_file(1_000_000)
+    path = data_file(a, a.count)
     sizes = a.page_size or [100, 1000]
 
     import audit_tui.remote.sync  # noqa: F401  (imports are not the client's first page)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from common import Timer, current_rss_mb, events_file  # noqa: E402
+from common import Timer, add_data_options, current_rss_mb, data_file  # noqa: E402
 
 from audit_tui.query import Query  # noqa: E402
 from audit_tui.sources.file import open_source  # noqa: E402
@@ -36,10 +36,11 @@ def best(fn, repeat: int = 5) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=100_000)
+    add_data_options(ap)
     a = ap.parse_args()
-    path = events_file(a.count)
+    path = data_file(a, a.count)
     size = path.stat().st_size
-    print(f"file: {path} ({size / 1e6:.0f} MB, {a.count:,} events)")
+    print(f"file: {path} ({size / 1e6:.0f} MB)")
 
     t0 = time.perf_counter()
     store = open_source(str(path))

@@ -1,6 +1,6 @@
 """How fast the browser feels at scale: driven by Textual's Pilot, headless, on one file.
 
-    python bench/bench_tui.py /tmp/bench/events-1m.jsonl [--word terraform] [--size 160x45]
+    python bench/bench_tui.py bench/out/events-1000000-42.jsonl [--word terraform] [--size 160x45]
 
 Prints (seconds from the start, i.e. from the moment the source is opened):
   first rows visible   the table shows its first events (while the rest still loads)

@@ -1,7 +1,9 @@
-"""Shared helpers for the benchmarks: data from the team's shared generator, timing, memory."""
+"""Shared helpers for the benchmarks: their data (made by bench/gen_events.py), timing, memory."""
 
 from __future__ import annotations
 
+import argparse
+import hashlib
 import os
 import resource
 import subprocess
@@ -10,34 +12,43 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-GENERATOR = Path(
-    os.environ.get("AUDIT_TUI_GEN", ROOT.parent / "shared" / "bench" / "gen_events.py")
-)
-DATA_DIR = Path(os.environ.get("AUDIT_TUI_BENCH_DIR", "/tmp/audit-tui-bench"))
+GENERATOR = ROOT / "bench" / "gen_events.py"
+# Generated files are kept here (git ignores it) and reused by later runs.
+DATA_DIR = Path(os.environ.get("AUDIT_TUI_BENCH_DIR", ROOT / "bench" / "out"))
 
 
-def events_file(count: int, seed: int = 42) -> Path:
-    """A JSONL file of ``count`` generated events (made once, cached outside the repo)."""
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    path = DATA_DIR / f"events-{count}-{seed}.jsonl"
+def add_data_options(ap: argparse.ArgumentParser) -> None:
+    """``--events FILE`` (use a file as it is) and ``--generator SCRIPT`` (another generator)."""
+    ap.add_argument("--events", type=Path, help="a JSONL file to use instead of generated events")
+    ap.add_argument(
+        "--generator",
+        type=Path,
+        default=os.environ.get("AUDIT_TUI_GEN"),
+        help="a generator script taking --count --seed --out, to compare with "
+        "(e.g. ../shared/bench/gen_events.py; also $AUDIT_TUI_GEN); default: bench/gen_events.py",
+    )
+
+
+def data_file(args: argparse.Namespace, count: int) -> Path:
+    """The events the options ask for: ``--events``, or ``count`` generated ones."""
+    return args.events or events_file(count, generator=args.generator)
+
+
+def events_file(count: int, seed: int = 42, generator: Path | None = None) -> Path:
+    """A JSONL file of ``count`` generated events (made once, then reused from DATA_DIR)."""
+    generator = Path(generator or GENERATOR).resolve()
+    name = f"events-{count}-{seed}"
+    if generator != GENERATOR:  # another generator's files are kept apart
+        name += "-" + hashlib.sha256(str(generator).encode()).hexdigest()[:8]
+    path = DATA_DIR / f"{name}.jsonl"
     if not path.exists():
-        if not GENERATOR.exists():
-            sys.exit(f"generator not found at {GENERATOR}; set AUDIT_TUI_GEN")
+        if not generator.exists():
+            sys.exit(f"generator not found at {generator}")
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         t = time.perf_counter()
-        subprocess.run(
-            [
-                sys.executable,
-                str(GENERATOR),
-                "--count",
-                str(count),
-                "--seed",
-                str(seed),
-                "--out",
-                str(tmp),
-            ],
-            check=True,
-        )
+        cmd = [sys.executable, str(generator), "--count", str(count), "--seed", str(seed)]
+        subprocess.run([*cmd, "--out", str(tmp)], check=True)
         tmp.rename(path)
         print(f"generated {count:,} events in {time.perf_counter() - t:.1f} s -> {path}")
     return path
