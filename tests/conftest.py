@@ -79,3 +79,12 @@ def open_store(tmp_path: Path) -> Iterator[Callable[..., Any]]:
     yield opener
     for store in stores:
         store.close()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--storm",
+        action="store_true",
+        default=False,
+        help="run the browser's key-storm test (tests/tui/test_storm.py) with many more examples",
+    )

@@ -424,3 +424,40 @@ def test_remote_main_screen(snap_compare: Any, server: tuple[str, Layer]) -> Non
     """The port changes from run to run: the app is labelled instead of showing the URL."""
     url, _ = server
     assert snap_compare(make_remote(url), terminal_size=(140, 40), run_before=settle)
+
+
+async def test_an_unexpected_error_in_the_first_page_is_shown_logged_and_r_tries_again(
+    server: tuple[str, Layer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a RemoteError: before, the screen stayed at "connecting…" for ever, silently."""
+    from audit_tui.remote.pager import RemotePager
+
+    url, _ = server
+    real = RemotePager.restart
+
+    async def broken(self: RemotePager, query: Query) -> Any:
+        raise RuntimeError("pager broke [/] \x1b]0;title\x07")
+
+    monkeypatch.setattr(RemotePager, "restart", broken)
+    app = make_remote(url)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.is_running
+        line = app.failures[0]
+        assert line.startswith("something went wrong in RemoteScreen._restart: RuntimeError:")
+        assert "pager broke [/] \\e]0;title\\x07" in line  # sanitised, shown as it is
+        assert f"details in {app.log_path}" in line and "\n" not in line
+        assert line in [n.message for n in app._notifications]
+        assert "connecting…" not in status(app)
+        assert status(app).startswith("no events loaded")
+        assert "something went wrong" in status(app)
+        assert "pager broke" in screen_of(app).view.empty_message()
+        log = app.log_path.read_text()
+        assert "Traceback (most recent call last)" in log and "RuntimeError: pager broke" in log
+        assert "\x1b" not in log and TOKEN not in log
+
+        monkeypatch.setattr(RemotePager, "restart", real)
+        await pilot.press("r")
+        await settle(pilot)
+        assert table(app).view.count == PAGE
+        assert status(app).startswith(f"240 events ({PAGE} loaded)")

@@ -188,3 +188,35 @@ def test_status_names_a_detected_foreign_format() -> None:
     assert source_text(load).plain == "audit.log · Kubernetes audit"
     native = LoadState(label="events.jsonl", format_name="JSON lines", loading=False)
     assert source_text(native).plain == "events.jsonl"
+
+
+def test_every_binding_has_a_unique_id() -> None:
+    from audit_tui.tui import keys
+
+    lists = [keys.APP, keys.BROWSER, keys.TABLE, keys.FACET, keys.DETAIL, keys.RANGE]
+    lists += [keys.EXPORT, keys.CONFIRM, keys.AUTH, keys.HELP]
+    ids = [b.id for items in lists for b in items if isinstance(b, Binding)]
+    assert len(ids) == sum(len(items) for items in lists)  # no tuple shorthand
+    assert all(ids) and len(set(ids)) == len(ids)
+
+
+async def test_a_keymap_rebinds_a_key_by_its_id() -> None:
+    from textual.widgets import Input
+
+    from .helpers import browser, make_app, settle
+
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(pilot)
+        app.set_keymap({"browser.search": "ctrl+f"})
+        await pilot.press("ctrl+f")
+        await pilot.pause()
+        assert browser(app).focused is browser(app).query_one("#search", Input)
+
+
+def test_the_app_is_what_screens_ask_for() -> None:
+    from audit_tui.tui.services import BrowserApp
+
+    from .helpers import make_app
+
+    assert isinstance(make_app(), BrowserApp)

@@ -2,9 +2,11 @@
 :func:`run_remote_browser` (an audit API).
 
 The app holds what outlives a screen: how to open the source (again, for reload), the clock
-("now", fixed in tests), where exports go by default, the clipboard helper and the keys that
-work everywhere. The browsing itself is :class:`~audit_tui.tui.screens.main.MainScreen` for a
-local source and :class:`~audit_tui.tui.screens.remote.RemoteScreen` for an audit API.
+("now", fixed in tests), where exports go by default, the clipboard helper, the keys that
+work everywhere and what happens on an unexpected failure (:mod:`audit_tui.tui.failures`);
+screens reach these through :class:`~audit_tui.tui.services.BrowserApp`. The browsing itself
+is :class:`~audit_tui.tui.screens.main.MainScreen` for a local source and
+:class:`~audit_tui.tui.screens.remote.RemoteScreen` for an audit API.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ import sys
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.worker import Worker
 
 from audit_tui.query import Query
 from audit_tui.safe import clean
@@ -28,6 +33,16 @@ from audit_tui.sources.file import SourceError
 from audit_tui.store import Store
 from audit_tui.tui import keys
 from audit_tui.tui.clipboard import native_copy
+from audit_tui.tui.failures import (
+    Guarded,
+    WorkerFailures,
+    describe,
+    log_path,
+    one_line,
+    reopen_command,
+    write_log,
+)
+from audit_tui.tui.palette import SafePalette
 from audit_tui.tui.screens.browser import BrowserScreen
 from audit_tui.tui.screens.help import HelpScreen
 from audit_tui.tui.screens.main import MainScreen
@@ -40,7 +55,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class AuditApp(App[int]):
+class AuditApp(Guarded, WorkerFailures, App[int]):
     """Browse the audit events of one source."""
 
     CSS_PATH = "app.tcss"
@@ -57,11 +72,13 @@ class AuditApp(App[int]):
         native_clipboard: bool = True,
         source: str | None = None,
         export_folder: str | os.PathLike[str] = ".",
+        log: Path | None = None,
     ) -> None:
         """``store`` is the store already opened (by :func:`run_browser`); without it the app
         opens one with ``open_store`` when it starts. ``source`` is the SOURCE as the user gave
         it (for export manifests; by default guessed from the store's label);
-        ``export_folder`` is where the export dialog proposes to write."""
+        ``export_folder`` is where the export dialog proposes to write. Unexpected failures
+        are logged to ``log`` (default :func:`~audit_tui.tui.failures.log_path`)."""
         super().__init__()
         self.open_store = open_store
         self.initial_query = query or Query()
@@ -70,6 +87,10 @@ class AuditApp(App[int]):
         self.source = source
         self.export_folder = export_folder
         self._store = store
+        self.log_path = log or log_path()
+        self.failures: list[str] = []  # the lines shown for unexpected failures, oldest first
+        self.exit_note: str | None = None  # set when an error closes the app: where to look
+        self._guarded: set[tuple[str, str]] = set()
 
     def get_default_screen(self) -> Screen:
         return MainScreen(self._store, self.initial_query)
@@ -102,6 +123,52 @@ class AuditApp(App[int]):
         screen = self.get_screen_stack()[0] if self.screen_stack else None
         if isinstance(screen, MainScreen):
             screen.use_store(store)
+
+    def worker_failed(self, worker: Worker[Any], error: BaseException, message: str) -> None:
+        screen = self.get_screen_stack()[0] if self.screen_stack else None
+        if worker.group == "open" and isinstance(screen, MainScreen):
+            screen.open_failed(message)
+
+    # -- failures ------------------------------------------------------------------------------
+
+    def report_failure(self, error: BaseException, where: str) -> str:
+        """Log ``error`` with its traceback and show one line saying so; returns the line."""
+        logged = write_log(self.log_path, error, where)
+        message = one_line(error, where, self.log_path, logged)
+        self.failures.append(message)
+        self.notify(
+            message, title="Something went wrong", severity="error", markup=False, timeout=30
+        )
+        return message
+
+    def guard(self, error: Exception, where: str) -> bool:
+        """A handler raised ``error`` while the user browses: report it and go on."""
+        if not self.is_running or self.return_code is not None:
+            return False  # starting or leaving: Textual's own handling (it closes the app)
+        seen = (where, describe(error))
+        if seen not in self._guarded:  # a handler that fails on every tick is reported once
+            self._guarded.add(seen)
+            self.report_failure(error, where)
+        return True
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual closes the app after an error no guard caught (in a Textual widget, while a
+        # screen is composed...). Keep the details and say how to come back on the way out.
+        logged = write_log(self.log_path, error, "audit-tui (closed)")
+        screen = self.browser
+        query = screen.audit_query if screen is not None and screen.is_mounted else None
+        command = reopen_command(self.source, query or self.initial_query)
+        where = f"details in {self.log_path}" if logged else "no log written"
+        self.exit_note = (
+            f"audit-tui stopped after an unexpected error; {where}\n"
+            f"open the same view again with: {command}"
+        )
+        super()._handle_exception(error)
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, with page keys that are safe before its first layout."""
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            self.push_screen(SafePalette(id="--command-palette"))
 
     @property
     def browser(self) -> BrowserScreen | None:
@@ -174,6 +241,7 @@ class RemoteApp(AuditApp):
         label: str | None = None,
         native_clipboard: bool = True,
         export_folder: str | os.PathLike[str] = ".",
+        log: Path | None = None,
     ) -> None:
         super().__init__(
             _no_store,
@@ -182,6 +250,7 @@ class RemoteApp(AuditApp):
             native_clipboard=native_clipboard,
             source=settings.url,
             export_folder=export_folder,
+            log=log,
         )
         self.settings = settings
         self.fixed_now = now is not None
@@ -206,6 +275,8 @@ def run_remote_browser(settings: RemoteSettings, query: Query) -> int:
     (1 when the user leaves because the server refused the token)."""
     app = RemoteApp(settings, query)
     app.run()
+    if app.exit_note:
+        print(app.exit_note, file=sys.stderr)
     return app.return_code or 0
 
 
@@ -233,6 +304,8 @@ def run_browser(
     app = AuditApp(tracked, query, now=now, store=store, source=source)
     try:
         app.run()
+        if app.exit_note:
+            print(app.exit_note, file=sys.stderr)
     finally:
         for each in opened:
             try:

@@ -42,11 +42,6 @@ def format_time(ms: int, utc: bool = True) -> str:
     return dt.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def local_zone_name() -> str:
-    name = datetime.now().astimezone().strftime("%Z")
-    return clean(name, 12) or "local"
-
-
 def thousands(n: int) -> str:
     return f"{n:,}"
 

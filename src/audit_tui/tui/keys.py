@@ -1,8 +1,10 @@
 """Every key of the browser, in one place.
 
 These lists are the ``BINDINGS`` of the app, the screens and the widgets; the footer, the help
-screen and the command palette all read them, so a key is described once. Each binding has an
-``id`` (``browser.search``...) for user keymaps (``App.set_keymap``).
+screen and the command palette all read them, so a key is described once. Each binding has a
+unique ``id`` (``browser.search``...), so ``App.set_keymap({"browser.search": "ctrl+f"})``
+rebinds it and the footer follows. Nothing reads a user keymap yet, and the help screen and the
+palette's key hints show the keys written here.
 """
 
 from __future__ import annotations

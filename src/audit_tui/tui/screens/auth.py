@@ -12,6 +12,7 @@ from textual.widgets import Footer, Static
 from audit_tui.remote.settings import TOKEN_ENV
 from audit_tui.safe import clean
 from audit_tui.tui import keys
+from audit_tui.tui.failures import Guarded
 
 WAYS = (
     (f"export {TOKEN_ENV}=…", "in the shell that starts audit-tui"),
@@ -41,7 +42,7 @@ def advice(message: str, origin: str, has_token: bool) -> Text:
     return text
 
 
-class AuthErrorScreen(Screen[bool]):
+class AuthErrorScreen(Guarded, Screen[bool]):
     """Dismisses with True when the user asks to try again; ``q`` leaves the app (exit 1)."""
 
     BINDINGS = keys.AUTH

@@ -27,9 +27,11 @@ from audit_tui.query import PERIODS, Query, QueryError
 from audit_tui.safe import clean
 from audit_tui.store import Facets
 from audit_tui.tui import keys
+from audit_tui.tui.failures import Guarded, WorkerFailures
 from audit_tui.tui.screens.custom_range import CustomRangeScreen
 from audit_tui.tui.screens.detail import DetailScreen
 from audit_tui.tui.screens.export import ExportScreen
+from audit_tui.tui.services import app_of
 from audit_tui.tui.state import EventList, LoadState, View
 from audit_tui.tui.widgets.event_table import EventTable
 from audit_tui.tui.widgets.filters import FacetPanel, FilterSidebar
@@ -37,8 +39,9 @@ from audit_tui.tui.widgets.period import CUSTOM, PeriodSelect
 from audit_tui.tui.widgets.status import StatusBar
 
 
-class BrowserScreen(Screen[None]):
-    """Browse a list of events; subclasses say where the events come from."""
+class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
+    """Browse a list of events; subclasses say where the events come from (and how they
+    recover when one of their workers fails: :meth:`worker_failed`)."""
 
     BINDINGS = keys.BROWSER
     DEBOUNCE = 0.06  # seconds of quiet typing before a search runs (a first page costs ms)
@@ -115,7 +118,9 @@ class BrowserScreen(Screen[None]):
         if self._debounce is not None:
             self._debounce.stop()
         value = event.value
-        self._debounce = self.set_timer(self.DEBOUNCE, lambda: self._set_text(value))
+        self._debounce = self.set_timer(
+            self.DEBOUNCE, self.guarded(lambda: self._set_text(value), "search")
+        )
 
     @on(Input.Submitted, "#search")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -186,7 +191,7 @@ class BrowserScreen(Screen[None]):
                 self.notify(clean(str(error), 300), severity="error", markup=False)
 
         self.app.push_screen(
-            CustomRangeScreen(query.since, query.until, now=self.app.now()),  # type: ignore[attr-defined]
+            CustomRangeScreen(query.since, query.until, now=app_of(self).now()),
             apply,
         )
 
@@ -227,15 +232,11 @@ class BrowserScreen(Screen[None]):
         job = self.export_job()
         if job is None:
             return
-        app = self.app
-        screen = ExportScreen(
-            job,
-            now=app.now(),  # type: ignore[attr-defined]
-            folder=app.export_folder,  # type: ignore[attr-defined]
-        )
+        app = app_of(self)
+        screen = ExportScreen(job, now=app.now(), folder=app.export_folder)
 
         def done(exported: Exported | None) -> None:
             if exported is not None:
                 self.notify(exported.message(), title="Exported", markup=False, timeout=12)
 
-        app.push_screen(screen, done)
+        self.app.push_screen(screen, done)

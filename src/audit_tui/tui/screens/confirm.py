@@ -11,9 +11,10 @@ from textual.widgets import Button, Static
 
 from audit_tui.safe import clean
 from audit_tui.tui import keys
+from audit_tui.tui.failures import Guarded
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(Guarded, ModalScreen[bool]):
     """Ask ``question``; dismiss with True for ``yes`` (key y), False for ``no`` (n, esc)."""
 
     BINDINGS = keys.CONFIRM

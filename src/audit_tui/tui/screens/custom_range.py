@@ -20,6 +20,7 @@ from audit_tui.model import iso_ms
 from audit_tui.query import Query, QueryError
 from audit_tui.safe import clean
 from audit_tui.tui import keys
+from audit_tui.tui.failures import Guarded
 
 HINT = "2026-11-20, 2026-11-20T14:00Z, 3d, 12h, yesterday, now"
 
@@ -58,7 +59,7 @@ def resolved(spec: str, now: datetime, *, end: bool) -> str:
     return "" if ms is None else "= " + iso_ms(ms).replace("T", " ")[:19] + " UTC"
 
 
-class CustomRangeScreen(ModalScreen[tuple[str | None, str | None] | None]):
+class CustomRangeScreen(Guarded, ModalScreen[tuple[str | None, str | None] | None]):
     """Ask for a since / until range; dismiss with the two texts, or None when cancelled."""
 
     BINDINGS = keys.RANGE

@@ -18,7 +18,9 @@ from textual.widgets import Footer, Static
 
 from audit_tui.safe import clean
 from audit_tui.tui import keys
+from audit_tui.tui.failures import Guarded
 from audit_tui.tui.format import format_time, thousands
+from audit_tui.tui.services import app_of
 from audit_tui.tui.state import EventList
 
 MAX_SHOWN = 200_000  # characters of pretty JSON shown; copying always takes the whole record
@@ -35,7 +37,7 @@ def pretty(raw: bytes) -> str:
     return "\n".join(clean(line) for line in text.split("\n"))
 
 
-class DetailScreen(ModalScreen[int]):
+class DetailScreen(Guarded, ModalScreen[int]):
     """Shows the event at ``index`` of ``view``; dismisses with the index last shown."""
 
     BINDINGS = keys.DETAIL
@@ -87,7 +89,7 @@ class DetailScreen(ModalScreen[int]):
             self.notify("Nothing to copy.", severity="warning", markup=False)
             return
         text = self.raw.decode("utf-8", "replace")
-        self.app.copy_text(text)  # type: ignore[attr-defined]
+        app_of(self).copy_text(text)
         self.notify(
             f"Copied the original JSON ({thousands(len(self.raw))} bytes) to the clipboard.",
             title="Copied",

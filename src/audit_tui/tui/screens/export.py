@@ -13,6 +13,7 @@ import os
 import threading
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import events, on, work
@@ -20,7 +21,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, ProgressBar, RadioButton, RadioSet, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from audit_tui.export import (
     ExportError,
@@ -32,6 +33,7 @@ from audit_tui.export import (
 from audit_tui.export_job import Exported, ExportJob, shown_path
 from audit_tui.safe import clean
 from audit_tui.tui import keys
+from audit_tui.tui.failures import Guarded, WorkerFailures
 from audit_tui.tui.format import thousands
 
 FORMATS = (
@@ -42,7 +44,7 @@ FORMATS = (
 NAMES = {key: name for key, name, _ in FORMATS}
 
 
-class ExportScreen(ModalScreen[Exported | None]):
+class ExportScreen(Guarded, WorkerFailures, ModalScreen[Exported | None]):
     """Ask where and how to export ``job``'s view, then run it; dismiss with the result, or
     None when closed or cancelled."""
 
@@ -205,9 +207,10 @@ class ExportScreen(ModalScreen[Exported | None]):
         of = f" of {thousands(total)}" if total is not None else ""
         self._status(f"{what} {thousands(done)}{of} events…")
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "export" and event.state is WorkerState.ERROR:
-            error = event.worker.error
+    def worker_failed(self, worker: Worker[Any], error: BaseException, message: str) -> None:
+        """An unexpected error stopped the export (the app logged it): the dialog says so and
+        stays open."""
+        if worker.group == "export":
             self._failed(f"export failed: {type(error).__name__}: {error}; nothing written")
 
     def _failed(self, message: str) -> None:

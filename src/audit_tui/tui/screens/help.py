@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from audit_tui.tui import keys
+from audit_tui.tui.failures import Guarded
 
 PRETTY = {
     "slash": "/",
@@ -58,7 +59,7 @@ def help_table(display: Callable[[Binding], str] | None = None) -> Table:
     return table
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Guarded, ModalScreen[None]):
     """The keys of audit-tui; any of esc, q or ? closes it."""
 
     BINDINGS = keys.HELP

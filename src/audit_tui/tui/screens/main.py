@@ -12,9 +12,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
 
 from textual import work
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from audit_tui.export import ExportPlan as Plan
 from audit_tui.export import export
@@ -23,6 +25,7 @@ from audit_tui.query import Query, QueryError
 from audit_tui.safe import clean
 from audit_tui.store import Facets, Store, describe_skipped
 from audit_tui.tui.screens.browser import BrowserScreen
+from audit_tui.tui.services import app_of
 from audit_tui.tui.state import LoadState, View
 
 FIRST_PAGE = 200  # rows of a new search shown before its full count is known
@@ -46,7 +49,7 @@ class MainScreen(BrowserScreen):
         self._store_turn = threading.Lock()
 
     def start(self) -> None:
-        self.set_interval(POLL, self._poll)
+        self.set_interval(POLL, self.guarded(self._poll, "poll"))
         if self.store is not None:
             self._browse(self.store)
 
@@ -122,7 +125,7 @@ class MainScreen(BrowserScreen):
     @work(thread=True, exclusive=True, group="query", exit_on_error=False)
     def _run(self, store: Store, query: Query, generation: int, first_page: bool) -> None:
         worker = get_current_worker()
-        now = self.app.now()  # type: ignore[attr-defined]
+        now = app_of(self).now()
         if first_page:
             with self._turn(worker) as mine:
                 if not mine:
@@ -140,10 +143,17 @@ class MainScreen(BrowserScreen):
         with self._turn(worker) as mine:
             if not mine:
                 return
-            result = store.search(query, now)
-            if worker.is_cancelled:
+            try:
+                result = store.search(query, now)
+                if worker.is_cancelled:
+                    return
+                facets = store.facets(query, now)
+            except QueryError as error:  # the user's range: said as it is, nothing to log
+                message = clean(str(error), 300)
+                self.app.call_from_thread(
+                    self.notify, message, title="Search failed", severity="error", markup=False
+                )
                 return
-            facets = store.facets(query, now)
         if worker.is_cancelled:
             return
         view = View(store, query, result.positions, result.total, now=now)
@@ -171,14 +181,16 @@ class MainScreen(BrowserScreen):
         if self._retired:
             self._close_retired()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR:
-            error = event.worker.error
-            what = "Reload" if event.worker.group == "reload" else "Search"
-            message = clean(f"{type(error).__name__}: {error}", 300)
-            if isinstance(error, QueryError):
-                message = clean(str(error), 300)
-            self.notify(message, title=f"{what} failed", severity="error", markup=False)
+    def worker_failed(self, worker: Worker[Any], error: BaseException, message: str) -> None:
+        """A search or a reload failed (the app showed and logged why): the status line says
+        so instead of "searching…" or "loading", and the next query or ``r`` tries again."""
+        self.load = replace(LoadState.of(self.store), loading=False, error=message)
+        self.table.loading_data = False
+
+    def open_failed(self, message: str) -> None:
+        """The app could not open the source (``message`` says why): stop showing "loading"."""
+        self.load = LoadState(loading=False, error=message)
+        self.table.loading_data = False
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -188,8 +200,8 @@ class MainScreen(BrowserScreen):
         if store is None:
             self.notify("Nothing to export yet: the source is still opening.", markup=False)
             return None
-        app = self.app
-        source = app.source  # type: ignore[attr-defined]
+        app = app_of(self)
+        source = app.source
         spec = local_source(store.label) if source is None else source
 
         def run(plan: Plan, progress: Progress, cancel: threading.Event, force: bool) -> Exported:
@@ -198,7 +210,7 @@ class MainScreen(BrowserScreen):
 
             return Exported(export(store, plan, progress=step, cancel=cancel, force=force))
 
-        now = view.now or app.now()  # type: ignore[attr-defined]
+        now = view.now or app.now()
         count, note = view.export_count()
         return ExportJob(view.query, now, spec, count, run, note)
 
@@ -208,7 +220,7 @@ class MainScreen(BrowserScreen):
 
     @work(thread=True, exclusive=True, group="reload", exit_on_error=False)
     def _reload(self) -> None:
-        store = self.app.open_store()  # type: ignore[attr-defined]
+        store = app_of(self).open_store()
         self.app.call_from_thread(self.use_store, store)
 
     def use_store(self, store: Store) -> None:

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from textual import on, work
+from textual.worker import Worker
 
 from audit_tui.export import ExportPlan, strip_url_credentials
 from audit_tui.export_job import Exported, ExportJob, Progress
@@ -30,6 +33,7 @@ from audit_tui.safe import clean
 from audit_tui.store import Facets
 from audit_tui.tui.screens.auth import AuthErrorScreen
 from audit_tui.tui.screens.browser import BrowserScreen
+from audit_tui.tui.services import app_of
 from audit_tui.tui.state import LoadState, RemoteView
 from audit_tui.tui.widgets.event_table import EventTable
 
@@ -212,6 +216,17 @@ class RemoteScreen(BrowserScreen):
             return
         self.notify(message, title=what, severity="error", markup=False, timeout=10)
 
+    def worker_failed(self, worker: Worker[Any], error: BaseException, message: str) -> None:
+        """Something other than a :class:`RemoteError` broke a worker (the app showed and
+        logged it): the message replaces "connecting…" (or "searching…"), what was loaded stays,
+        and ``r`` starts again from the first page."""
+        view = self.view
+        if not isinstance(view, RemoteView) or not view.started:
+            self.view = RemoteView(query=self.audit_query, started=True, error=message)
+        elif worker.group == "remote":
+            self.view = replace(view, searching=False, error=message)  # keeps what was loaded
+        self.load = LoadState(label=self.label, loading=False, error=message)
+
     def _after_auth(self, retry: bool | None) -> None:
         if retry:
             self.action_reload()
@@ -236,6 +251,6 @@ class RemoteScreen(BrowserScreen):
         ) -> Exported:
             return export_remote(settings, plan, progress, cancel, force)
 
-        now = view.now or self.app.now()  # type: ignore[attr-defined]
+        now = view.now or app_of(self).now()
         count, note = view.export_count()
         return ExportJob(view.query, now, settings.url, count, run, note)

@@ -24,6 +24,7 @@ from textual.strip import Strip
 
 from audit_tui.model import Row
 from audit_tui.tui import keys
+from audit_tui.tui.failures import Guarded
 from audit_tui.tui.format import (
     actor_text,
     fit,
@@ -85,7 +86,7 @@ def layout(width: int) -> tuple[int, int, list[int]]:
     return time_w, gap, widths
 
 
-class EventTable(ScrollView, can_focus=True):
+class EventTable(Guarded, ScrollView, can_focus=True):
     """A virtual table of events with its own cursor."""
 
     BINDINGS = keys.TABLE

@@ -22,6 +22,7 @@ from audit_tui.query import Query
 from audit_tui.safe import clean
 from audit_tui.store import Facets, FacetValue
 from audit_tui.tui import keys
+from audit_tui.tui.failures import Guarded
 from audit_tui.tui.format import fit, marker, thousands
 
 TITLES = {"actors": "Actor", "event_types": "Event Type", "workspaces": "Workspace"}
@@ -65,7 +66,7 @@ class FacetList(SelectionList[str]):
             self.highlighted = 0
 
 
-class FacetPanel(Vertical, can_focus=False):
+class FacetPanel(Guarded, Vertical, can_focus=False):
     """One facet: a title, a narrowing input and the list of values with counts."""
 
     BINDINGS = keys.FACET
@@ -205,7 +206,7 @@ class FacetPanel(Vertical, can_focus=False):
 PARTIAL = "counts from loaded events (the server gives none)"
 
 
-class FilterSidebar(Vertical, can_focus=False):
+class FilterSidebar(Guarded, Vertical, can_focus=False):
     """The three facet panels, stacked; they get the facets and the query from the screen."""
 
     facets: reactive[Facets | None] = reactive(None, always_update=True, init=False)

@@ -9,6 +9,7 @@ from textual.widgets import Select
 from textual.widgets._select import SelectOverlay
 
 from audit_tui.query import PERIODS
+from audit_tui.tui.failures import Guarded
 
 CUSTOM = "custom"
 OPTIONS: list[tuple[Text, str]] = [(Text(label), value) for value, label in PERIODS.items()] + [
@@ -16,7 +17,7 @@ OPTIONS: list[tuple[Text, str]] = [(Text(label), value) for value, label in PERI
 ]
 
 
-class PeriodSelect(Select[str]):
+class PeriodSelect(Guarded, Select[str]):
     """A Select of the periods that asks for a custom range each time "Custom range…" is picked.
 
     Picking a period posts ``Select.Changed`` as usual; picking "Custom range…" posts

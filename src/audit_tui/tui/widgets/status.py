@@ -7,6 +7,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from audit_tui.safe import clean
+from audit_tui.tui.failures import Guarded
 from audit_tui.tui.format import thousands
 from audit_tui.tui.state import EventList, LoadState, View
 
@@ -44,7 +45,7 @@ def source_text(load: LoadState) -> Text:
     return text
 
 
-class StatusBar(Widget):
+class StatusBar(Guarded, Widget):
     """One line: the counts and filters on the left, the source and its loading on the right."""
 
     DEFAULT_CSS = """
