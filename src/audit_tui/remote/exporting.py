@@ -139,6 +139,7 @@ def export_remote(
     left out and counted in the note. Raises :class:`ExportError` only."""
     from audit_tui.remote.client import query_params
     from audit_tui.remote.errors import RemoteError
+    from audit_tui.remote.sync import SyncRemoteClient
 
     assert plan.path is not None
     path = Path(plan.path)
@@ -152,7 +153,7 @@ def export_remote(
     except OSError as exc:
         raise ExportError(f"cannot write in {path.parent}: {exc.strerror or exc}") from None
     with spool:
-        client = settings.sync_client()
+        client = SyncRemoteClient.from_settings(settings)
         try:
             pages = client.pages(params, page_size=max(settings.page_size, FETCH_PAGE))
             try:
