@@ -18,9 +18,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from audit_tui.model import Party, Row, flatten, load_json
+from audit_tui.facets import describe, fold, selection_names
+from audit_tui.model import Row, flatten, load_json
 from audit_tui.query import Query, extends, utcnow
-from audit_tui.sources.blocks import BlockResult, PartyKey
+from audit_tui.sources.blocks import BlockResult
 from audit_tui.sources.formats import normalise
 from audit_tui.textindex import (
     LocalTextIndex,
@@ -91,41 +92,6 @@ def describe_skipped(skipped: Sequence[Skipped], most: int = 10) -> str:
     more = f"; … and {len(skipped) - most} more" if len(skipped) > most else ""
     noun = "record" if len(skipped) == 1 else "records"
     return f"skipped {len(skipped)} invalid {noun}: " + "; ".join(parts) + more
-
-
-def _party(key: PartyKey | None) -> Party:
-    if key is None:
-        return Party("", "", "", "")
-    return Party(*(("" if v is None else str(v)) for v in key))
-
-
-def _norm(value: str) -> str:
-    return value.strip().lower()
-
-
-def _names(facet: str, key: Any) -> set[str]:
-    """The selection values (normalised) that match one dictionary entry."""
-    if facet == "event_types":
-        return {_norm(str(key))}
-    p = _party(key)
-    names = {_norm(p.id), _norm(p.name)}
-    if facet == "actors":
-        names.add(_norm(p.email))
-    names.discard("")
-    return names or {""}  # no identity at all: selected by the empty value
-
-
-def _describe(facet: str, key: Any) -> tuple[str, str, str]:
-    """(value, label, kind) of one dictionary entry in a facet list."""
-    if facet == "event_types":
-        return str(key), str(key), ""
-    p = _party(key)
-    if facet == "actors":
-        label = p.name or p.email or p.id or "(unknown)"
-        if p.email and p.name:
-            label = f"{p.name} <{p.email}>"
-        return p.id or p.email or p.name, label, p.type
-    return p.id or p.name, p.name or p.id or "(organization level)", ""
 
 
 class _Dict:
@@ -363,7 +329,7 @@ class Store:
             return cached[1]
         out: dict[str, list[int]] = {}
         for code, key in enumerate(table.values):
-            for name in _names(facet, key):
+            for name in selection_names(facet, key):
                 out.setdefault(name, []).append(code)
         self._lookups[facet] = (len(table.values), out)
         return out
@@ -383,7 +349,7 @@ class Store:
         lookup = self._lookup(facet)
         selected = np.zeros(len(self._table(facet).values) + 1, bool)
         for v in values:
-            for code in lookup.get(_norm(v), ()):
+            for code in lookup.get(fold(v), ()):
                 selected[code] = True
         return selected[self._cols[facet][lo:hi]]
 
@@ -531,13 +497,13 @@ class Store:
         lookup = self._lookup(facet)
         entries: dict[str, FacetValue] = {}
         for key in keys:
-            value, label, kind = _describe(facet, key)
-            norm = _norm(value)
+            value, label, kind = describe(facet, key)
+            norm = fold(value)
             if norm in entries:
                 continue
             n = int(sum(int(counts[c]) for c in lookup.get(norm, ())))
             entries[norm] = FacetValue(value, label, n, kind)
-        sel = {_norm(v) for v in selected}
+        sel = {fold(v) for v in selected}
         values = [f for norm, f in entries.items() if f.count > 0 or norm in sel]
         values.sort(key=lambda f: (-f.count, f.label.lower()))
         return values

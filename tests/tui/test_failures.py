@@ -13,7 +13,8 @@ import pytest
 
 import audit_tui.tui.screens.browser as browser_mod
 import audit_tui.tui.screens.main as main_mod
-from audit_tui.cli import browse_parser, build_query
+from audit_tui.commands.browse import browse_parser
+from audit_tui.commands.common import build_query
 from audit_tui.query import Query
 from audit_tui.store import Store
 from audit_tui.tui.app import AuditApp

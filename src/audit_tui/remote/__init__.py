@@ -7,7 +7,9 @@
 - :mod:`.errors`: the only exceptions that leave the client.
 - :mod:`.cli`: ``audit-tui URL`` and ``audit-tui query URL``.
 
-The contract is in ``docs/api.md``. Nothing here imports textual; names load lazily.
+Imports run one way, bottom up: errors, settings (plain values), client, pager, sync; cli and
+exporting sit on top. The contract is in ``docs/api.md``. Nothing here imports textual; names
+load lazily.
 """
 
 from __future__ import annotations

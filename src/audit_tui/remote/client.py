@@ -41,6 +41,7 @@ from audit_tui.remote.errors import (
     NetworkError,
     PayloadError,
     RateLimitError,
+    RemoteError,
     RemoteTimeoutError,
     ServerError,
     SettingsError,
@@ -101,6 +102,18 @@ class Page:
         if self._records is None:
             self._records = [orjson.loads(raw) for raw in self.raws]
         return self._records
+
+
+Answer = tuple[int, httpx.Headers, bytes]  # status, headers, body of one HTTP answer
+
+
+@dataclass(frozen=True)
+class _Retry:
+    """An attempt that failed in a way another attempt may mend: the error to raise if it was
+    the last, and the wait the server asked for (None: back off)."""
+
+    error: RemoteError
+    wait: float | None = None
 
 
 @dataclass(frozen=True)
@@ -522,73 +535,91 @@ class RemoteClient:
     def _server_text(self, text: Any) -> str:
         return self._redact(clean(text, MAX_SERVER_MESSAGE)) if text else ""
 
-    async def _get(self, url: httpx.URL, params: Params | None) -> tuple[int, httpx.Headers, bytes]:
+    async def _get(self, url: httpx.URL, params: Params | None) -> Answer:
         """One GET with retries: (status, headers, body) of the first answer that is not a
         retryable failure; raises after the last attempt."""
+        query = httpx.QueryParams(tuple(params)) if params is not None else None
+        attempt = 1
+        while True:
+            outcome = await self._attempt(url, query, attempt)
+            if not isinstance(outcome, _Retry):
+                return outcome
+            if attempt == self.attempts:
+                raise outcome.error
+            delay = outcome.wait if outcome.wait is not None else self._backoff(attempt)
+            log.info("retrying %s in %.2f s: %s", self.where, delay, outcome.error)
+            await (self._sleep or backoff_sleep)(delay)
+            attempt += 1
+
+    async def _attempt(
+        self, url: httpx.URL, query: httpx.QueryParams | None, attempt: int
+    ) -> Answer | _Retry:
+        """One request: its answer, or a failure worth another attempt (a timeout, a network
+        error, 429, 502/503/504); raises what another attempt cannot mend."""
+        started = time.perf_counter()
+        try:
+            status, resp_headers, body = await self._send(url, query)
+        except httpx.RequestError as exc:
+            return _Retry(self._request_failure(exc, attempt))
+        ms = (time.perf_counter() - started) * 1000
+        log.debug("GET %s -> %d (%.0f ms, %d bytes)", _safe_url(url), status, ms, len(body))
+        if status != 429 and status not in RETRY_STATUSES:
+            return status, resp_headers, body
+        after = _retry_after(resp_headers.get("retry-after"))
+        error: RemoteError
+        if status == 429:
+            error = self._rate_limit_error(body, after, attempt)
+        else:
+            error = self._status_error(status, body, attempt)
+        return _Retry(error, min(after, self.max_retry_after) if after is not None else None)
+
+    async def _send(self, url: httpx.URL, query: httpx.QueryParams | None) -> Answer:
+        """The GET itself, its body read up to a cap (a page over the cap is a PayloadError);
+        httpx's errors pass through."""
         client = self._client()
         headers = self._headers()
-        query = httpx.QueryParams(tuple(params)) if params is not None else None
-        last: Exception | None = None
-        for attempt in range(1, self.attempts + 1):
-            started = time.perf_counter()
-            delay: float | None = None
-            try:
-                self.requests += 1
-                async with client.stream("GET", url, params=query, headers=headers) as resp:
-                    status = resp.status_code
-                    cap = self.max_page_bytes if status < 400 else MAX_ERROR_BYTES
-                    body = await _read(resp, cap)
-                    if len(body) > cap and status < 400:
-                        raise PayloadError(
-                            f"the page is larger than {cap // (1024 * 1024)} MB; use a smaller "
-                            "--page-size",
-                            "page too large",
-                        )
-                    resp_headers = resp.headers
-            except httpx.TimeoutException as exc:
-                last = self._timeout_error(exc, attempt)
-            except httpx.TransportError as exc:
-                if _is_tls_failure(exc):
-                    raise NetworkError(
-                        f"TLS verification failed for {self.where} ({self._reason(exc)}); if "
-                        "the server uses a private CA, pass it with --ca-bundle PATH"
-                    ) from None
-                if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-                    raise SettingsError(
-                        f"cannot request {self.where}: {self._reason(exc)}"
-                    ) from None
-                last = NetworkError(
-                    f"cannot reach {self.where} ({self._reason(exc)}) after {attempt} "
-                    f"attempt{'s' if attempt > 1 else ''}"
-                )
-            except httpx.TooManyRedirects:
-                raise NetworkError(f"{self.where} redirects in a loop; check the URL") from None
-            except httpx.RequestError as exc:  # an undecodable body, and the like: not retried
+        self.requests += 1
+        async with client.stream("GET", url, params=query, headers=headers) as resp:
+            status = resp.status_code
+            cap = self.max_page_bytes if status < 400 else MAX_ERROR_BYTES
+            body = await _read(resp, cap)
+            if len(body) > cap and status < 400:
                 raise PayloadError(
-                    f"cannot read the answer of {self.where} ({self._reason(exc)})", "undecodable"
+                    f"the page is larger than {cap // (1024 * 1024)} MB; use a smaller --page-size",
+                    "page too large",
+                )
+            return status, resp.headers, body
+
+    def _request_failure(self, exc: httpx.RequestError, attempt: int) -> RemoteError:
+        """The app's error for a request that got no answer: returned when another attempt
+        may help (a timeout, a network error), raised when it cannot (TLS verification, a
+        redirect loop, an unsupported scheme, an unreadable body). Call it inside ``except``."""
+        if isinstance(exc, httpx.TimeoutException):
+            return self._timeout_error(exc, attempt)
+        if isinstance(exc, httpx.TransportError):
+            if _is_tls_failure(exc):
+                raise NetworkError(
+                    f"TLS verification failed for {self.where} ({self._reason(exc)}); if "
+                    "the server uses a private CA, pass it with --ca-bundle PATH"
                 ) from None
-            else:
-                ms = (time.perf_counter() - started) * 1000
-                log.debug("GET %s -> %d (%.0f ms, %d bytes)", _safe_url(url), status, ms, len(body))
-                if status == 429:
-                    after = _retry_after(resp_headers.get("retry-after"))
-                    last = self._rate_limit_error(body, after, attempt)
-                    delay = min(after, self.max_retry_after) if after is not None else None
-                elif status in RETRY_STATUSES:
-                    after = _retry_after(resp_headers.get("retry-after"))
-                    last = self._status_error(status, body, attempt)
-                    delay = min(after, self.max_retry_after) if after is not None else None
-                else:
-                    return status, resp_headers, body
-            if attempt == self.attempts:
-                break
-            if delay is None:
-                base = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
-                delay = base / 2 + self._rand() * base / 2  # "equal jitter"
-            log.info("retrying %s in %.2f s: %s", self.where, delay, last)
-            await (self._sleep or backoff_sleep)(delay)
-        assert last is not None
-        raise last
+            if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+                raise SettingsError(f"cannot request {self.where}: {self._reason(exc)}") from None
+            return NetworkError(
+                f"cannot reach {self.where} ({self._reason(exc)}) after {attempt} "
+                f"attempt{'s' if attempt > 1 else ''}"
+            )
+        if isinstance(exc, httpx.TooManyRedirects):
+            raise NetworkError(f"{self.where} redirects in a loop; check the URL") from None
+        # an undecodable body, and the like
+        raise PayloadError(
+            f"cannot read the answer of {self.where} ({self._reason(exc)})", "undecodable"
+        ) from None
+
+    def _backoff(self, attempt: int) -> float:
+        """The wait after ``attempt`` when the server names none: exponential, capped, with
+        "equal jitter" (half of it fixed, half random)."""
+        base: float = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+        return base / 2 + self._rand() * base / 2
 
     def _reason(self, exc: BaseException) -> str:
         text = str(exc) or type(exc).__name__

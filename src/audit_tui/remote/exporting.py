@@ -128,9 +128,10 @@ def _fetch(
     server allows."""
     from audit_tui.remote.client import query_params
     from audit_tui.remote.errors import RemoteError
+    from audit_tui.remote.sync import SyncRemoteClient
 
     params = query_params(plan.query, plan.now)
-    client = settings.sync_client()
+    client = SyncRemoteClient.from_settings(settings)
     try:
         pages = client.pages(params, page_size=max(settings.page_size, FETCH_PAGE))
         try:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from audit_tui.facets import describe, fold, selection_names
 from audit_tui.model import InvalidRecord, event_type, party
 from audit_tui.query import FACETS, Query, utcnow
 from audit_tui.remote.client import FACET_PARAMS, Page, RemoteClient, query_params
@@ -56,28 +57,18 @@ def facet_name(field: str) -> str:
     return name
 
 
-def _norm(value: str) -> str:
-    return value.strip().lower()
-
-
 def _entry(facet: str, record: dict[str, Any]) -> tuple[str, str, str, set[str]] | None:
-    """(value, label, kind, the normalised selection values that match) of one event, with the
-    same values and labels as a file's facets (``store.Store.facets``)."""
+    """(value, label, kind, the folded selection values that match) of one event, by the same
+    rules as a file's facets (:mod:`audit_tui.facets`); None for an event without a type."""
+    key: Any
     if facet == "event_types":
         try:
-            etype = event_type(record)
+            key = event_type(record)
         except InvalidRecord:
             return None
-        return etype, etype, "", {_norm(etype)}
-    p = party(record.get("actor" if facet == "actors" else "workspace"))
-    names = {_norm(p.id), _norm(p.name)} | ({_norm(p.email)} if facet == "actors" else set())
-    names = (names - {""}) or {""}
-    if facet == "actors":
-        label = p.name or p.email or p.id or "(unknown)"
-        if p.email and p.name:
-            label = f"{p.name} <{p.email}>"
-        return p.id or p.email or p.name, label, p.type, names
-    return p.id or p.name, p.name or p.id or "(organization level)", "", names
+    else:
+        key = party(record.get("actor" if facet == "actors" else "workspace"))
+    return (*describe(facet, key), selection_names(facet, key))
 
 
 def loaded_facets(
@@ -93,8 +84,8 @@ def loaded_facets(
             continue
         value, label, kind, names = entry
         matches.update(names)
-        entries.setdefault(_norm(value), (value, label, kind))
-    sel = {_norm(v) for v in selected}
+        entries.setdefault(fold(value), (value, label, kind))
+    sel = {fold(v) for v in selected}
     values = [
         FacetValue(value, label, matches[norm], kind)
         for norm, (value, label, kind) in entries.items()

@@ -88,7 +88,8 @@ def plain_http_warning(url: str, has_token: bool) -> str | None:
 
 @dataclass(frozen=True)
 class RemoteSettings:
-    """Everything needed to open a :class:`~audit_tui.remote.client.RemoteClient`."""
+    """Everything needed to open a client, as plain values. ``RemoteClient.from_settings``
+    and ``SyncRemoteClient.from_settings`` build one: this module sits below both."""
 
     url: str
     token: Secret | None = None
@@ -97,18 +98,6 @@ class RemoteSettings:
     page_size: int = DEFAULT_PAGE_SIZE
     ca_bundle: Path | None = None
     profile: str | None = None
-
-    def client(self, **kwargs: object):  # type: ignore[no-untyped-def]
-        """An async :class:`RemoteClient` for these settings."""
-        from audit_tui.remote.client import RemoteClient
-
-        return RemoteClient.from_settings(self, **kwargs)
-
-    def sync_client(self, **kwargs: object):  # type: ignore[no-untyped-def]
-        """A :class:`SyncRemoteClient` (its own event loop thread) for these settings."""
-        from audit_tui.remote.sync import SyncRemoteClient
-
-        return SyncRemoteClient.from_settings(self, **kwargs)
 
 
 def read_token_file(path: Path, what: str) -> Secret:

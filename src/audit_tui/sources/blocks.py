@@ -19,6 +19,7 @@ import msgspec
 import numpy as np
 import orjson
 
+from audit_tui.facets import PartyKey
 from audit_tui.model import (
     EPOCH,
     InvalidRecord,
@@ -29,8 +30,6 @@ from audit_tui.model import (
 )
 from audit_tui.sources.formats import index_line, normalise
 from audit_tui.textindex import TextPart, is_irregular, lower, plain_text, unescape
-
-PartyKey = tuple[Any, Any, Any, Any]  # (id, name, email, type), None where absent
 
 
 class _P(msgspec.Struct):

@@ -14,11 +14,10 @@ from typing import Any, TypedDict
 
 import msgspec
 
+from audit_tui.facets import PartyKey
 from audit_tui.model import InvalidRecord
 from audit_tui.sources.formats import cloudtrail, k8s
 from audit_tui.sources.formats._common import FORCED, Rec, ms_of, s
-
-PartyKey = tuple[Any, Any, Any, Any]
 
 # every top-level key that detection reads before it can say "k8s" or "cloudtrail", and that
 # k8s.core / cloudtrail.core read (values undecoded by type: Any keeps the mappers' own checks)
