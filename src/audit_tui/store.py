@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -158,7 +158,6 @@ class Store:
         self._blocks: list[tuple[int, int, int]] = []  # (offset, nlines, first global index)
         self._invalid: list[tuple[int, int, str]] = []  # (block offset, line in block, why)
         self._etypes, self._actors, self._workspaces = _Dict(), _Dict(), _Dict()
-        self._raw_path: str | None = None
         self._raw_fd: int | None = None
         self._raw_buffer: bytes | None = None
         self._raws: list[bytes] = []
@@ -185,12 +184,10 @@ class Store:
         self.error: str | None = None
         self.format_name = ""
         self._done = threading.Event()
-        self._listeners: list[Callable[[], None]] = []
 
     # -- building ----------------------------------------------------------------------
 
     def set_raw_file(self, path: str) -> None:
-        self._raw_path = path
         self._raw_fd = os.open(path, os.O_RDONLY)
 
     def set_raw_buffer(self, data: bytes) -> None:
@@ -215,7 +212,6 @@ class Store:
             self._pending.append(block)
             if texts is not None and isinstance(self.text, LocalTextIndex):
                 self.text.extend(texts)
-        self._notify()
 
     def finish(self, error: str | None = None) -> None:
         with self._lock:
@@ -226,17 +222,6 @@ class Store:
             self._sorted_n = -1  # the final order breaks ties by id
             self._sort()
         self._done.set()
-        self._notify()
-
-    def on_change(self, callback: Callable[[], None]) -> None:
-        self._listeners.append(callback)
-
-    def _notify(self) -> None:
-        for callback in list(self._listeners):
-            try:
-                callback()
-            except Exception:  # a listener never breaks loading
-                pass
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
