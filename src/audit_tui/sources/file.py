@@ -144,10 +144,10 @@ def _kind_by_ext(ext: str) -> str | None:
 def _sniff_file(path: Path) -> str:
     with open(path, "rb") as f:
         head = f.read(64 * 1024)
-    return _sniff(head, path.stat().st_size)
+    return _sniff(head)
 
 
-def _sniff(head: bytes, size: int) -> str:
+def _sniff(head: bytes) -> str:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not text:
         return "jsonl"
@@ -174,7 +174,7 @@ def _open_bytes(data: bytes, label: str, ext: str, kind: str | None = None) -> S
     if data.startswith(BOM):  # a UTF-8 byte order mark is not part of the first record
         data = data[len(BOM) :]
     _refuse_binary(data, label)
-    kind = kind or _kind_by_ext(ext) or _sniff(data[: 64 * 1024], len(data))
+    kind = kind or _kind_by_ext(ext) or _sniff(data[: 64 * 1024])
     as_lines = kind == "jsonl" or (kind == "json" and _looks_like_lines(data))
     if as_lines and len(data) >= PARALLEL_MIN_BYTES:
         return _open_spooled(data, label)
