@@ -18,7 +18,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit_tui.model import InvalidRecord, Row, event_time, event_type, flatten, iso_ms
+from audit_tui.model import (
+    InvalidRecord,
+    Row,
+    event_time,
+    event_type,
+    flatten,
+    iso_ms,
+    parse_time,
+)
 from audit_tui.sources import formats
 from audit_tui.sources.blocks import BlockIndexer, _generic_key
 from audit_tui.sources.file import SourceError, open_source
@@ -839,6 +847,17 @@ def test_forced_format_reaches_worker_processes() -> None:
 def test_times(value: Any, expected: str) -> None:
     rec = {"timestamp": value, "action": "x"}
     assert iso_ms(event_time(normalise(rec))) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["20261120", "1794110351600", "2026-11-20T14:03:22.5 +02:00", 1794110351, "6000-01-01T00:00Z"],
+)
+def test_foreign_times_read_as_native_ones(value: Any) -> None:
+    """One rule: a foreign record's time means what the same value means in a native record
+    (digits are an epoch number, never a basic-format ISO date)."""
+    foreign = event_time(normalise({"timestamp": value, "action": "x"}))
+    assert foreign == parse_time(value)
 
 
 def test_bad_times_are_reported() -> None:

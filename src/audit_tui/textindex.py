@@ -73,8 +73,10 @@ def _iter_leaves(value: Any) -> Iterable[Any]:
             yield item
 
 
-def plain_text(record: Any, line: bytes | None = None) -> bytes:
-    """A plain text for the blob: no quotes (so the key look-ahead never fires), no newlines."""
+def searchable_bytes(record: Any, line: bytes | None = None) -> bytes:
+    """The search text of a parsed record (a JSON document's item, a CSV row, an API page's
+    event) as the blob holds it: its values joined by SEP, with no quotes (so the key
+    look-ahead never fires) and no newlines."""
     return record_text(record, line).replace(b'"', b"\x1e").replace(b"\n", SEP.encode())
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -20,7 +19,6 @@ import numpy as np
 import orjson
 
 from audit_tui.model import (
-    EPOCH,
     InvalidRecord,
     event_time,
     event_type,
@@ -28,7 +26,7 @@ from audit_tui.model import (
     party,
 )
 from audit_tui.sources.formats import index_line, normalise
-from audit_tui.textindex import TextPart, is_irregular, lower, plain_text, unescape
+from audit_tui.textindex import TextPart, is_irregular, lower, searchable_bytes, unescape
 
 PartyKey = tuple[Any, Any, Any, Any]  # (id, name, email, type), None where absent
 
@@ -50,22 +48,13 @@ class _Ev(msgspec.Struct):
 
 
 _DECODE = msgspec.json.Decoder(_Ev).decode
-_ONE_MS = timedelta(milliseconds=1)
-
-
-def _key(value: _P | str | None) -> PartyKey | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return (None, value, None, None)
-    return (value.id, value.name, value.email, value.type)
 
 
 class _Foreign(Exception):
     """A valid JSON object without the native time and type: try the foreign formats."""
 
 
-def _generic(line: bytes) -> tuple[int, str, PartyKey | None, PartyKey | None]:
+def _index_slow(line: bytes) -> tuple[int, str, PartyKey | None, PartyKey | None]:
     """Time, type, actor and workspace keys of any record (native or foreign), the slow way."""
     fast = index_line(line)  # Kubernetes and CloudTrail: only the keys the index needs
     if fast is not None:
@@ -161,7 +150,6 @@ class BlockIndexer:
             self.workspaces.index.get,
         )
         et_code, ac_code, ws_code = self.etypes.code, self.actors.code, self.workspaces.code
-        fromiso, epoch, one_ms, utc = datetime.fromisoformat, EPOCH, _ONE_MS, UTC
         decode = _DECODE
 
         def add(ms: int, kind: str, akey: Any, wkey: Any, i: int) -> None:
@@ -180,7 +168,7 @@ class BlockIndexer:
                 if not line or line.isspace():
                     continue
                 try:
-                    ms, kind, akey, wkey = _generic(line)
+                    ms, kind, akey, wkey = _index_slow(line)
                 except InvalidRecord as exc:
                     invalid.append((i, str(exc)))
                     continue
@@ -204,19 +192,7 @@ class BlockIndexer:
                         when = ev.auditedAt
                     if when is None:  # foreign (CloudTrail and Okta have an eventType too)
                         raise _Foreign
-                    if type(when) is str and when[4:5] == "-":  # ISO; digits = epoch
-                        try:
-                            dt = fromiso(when)
-                        except ValueError:
-                            ms = parse_time(when)
-                        else:
-                            if dt.tzinfo is None:
-                                dt = dt.replace(tzinfo=utc)
-                            ms = (dt - epoch) // one_ms
-                    elif when is None:
-                        raise InvalidRecord("no audited_at")
-                    else:
-                        ms = parse_time(when)
+                    ms = parse_time(when)
                     maybe_kind = ev.event_type if ev.event_type is not None else ev.eventType
                     if not maybe_kind:
                         raise InvalidRecord("no event_type")
@@ -234,11 +210,11 @@ class BlockIndexer:
                         else (None if w is None else (None, w, None, None))
                     )
                 else:
-                    ms, kind, akey, wkey = _generic(line)
+                    ms, kind, akey, wkey = _index_slow(line)
             except _Foreign:
                 foreign_run += 1
                 try:
-                    ms, kind, akey, wkey = _generic(line)
+                    ms, kind, akey, wkey = _index_slow(line)
                 except InvalidRecord as exc:
                     invalid.append((i, str(exc)))
                     continue
@@ -317,7 +293,7 @@ def index_records(
             continue
         keep[i] = True
         raws.append(original if isinstance(original, bytes) else orjson.dumps(original))
-        texts.append(plain_text(original))
+        texts.append(searchable_bytes(original))
     valid = np.flatnonzero(keep)
     result = BlockResult(
         offset=offset,

@@ -24,7 +24,7 @@ import orjson
 from audit_tui.model import InvalidRecord
 from audit_tui.sources.formats import ai, azure, cloudtrail, gcp, generic, github, k8s, okta
 from audit_tui.sources.formats._common import FORCED as _forced
-from audit_tui.sources.formats._common import Rec, scope, when
+from audit_tui.sources.formats._common import Rec, native_time, scope
 from audit_tui.sources.formats.fast import index_line
 
 NATIVE = "native"
@@ -218,7 +218,7 @@ def normalise(record: dict[str, Any]) -> dict[str, Any]:
 def _panther(record: Rec, out: Rec) -> None:
     """Panther's own fields fill what the vendor record lacks: its event time and its source."""
     if out.get("audited_at") is None and record.get("p_event_time") is not None:
-        out["audited_at"] = when(record["p_event_time"])
+        out["audited_at"] = native_time(record["p_event_time"])
     if out.get("organization") is None and record.get("p_source_label") is not None:
         out["organization"] = scope(record["p_source_label"])
 

@@ -14,9 +14,9 @@ from typing import Any, TypedDict
 
 import msgspec
 
-from audit_tui.model import InvalidRecord
+from audit_tui.model import InvalidRecord, parse_time
 from audit_tui.sources.formats import cloudtrail, k8s
-from audit_tui.sources.formats._common import FORCED, Rec, ms_of, s
+from audit_tui.sources.formats._common import FORCED, Rec, text_or_none
 
 PartyKey = tuple[Any, Any, Any, Any]
 
@@ -63,7 +63,7 @@ def index_line(line: bytes) -> tuple[int, str, PartyKey | None, PartyKey | None]
         return None
     if time is None:
         raise InvalidRecord("no audited_at")
-    ms = ms_of(time)
+    ms = parse_time(time)
     if not etype:
         raise InvalidRecord("no event_type")
     akey = (
@@ -71,5 +71,5 @@ def index_line(line: bytes) -> tuple[int, str, PartyKey | None, PartyKey | None]
         if actor
         else None
     )
-    text = s(ws)
+    text = text_or_none(ws)
     return ms, etype, akey, None if text is None else (text, text, None, None)
