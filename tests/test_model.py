@@ -11,10 +11,8 @@ from hypothesis import strategies as st
 
 from audit_tui.model import (
     NOBODY,
-    Event,
     InvalidRecord,
     Party,
-    Ref,
     event_time,
     event_type,
     flatten,
@@ -23,6 +21,7 @@ from audit_tui.model import (
     parse_time,
     party,
 )
+from audit_tui.schema import Event, Ref
 
 
 def ms(*args: int) -> int:

@@ -1,8 +1,10 @@
-"""The audit event: its native shape, the lenient reading of it, and the pydantic models.
+"""The audit event: its native shape, and the lenient reading of it (times included).
 
 The million-event path never builds a model per event: loaders read the few fields the index
-needs with :func:`event_time` and :func:`party`, and :class:`Event` is built on demand (the
-detail view, API pages, tests). The original record is always kept as the source wrote it.
+needs with :func:`event_time` and :func:`party`. The pydantic models, built on demand (the
+detail view, API pages, tests), live in :mod:`audit_tui.schema`, which imports this module and
+never the other way (pydantic costs ~0.1 s at start-up, which the loader's worker processes and
+the command line don't pay). The original record is always kept as the source wrote it.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ def iso_time(text: str) -> int | None:
     None for text that is not ISO 8601 (a number, or something only dateutil may read)."""
     if text[4:5] != "-" and _NUMBER.match(text.strip()):
         return None  # fromisoformat would read "1794110351600" (epoch ms) as 1794-11-03T16:00
+    dt: datetime | None
     try:
         dt = _fromiso(text)
     except ValueError:
@@ -269,13 +272,3 @@ def flatten(record: dict[str, Any]) -> Row:
         id=_text(record.get("id")),
         metadata=record.get("metadata"),
     )
-
-
-def __getattr__(name: str) -> Any:
-    """The pydantic models live in :mod:`audit_tui.schema`, imported only when asked for (pydantic
-    costs ~0.1 s at start-up, which the loader's worker processes and the CLI don't pay)."""
-    if name in ("Event", "Ref"):
-        from audit_tui import schema
-
-        return getattr(schema, name)
-    raise AttributeError(f"module 'audit_tui.model' has no attribute {name!r}")
