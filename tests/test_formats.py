@@ -9,7 +9,6 @@ import csv
 import gzip
 import io
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,18 +35,10 @@ from audit_tui.sources.formats import (
     detect,
     index_line,
     normalise,
-    set_forced_format,
 )
 from audit_tui.store import Store
 
 DATA = Path(__file__).parent / "data" / "formats"
-
-
-@pytest.fixture(autouse=True)
-def _auto_detect() -> Iterator[None]:
-    set_forced_format(None)
-    yield
-    set_forced_format(None)
 
 
 def load(path: Path | str, **kwargs: Any) -> Store:
@@ -703,8 +694,7 @@ def test_native_records_are_returned_as_they_are(make_event: Any) -> None:
     ev = make_event()
     assert normalise(ev) is ev
     assert detect(ev) == "native"
-    set_forced_format("k8s")
-    assert normalise(ev) is ev  # a native record stays native, whatever is forced
+    assert normalise(ev, "k8s") is ev  # a native record stays native, whatever is forced
 
 
 def test_mixed_file(tmp_path: Path, make_event: Any) -> None:
@@ -743,8 +733,7 @@ def test_describe_formats() -> None:
     assert describe_formats([k8s, k8s]) == "Kubernetes audit"
     assert describe_formats([k8s, trail, trail]) == "AWS CloudTrail + Kubernetes audit"
     assert describe_formats([{"kind": 0}]) == "unrecognised records"
-    set_forced_format("cloudtrail")
-    assert describe_formats([trail]) == "AWS CloudTrail (forced)"
+    assert describe_formats([trail], "cloudtrail") == "AWS CloudTrail (forced)"
 
 
 # -- envelopes ------------------------------------------------------------------------------
@@ -803,25 +792,31 @@ def test_forced_format(tmp_path: Path) -> None:
     assert store.row(0).event_type == "X"  # auto: generic mapping (eventName)
     assert store.format_name == "JSON lines: generic mapping"
     store = load(path, input_format="cloudtrail")
-    assert formats.forced_format() == "cloudtrail"
     assert store.format_name == "JSON lines: AWS CloudTrail (forced)"
     assert (store.row(0).event_type, store.row(0).actor_name) == ("X", "")
     # forcing a format the records are not: they are skipped, with the usual reason
     store = load(DATA / "okta/demisto__Okta_v2__get_logs_response.json", input_format="k8s")
     assert (store.total, {s.reason for s in store.skipped}) == (0, {"no audited_at"})
     store = load(path, input_format="auto")
-    assert formats.forced_format() is None
+    assert store.format_name == "JSON lines: generic mapping"
     with pytest.raises(SourceError, match="unknown input format"):
         open_source(str(path), input_format="syslog")
 
 
-def test_forced_format_reaches_worker_processes() -> None:
+def test_forced_format_travels_with_its_source(tmp_path: Path) -> None:
+    """Forcing a format for one source changes nothing for another, nor the environment."""
     import os
 
-    set_forced_format("gcp")
-    assert os.environ[formats.ENV_VAR] == "gcp"
-    set_forced_format(None)
-    assert formats.ENV_VAR not in os.environ
+    rec = {"eventTime": "2026-01-02T03:04:05Z", "eventName": "X", "actor": "bob"}
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(orjson.dumps(rec) + b"\n")
+    environ = dict(os.environ)
+    forced = load(path, input_format="cloudtrail")
+    auto = load(path)
+    assert dict(os.environ) == environ
+    assert forced.format_name == "JSON lines: AWS CloudTrail (forced)"
+    assert auto.format_name == "JSON lines: generic mapping"
+    assert (forced.row(0).actor_name, auto.row(0).actor_name) == ("", "bob")
 
 
 # -- times ----------------------------------------------------------------------------------
@@ -905,9 +900,9 @@ def test_generic_mapping() -> None:
 # -- the index's fast path agrees with the slow path ----------------------------------------
 
 
-def slow(line: bytes) -> tuple[Any, ...]:
+def slow(line: bytes, forced: str | None = None) -> tuple[Any, ...]:
     rec = orjson.loads(line)
-    view = normalise(rec)
+    view = normalise(rec, forced)
     try:
         return (
             event_time(view),
@@ -919,9 +914,9 @@ def slow(line: bytes) -> tuple[Any, ...]:
         return ("invalid", str(exc))
 
 
-def fast(line: bytes) -> tuple[Any, ...] | None:
+def fast(line: bytes, forced: str | None = None) -> tuple[Any, ...] | None:
     try:
-        return index_line(line)
+        return index_line(line, forced)
     except InvalidRecord as exc:
         return ("invalid", str(exc))
 
@@ -958,11 +953,10 @@ def test_fast_path_matches_slow_path() -> None:
 def test_fast_path_with_forced_formats() -> None:
     lines = all_lines()
     for name in ("k8s", "cloudtrail", "gcp"):
-        set_forced_format(name)
         for line in lines:
-            got = fast(line)
+            got = fast(line, name)
             if got is not None:
-                assert got == slow(line), (name, line[:200])
+                assert got == slow(line, name), (name, line[:200])
 
 
 def test_indexer_matches_rows() -> None:

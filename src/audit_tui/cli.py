@@ -310,16 +310,10 @@ def run_query(argv: list[str]) -> int:
 
 def _open_for_query(args: argparse.Namespace, query: Query) -> tuple[Store, list[int] | None]:
     """Open the source; a plain JSON-lines file with search words is pre-filtered first."""
-    from audit_tui.sources.file import SourceError, _sniff_file, open_source
-    from audit_tui.sources.formats import set_forced_format
+    from audit_tui.sources.file import open_data, open_source, sniff_file
 
     spec = None if args.demo else args.source
     words = query.words
-    if args.input_format is not None:
-        try:
-            set_forced_format(args.input_format)
-        except ValueError as exc:
-            raise SourceError(str(exc)) from None
     if (
         spec
         and spec != "-"
@@ -331,14 +325,13 @@ def _open_for_query(args: argparse.Namespace, query: Query) -> tuple[Store, list
     ):
         from pathlib import Path
 
-        if _sniff_file(Path(spec)) == "jsonl":
-            from audit_tui.sources.file import _open_bytes
+        if sniff_file(Path(spec)) == "jsonl":
             from audit_tui.sources.prefilter import candidate_lines
 
             data, numbers = candidate_lines(spec, words)
-            store = _open_bytes(data, spec, ".jsonl")
+            store = open_data(data, spec, kind="jsonl", input_format=args.input_format)
             return store, numbers
-    return open_source(spec, demo=args.demo or spec is None), None
+    return open_source(spec, demo=args.demo or spec is None, input_format=args.input_format), None
 
 
 def _raws(store: Store, positions: Sequence[int] | np.ndarray) -> Iterator[bytes]:
@@ -356,7 +349,8 @@ def _write(store: Store, positions: Sequence[int] | np.ndarray, fmt: str) -> Non
         output.write_json(out, _raws(store, positions))
     elif fmt == "csv":
         text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-        output.write_csv(text, _raws(store, positions), terminal=out.isatty())
+        rows = (store.row(int(p)) for p in positions)  # read in the source's format
+        output.write_csv_rows(text, rows, terminal=out.isatty())
         text.detach()
     else:
         rows = (store.row(int(p)) for p in positions)

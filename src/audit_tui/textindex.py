@@ -414,8 +414,9 @@ class LocalTextIndex:
     def __len__(self) -> int:
         return len(self.texts)
 
-    def extend(self, part: TextPart) -> None:
-        self.texts.add(part)
+    def add(self, source: int, count: int, texts: TextPart | None) -> None:
+        if texts is not None:
+            self.texts.add(texts)
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         return True

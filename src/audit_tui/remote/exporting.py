@@ -89,15 +89,6 @@ def shown_path(path: str | os.PathLike[str]) -> str:
     return clean(text)
 
 
-def local_source(label: str) -> str | None:
-    """The SOURCE a store was opened from, by its label (when the app was not told)."""
-    if label == "sample data":
-        return ""
-    if label == "stdin":
-        return "-"
-    return label
-
-
 # -- remote views ---------------------------------------------------------------------------
 
 

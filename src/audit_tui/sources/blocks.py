@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -26,6 +25,7 @@ from audit_tui.model import (
     party,
 )
 from audit_tui.sources.formats import index_line, normalise
+from audit_tui.store import BlockResult
 from audit_tui.textindex import TextPart, is_irregular, lower, searchable_bytes, unescape
 
 PartyKey = tuple[Any, Any, Any, Any]  # (id, name, email, type), None where absent
@@ -54,15 +54,17 @@ class _Foreign(Exception):
     """A valid JSON object without the native time and type: try the foreign formats."""
 
 
-def _index_slow(line: bytes) -> tuple[int, str, PartyKey | None, PartyKey | None]:
+def _index_slow(
+    line: bytes, forced: str | None
+) -> tuple[int, str, PartyKey | None, PartyKey | None]:
     """Time, type, actor and workspace keys of any record (native or foreign), the slow way."""
-    fast = index_line(line)  # Kubernetes and CloudTrail: only the keys the index needs
+    fast = index_line(line, forced)  # Kubernetes and CloudTrail: only the keys the index needs
     if fast is not None:
         return fast
     rec = orjson.loads(line)
     if not isinstance(rec, dict):
         raise InvalidRecord("not an object")
-    native = normalise(rec)
+    native = normalise(rec, forced)
     return (
         event_time(native),
         event_type(native),
@@ -76,29 +78,6 @@ def _generic_key(value: Any) -> PartyKey | None:
         return None
     p = party(value)
     return (p.id or None, p.name or None, p.email or None, p.type or None)
-
-
-@dataclass
-class BlockResult:
-    """Columns of the valid events of one block, in line order."""
-
-    offset: int  # byte offset of the block in its file (or a block number for memory sources)
-    nlines: int
-    ts: np.ndarray  # int64 epoch ms
-    etype: np.ndarray  # int32 codes into the indexer's dictionaries
-    actor: np.ndarray
-    workspace: np.ndarray
-    starts: np.ndarray  # int64 byte offset of each event's line in the file
-    lengths: np.ndarray  # int32 byte length of each line
-    invalid: list[tuple[int, str]] = field(default_factory=list)  # (line index in block, why)
-    new_etypes: list[str] = field(default_factory=list)
-    new_actors: list[PartyKey | None] = field(default_factory=list)
-    new_workspaces: list[PartyKey | None] = field(default_factory=list)
-    raws: list[bytes] | None = None  # the records themselves when there is no file to read
-
-    @property
-    def count(self) -> int:
-        return len(self.ts)
 
 
 class _Codes:
@@ -119,9 +98,13 @@ class _Codes:
 
 
 class BlockIndexer:
-    """Turns blocks of lines into :class:`BlockResult` and search texts."""
+    """Turns blocks of lines into :class:`BlockResult` and search texts.
 
-    def __init__(self) -> None:
+    ``forced``: the format every non-native record is read as (a name ``formats.resolve``
+    returned; None: detect per record)."""
+
+    def __init__(self, forced: str | None = None) -> None:
+        self.forced = forced
         self.etypes = _Codes()
         self.actors = _Codes()
         self.workspaces = _Codes()
@@ -150,7 +133,7 @@ class BlockIndexer:
             self.workspaces.index.get,
         )
         et_code, ac_code, ws_code = self.etypes.code, self.actors.code, self.workspaces.code
-        decode = _DECODE
+        decode, forced = _DECODE, self.forced
 
         def add(ms: int, kind: str, akey: Any, wkey: Any, i: int) -> None:
             c = et_get(kind)
@@ -168,7 +151,7 @@ class BlockIndexer:
                 if not line or line.isspace():
                     continue
                 try:
-                    ms, kind, akey, wkey = _index_slow(line)
+                    ms, kind, akey, wkey = _index_slow(line, forced)
                 except InvalidRecord as exc:
                     invalid.append((i, str(exc)))
                     continue
@@ -210,11 +193,11 @@ class BlockIndexer:
                         else (None if w is None else (None, w, None, None))
                     )
                 else:
-                    ms, kind, akey, wkey = _index_slow(line)
+                    ms, kind, akey, wkey = _index_slow(line, forced)
             except _Foreign:
                 foreign_run += 1
                 try:
-                    ms, kind, akey, wkey = _index_slow(line)
+                    ms, kind, akey, wkey = _index_slow(line, forced)
                 except InvalidRecord as exc:
                     invalid.append((i, str(exc)))
                     continue
@@ -283,7 +266,7 @@ def index_records(
         try:
             if not isinstance(rec, dict):
                 raise InvalidRecord("not an object")
-            rec = normalise(rec)
+            rec = normalise(rec, indexer.forced)
             ts[i] = event_time(rec)
             et[i] = indexer.etypes.code(event_type(rec))
             ac[i] = indexer.actors.code(_generic_key(rec.get("actor")))

@@ -14,8 +14,6 @@ import orjson
 from audit_tui.model import MAX_MS, MIN_MS, MS_THRESHOLD, US_THRESHOLD, iso_ms, iso_time
 
 Rec = dict[str, Any]
-# the format forced with --input-format (None: detect per record); set through formats.__init__
-FORCED: list[str | None] = [None]
 _EMPTY: Rec = {}
 
 

@@ -16,7 +16,7 @@ import msgspec
 
 from audit_tui.model import InvalidRecord, parse_time
 from audit_tui.sources.formats import cloudtrail, k8s
-from audit_tui.sources.formats._common import FORCED, Rec, text_or_none
+from audit_tui.sources.formats._common import Rec, text_or_none
 
 PartyKey = tuple[Any, Any, Any, Any]
 
@@ -34,9 +34,12 @@ _decode = msgspec.json.Decoder(_Probe).decode
 _AKS = ("kube-audit", "kube-audit-admin")
 
 
-def index_line(line: bytes) -> tuple[int, str, PartyKey | None, PartyKey | None] | None:
+def index_line(
+    line: bytes, forced: str | None = None
+) -> tuple[int, str, PartyKey | None, PartyKey | None] | None:
     """(epoch ms, event type, actor key, workspace key) of a Kubernetes or CloudTrail line, as
-    the slow path (parse, ``normalise``, read) would give them; None to take the slow path.
+    the slow path (parse, ``normalise`` with the same ``forced`` format, read) would give them;
+    None to take the slow path.
 
     Raises :class:`InvalidRecord` with the slow path's reason for a record it would skip."""
     try:
@@ -47,7 +50,6 @@ def index_line(line: bytes) -> tuple[int, str, PartyKey | None, PartyKey | None]
         return None
     if "p_log_type" in rec or rec.get("category") in _AKS:
         return None
-    forced = FORCED[0]
     if forced is None:
         if k8s.match(rec):
             time, etype, actor, ws, _ = k8s.core(rec)
