@@ -89,10 +89,10 @@ _SIMPLE_ESCAPES = {
     b"\\": b"\\",
     b"/": b"/",
     b"n": SEP.encode(),
-    b"r": b" ",
-    b"t": b" ",
-    b"b": b" ",
-    b"f": b" ",
+    b"r": b"\r",  # the characters themselves, as a \u00XX escape of them gives
+    b"t": b"\t",
+    b"b": b"\b",
+    b"f": b"\f",
 }
 
 
