@@ -29,6 +29,7 @@ from audit_tui.store import BlockResult
 from audit_tui.textindex import TextPart, is_irregular, lower, searchable_bytes, unescape
 
 PartyKey = tuple[Any, Any, Any, Any]  # (id, name, email, type), None where absent
+Keys = tuple[int, str, PartyKey | None, PartyKey | None]  # what the index reads of a record
 
 
 class _P(msgspec.Struct):
@@ -50,13 +51,7 @@ class _Ev(msgspec.Struct):
 _DECODE = msgspec.json.Decoder(_Ev).decode
 
 
-class _Foreign(Exception):
-    """A valid JSON object without the native time and type: try the foreign formats."""
-
-
-def _index_slow(
-    line: bytes, forced: str | None
-) -> tuple[int, str, PartyKey | None, PartyKey | None]:
+def _index_slow(line: bytes, forced: str | None) -> Keys:
     """Time, type, actor and workspace keys of any record (native or foreign), the slow way."""
     fast = index_line(line, forced)  # Kubernetes and CloudTrail: only the keys the index needs
     if fast is not None:
@@ -97,6 +92,58 @@ class _Codes:
         return out
 
 
+def _native_keys(ev: _Ev) -> Keys | None:
+    """Time, type, actor and workspace keys of a decoded line in the native shape; None for a
+    foreign record (no native time: CloudTrail and Okta have an ``eventType`` too)."""
+    when = ev.audited_at
+    if when is None:
+        when = ev.auditedAt
+        if when is None:
+            return None
+    kind = ev.event_type if ev.event_type is not None else ev.eventType
+    ms = parse_time(when)
+    if not kind:
+        raise InvalidRecord("no event_type")
+    a, w = ev.actor, ev.workspace
+    return (
+        ms,
+        kind,
+        (a.id, a.name, a.email, a.type)
+        if type(a) is _P
+        else (None if a is None else (None, a, None, None)),
+        (w.id, w.name, w.email, w.type)
+        if type(w) is _P
+        else (None if w is None else (None, w, None, None)),
+    )
+
+
+class _Columns:
+    """The columns of one block's valid events as they are read, coded by the indexer's
+    dictionaries."""
+
+    def __init__(self, indexer: BlockIndexer) -> None:
+        self.ts: list[int] = []
+        self.etypes: list[int] = []
+        self.actors: list[int] = []
+        self.workspaces: list[int] = []
+        self.lines: list[int] = []  # the line index of each valid event in its block
+        self.invalid: list[tuple[int, str]] = []  # (line index, why)
+        self._etypes, self._actors, self._workspaces = (
+            indexer.etypes,
+            indexer.actors,
+            indexer.workspaces,
+        )
+
+    def add(self, keys: Keys, i: int) -> None:
+        """One valid event: its (ms, event type, actor key, workspace key), its line index."""
+        ms, kind, akey, wkey = keys
+        self.ts.append(ms)
+        self.etypes.append(self._etypes.code(kind))
+        self.actors.append(self._actors.code(akey))
+        self.workspaces.append(self._workspaces.code(wkey))
+        self.lines.append(i)
+
+
 class BlockIndexer:
     """Turns blocks of lines into :class:`BlockResult` and search texts.
 
@@ -110,6 +157,8 @@ class BlockIndexer:
         self.workspaces = _Codes()
 
     def index_block(self, block: bytes, offset: int) -> tuple[BlockResult, TextPart]:
+        """The columns and search texts of the valid events in ``block`` (whole lines of a file
+        that start at byte ``offset``)."""
         if offset == 0 and block.startswith(b"\xef\xbb\xbf"):
             block, offset = block[3:], 3  # a byte order mark is not part of the first record
         lines = block.split(b"\n")
@@ -120,113 +169,58 @@ class BlockIndexer:
         if len(lines):
             line_starts[0] = 0
             np.cumsum(lens[:-1] + 1, out=line_starts[1:])
-        n = len(lines)
-        ts: list[int] = []
-        et: list[int] = []
-        ac: list[int] = []
-        ws: list[int] = []
-        valid_idx: list[int] = []
-        invalid: list[tuple[int, str]] = []
-        et_get, ac_get, ws_get = (
-            self.etypes.index.get,
-            self.actors.index.get,
-            self.workspaces.index.get,
-        )
-        et_code, ac_code, ws_code = self.etypes.code, self.actors.code, self.workspaces.code
-        decode, forced = _DECODE, self.forced
-
-        def add(ms: int, kind: str, akey: Any, wkey: Any, i: int) -> None:
-            c = et_get(kind)
-            et.append(et_code(kind) if c is None else c)
-            c = ac_get(akey)
-            ac.append(ac_code(akey) if c is None else c)
-            c = ws_get(wkey)
-            ws.append(ws_code(wkey) if c is None else c)
-            ts.append(ms)
-            valid_idx.append(i)
-
-        foreign_run = 0  # consecutive foreign lines: past a few, skip the native decoder
-        for i, line in enumerate(lines):
-            if foreign_run > 4:
-                if not line or line.isspace():
-                    continue
-                try:
-                    ms, kind, akey, wkey = _index_slow(line, forced)
-                except InvalidRecord as exc:
-                    invalid.append((i, str(exc)))
-                    continue
-                except (orjson.JSONDecodeError, msgspec.DecodeError):
-                    invalid.append((i, "invalid JSON"))
-                    continue
-                add(ms, kind, akey, wkey, i)
-                continue
-            try:
-                ev = decode(line)
-            except msgspec.ValidationError:
-                ev = None
-            except msgspec.DecodeError:
-                if line.strip():
-                    invalid.append((i, "invalid JSON"))
-                continue
-            try:
-                if ev is not None:
-                    when = ev.audited_at
-                    if when is None:
-                        when = ev.auditedAt
-                    if when is None:  # foreign (CloudTrail and Okta have an eventType too)
-                        raise _Foreign
-                    ms = parse_time(when)
-                    maybe_kind = ev.event_type if ev.event_type is not None else ev.eventType
-                    if not maybe_kind:
-                        raise InvalidRecord("no event_type")
-                    kind = maybe_kind
-                    a = ev.actor
-                    akey = (
-                        (a.id, a.name, a.email, a.type)
-                        if type(a) is _P
-                        else (None if a is None else (None, a, None, None))
-                    )
-                    w = ev.workspace
-                    wkey = (
-                        (w.id, w.name, w.email, w.type)
-                        if type(w) is _P
-                        else (None if w is None else (None, w, None, None))
-                    )
-                else:
-                    ms, kind, akey, wkey = _index_slow(line, forced)
-            except _Foreign:
-                foreign_run += 1
-                try:
-                    ms, kind, akey, wkey = _index_slow(line, forced)
-                except InvalidRecord as exc:
-                    invalid.append((i, str(exc)))
-                    continue
-            except InvalidRecord as exc:
-                invalid.append((i, str(exc)))
-                continue
-            except orjson.JSONDecodeError:
-                invalid.append((i, "invalid JSON"))
-                continue
-            add(ms, kind, akey, wkey, i)
-        valid = np.asarray(valid_idx, dtype=np.int64)
+        cols = self._index_lines(lines)
+        valid = np.asarray(cols.lines, dtype=np.int64)
+        ts = np.asarray(cols.ts, dtype=np.int64)
         # foreign lines are searched by their own text too: only invalid lines need the slow form
         texts = self._texts(block, lines, valid)
-        texts.ts = np.asarray(ts, dtype=np.int64)
+        texts.ts = ts
         result = BlockResult(
             offset=offset,
-            nlines=n,
-            ts=np.asarray(ts, dtype=np.int64),
-            etype=np.asarray(et, dtype=np.int32),
-            actor=np.asarray(ac, dtype=np.int32),
-            workspace=np.asarray(ws, dtype=np.int32),
+            nlines=len(lines),
+            ts=ts,
+            etype=np.asarray(cols.etypes, dtype=np.int32),
+            actor=np.asarray(cols.actors, dtype=np.int32),
+            workspace=np.asarray(cols.workspaces, dtype=np.int32),
             starts=line_starts[valid] + offset,
             lengths=lens[valid].astype(np.int32),
-            invalid=invalid,
+            invalid=cols.invalid,
             new_etypes=self.etypes.take_new(),
             new_actors=self.actors.take_new(),
             new_workspaces=self.workspaces.take_new(),
         )
         return result, texts
+
+    def _index_lines(self, lines: Sequence[bytes]) -> _Columns:
+        """Read each line's time, type, actor and workspace: typed msgspec decoding for the
+        native shape, the slow path (:func:`_index_slow`) for anything else."""
+        cols = _Columns(self)
+        add, invalid, forced = cols.add, cols.invalid, self.forced
+        foreign = 0  # foreign lines seen: past a few, the native decoder is not tried first
+        for i, line in enumerate(lines):
+            try:
+                if foreign > 4:
+                    if not line or line.isspace():
+                        continue
+                    keys = _index_slow(line, forced)
+                else:
+                    try:
+                        native = _native_keys(_DECODE(line))
+                    except msgspec.ValidationError:  # JSON, but not shaped as expected
+                        native = None
+                    else:
+                        if native is None:
+                            foreign += 1
+                    keys = _index_slow(line, forced) if native is None else native
+            except (msgspec.DecodeError, orjson.JSONDecodeError):
+                if line.strip():  # a blank line is no record
+                    invalid.append((i, "invalid JSON"))
+                continue
+            except InvalidRecord as exc:
+                invalid.append((i, str(exc)))
+                continue
+            add(keys, i)
+        return cols
 
     @staticmethod
     def _texts(block: bytes, lines: Sequence[bytes], valid: np.ndarray) -> TextPart:
