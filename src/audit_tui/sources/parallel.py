@@ -241,7 +241,7 @@ def split_point(path: str, size: int) -> int:
 
 
 @contextmanager
-def _no_main_reimport() -> Iterator[None]:
+def no_main_reimport() -> Iterator[None]:
     """Spawned workers need only this module: keep them from re-running the caller's script."""
     main = sys.modules.get("__main__")
     saved = {k: getattr(main, k) for k in ("__file__", "__spec__") if hasattr(main, k)}
@@ -283,7 +283,7 @@ def start_workers(
         proc = ctx.Process(
             target=worker_main, args=(child, path, start, end, backwards, forced), daemon=True
         )
-        with _no_main_reimport():
+        with no_main_reimport():
             proc.start()
         child.close()
         conns.append(parent)
