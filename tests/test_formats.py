@@ -1042,3 +1042,21 @@ def test_forced_format_in_the_parallel_loader(
             assert {f.label for f in facets.actors} & {"bob"} == actors
         finally:
             store.close()
+
+
+def test_forced_format_in_query_output(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    """`audit-tui query --input-format` reads the rows it prints (CSV, table) as forced."""
+    from audit_tui.cli import main
+
+    rec = {"eventTime": "2026-01-02T03:04:05Z", "eventName": "X", "actor": "bob"}
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(orjson.dumps(rec) + b"\n")
+    capsysbinary.readouterr()
+    assert main(["query", str(path), "--format", "csv"]) == 0
+    auto = capsysbinary.readouterr().out.decode().splitlines()[1].split(",")
+    assert main(["query", str(path), "--format", "csv", "--input-format", "cloudtrail"]) == 0
+    forced = capsysbinary.readouterr().out.decode().splitlines()[1].split(",")
+    assert (auto[1], auto[9]) == ("X", "bob")  # event type, actor name
+    assert (forced[1], forced[9]) == ("X", "")
