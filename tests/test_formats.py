@@ -9,7 +9,6 @@ import csv
 import gzip
 import io
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit_tui.model import InvalidRecord, Row, event_time, event_type, flatten, iso_ms
+from audit_tui.model import (
+    InvalidRecord,
+    Row,
+    event_time,
+    event_type,
+    flatten,
+    iso_ms,
+    parse_time,
+)
 from audit_tui.sources import formats
 from audit_tui.sources.blocks import BlockIndexer, _generic_key
 from audit_tui.sources.file import SourceError, open_source
@@ -28,18 +35,10 @@ from audit_tui.sources.formats import (
     detect,
     index_line,
     normalise,
-    set_forced_format,
 )
 from audit_tui.store import Store
 
 DATA = Path(__file__).parent / "data" / "formats"
-
-
-@pytest.fixture(autouse=True)
-def _auto_detect() -> Iterator[None]:
-    set_forced_format(None)
-    yield
-    set_forced_format(None)
 
 
 def load(path: Path | str, **kwargs: Any) -> Store:
@@ -695,8 +694,7 @@ def test_native_records_are_returned_as_they_are(make_event: Any) -> None:
     ev = make_event()
     assert normalise(ev) is ev
     assert detect(ev) == "native"
-    set_forced_format("k8s")
-    assert normalise(ev) is ev  # a native record stays native, whatever is forced
+    assert normalise(ev, "k8s") is ev  # a native record stays native, whatever is forced
 
 
 def test_mixed_file(tmp_path: Path, make_event: Any) -> None:
@@ -735,8 +733,7 @@ def test_describe_formats() -> None:
     assert describe_formats([k8s, k8s]) == "Kubernetes audit"
     assert describe_formats([k8s, trail, trail]) == "AWS CloudTrail + Kubernetes audit"
     assert describe_formats([{"kind": 0}]) == "unrecognised records"
-    set_forced_format("cloudtrail")
-    assert describe_formats([trail]) == "AWS CloudTrail (forced)"
+    assert describe_formats([trail], "cloudtrail") == "AWS CloudTrail (forced)"
 
 
 # -- envelopes ------------------------------------------------------------------------------
@@ -795,25 +792,31 @@ def test_forced_format(tmp_path: Path) -> None:
     assert store.row(0).event_type == "X"  # auto: generic mapping (eventName)
     assert store.format_name == "JSON lines: generic mapping"
     store = load(path, input_format="cloudtrail")
-    assert formats.forced_format() == "cloudtrail"
     assert store.format_name == "JSON lines: AWS CloudTrail (forced)"
     assert (store.row(0).event_type, store.row(0).actor_name) == ("X", "")
     # forcing a format the records are not: they are skipped, with the usual reason
     store = load(DATA / "okta/demisto__Okta_v2__get_logs_response.json", input_format="k8s")
     assert (store.total, {s.reason for s in store.skipped}) == (0, {"no audited_at"})
     store = load(path, input_format="auto")
-    assert formats.forced_format() is None
+    assert store.format_name == "JSON lines: generic mapping"
     with pytest.raises(SourceError, match="unknown input format"):
         open_source(str(path), input_format="syslog")
 
 
-def test_forced_format_reaches_worker_processes() -> None:
+def test_forced_format_travels_with_its_source(tmp_path: Path) -> None:
+    """Forcing a format for one source changes nothing for another, nor the environment."""
     import os
 
-    set_forced_format("gcp")
-    assert os.environ[formats.ENV_VAR] == "gcp"
-    set_forced_format(None)
-    assert formats.ENV_VAR not in os.environ
+    rec = {"eventTime": "2026-01-02T03:04:05Z", "eventName": "X", "actor": "bob"}
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(orjson.dumps(rec) + b"\n")
+    environ = dict(os.environ)
+    forced = load(path, input_format="cloudtrail")
+    auto = load(path)
+    assert dict(os.environ) == environ
+    assert forced.format_name == "JSON lines: AWS CloudTrail (forced)"
+    assert auto.format_name == "JSON lines: generic mapping"
+    assert (forced.row(0).actor_name, auto.row(0).actor_name) == ("", "bob")
 
 
 # -- times ----------------------------------------------------------------------------------
@@ -839,6 +842,17 @@ def test_forced_format_reaches_worker_processes() -> None:
 def test_times(value: Any, expected: str) -> None:
     rec = {"timestamp": value, "action": "x"}
     assert iso_ms(event_time(normalise(rec))) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["20261120", "1794110351600", "2026-11-20T14:03:22.5 +02:00", 1794110351, "6000-01-01T00:00Z"],
+)
+def test_foreign_times_read_as_native_ones(value: Any) -> None:
+    """One rule: a foreign record's time means what the same value means in a native record
+    (digits are an epoch number, never a basic-format ISO date)."""
+    foreign = event_time(normalise({"timestamp": value, "action": "x"}))
+    assert foreign == parse_time(value)
 
 
 def test_bad_times_are_reported() -> None:
@@ -886,9 +900,9 @@ def test_generic_mapping() -> None:
 # -- the index's fast path agrees with the slow path ----------------------------------------
 
 
-def slow(line: bytes) -> tuple[Any, ...]:
+def slow(line: bytes, forced: str | None = None) -> tuple[Any, ...]:
     rec = orjson.loads(line)
-    view = normalise(rec)
+    view = normalise(rec, forced)
     try:
         return (
             event_time(view),
@@ -900,9 +914,9 @@ def slow(line: bytes) -> tuple[Any, ...]:
         return ("invalid", str(exc))
 
 
-def fast(line: bytes) -> tuple[Any, ...] | None:
+def fast(line: bytes, forced: str | None = None) -> tuple[Any, ...] | None:
     try:
-        return index_line(line)
+        return index_line(line, forced)
     except InvalidRecord as exc:
         return ("invalid", str(exc))
 
@@ -939,11 +953,10 @@ def test_fast_path_matches_slow_path() -> None:
 def test_fast_path_with_forced_formats() -> None:
     lines = all_lines()
     for name in ("k8s", "cloudtrail", "gcp"):
-        set_forced_format(name)
         for line in lines:
-            got = fast(line)
+            got = fast(line, name)
             if got is not None:
-                assert got == slow(line), (name, line[:200])
+                assert got == slow(line, name), (name, line[:200])
 
 
 def test_indexer_matches_rows() -> None:
@@ -1029,3 +1042,21 @@ def test_forced_format_in_the_parallel_loader(
             assert {f.label for f in facets.actors} & {"bob"} == actors
         finally:
             store.close()
+
+
+def test_forced_format_in_query_output(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    """`audit-tui query --input-format` reads the rows it prints (CSV, table) as forced."""
+    from audit_tui.commands.main import main
+
+    rec = {"eventTime": "2026-01-02T03:04:05Z", "eventName": "X", "actor": "bob"}
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(orjson.dumps(rec) + b"\n")
+    capsysbinary.readouterr()
+    assert main(["query", str(path), "--format", "csv"]) == 0
+    auto = capsysbinary.readouterr().out.decode().splitlines()[1].split(",")
+    assert main(["query", str(path), "--format", "csv", "--input-format", "cloudtrail"]) == 0
+    forced = capsysbinary.readouterr().out.decode().splitlines()[1].split(",")
+    assert (auto[1], auto[9]) == ("X", "bob")  # event type, actor name
+    assert (forced[1], forced[9]) == ("X", "")

@@ -11,10 +11,8 @@ from hypothesis import strategies as st
 
 from audit_tui.model import (
     NOBODY,
-    Event,
     InvalidRecord,
     Party,
-    Ref,
     event_time,
     event_type,
     flatten,
@@ -23,6 +21,7 @@ from audit_tui.model import (
     parse_time,
     party,
 )
+from audit_tui.schema import Event, Ref
 
 
 def ms(*args: int) -> int:
@@ -87,6 +86,38 @@ def test_parse_time_iso(value: str, expected: int) -> None:
     ],
 )
 def test_parse_time_epoch(value: object, expected: int) -> None:
+    assert parse_time(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (T * 1000, T),  # epoch microseconds
+        (T * 1000 + 999, T),  # sub-millisecond digits are cut
+        (str(T * 1000), T),
+        (float(T * 1000), T),
+        (T * 1_000_000, T),  # epoch nanoseconds
+        (T * 1_000_000 + 123_456, T),
+        (str(T * 1_000_000), T),
+        (99_999_999_999_999, 99_999_999_999_999),  # below 1e14: still milliseconds (year 5138)
+        (100_000_000_000_000, 100_000_000_000),  # at 1e14: microseconds (1973)
+        (100_000_000_000_000_000, 100_000_000_000),  # at 1e17: nanoseconds (1973)
+    ],
+)
+def test_parse_time_epoch_micro_and_nanoseconds(value: object, expected: int) -> None:
+    assert parse_time(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("2026-11-20 14:03:22.123456789 +00:00", T + 123),  # a space before the zone
+        ("2026-11-20T14:03:22 UTC", T),
+        ("2026-11-20T14:03:22z", T),
+        ("2026-11-20T16:03:22.5 +02:00", T + 500),
+    ],
+)
+def test_parse_time_lenient_iso(value: str, expected: int) -> None:
     assert parse_time(value) == expected
 
 

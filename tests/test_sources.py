@@ -860,3 +860,29 @@ def test_parallel_text_search_while_loading(tmp_path: Path, parallel_pair, fixed
     except subprocess.TimeoutExpired:
         pytest.fail("a search while loading hung")
     assert proc.returncode == 0 and proc.stdout.strip() == "OK", proc.stderr[-2000:]
+
+
+def test_a_store_knows_what_opens_it_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the export manifest names as the source: told by the opener, never read back from
+    the label shown to the user."""
+    line = b'{"id":"a","audited_at":"2026-11-10T10:00:00Z","event_type":"x"}\n'
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(line)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(line)))
+    stores = [
+        open_source(None),
+        open_source(str(path)),
+        open_source("-"),
+        file_source.open_data(line, "piped"),
+    ]
+    try:
+        assert [(s.label, s.source) for s in stores] == [
+            ("sample data", ""),
+            (str(path), str(path)),
+            ("stdin", "-"),
+            ("piped", None),
+        ]
+    finally:
+        for s in stores:
+            s.wait(60)
+            s.close()

@@ -142,3 +142,11 @@ def test_gram_filter_never_hides_a_match() -> None:
     assert skipped > 0.9 * len(absent) * len(blob.parts)
     for w in absent:
         assert blob.match([w], None, None) == []
+
+
+def test_short_escapes_become_the_characters_they_stand_for() -> None:
+    """``\\t`` and ``\\u0009`` are the same character: the search text holds it either way, as
+    the parsed record's text does (a search for a value with a backspace found nothing)."""
+    for char in "\t\r\b\f":
+        for line in (orjson.dumps({"k": f"a{char}b"}), b'{"k":"a\\u%04xb"}' % ord(char)):
+            assert unescape(line) == b'{"k":"a' + char.encode() + b'b"}', line

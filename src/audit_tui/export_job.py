@@ -66,12 +66,3 @@ def shown_path(path: str | os.PathLike[str]) -> str:
     if not p.is_absolute() and p.parent == Path("."):
         text = f".{os.sep}{text}"
     return clean(text)
-
-
-def local_source(label: str) -> str | None:
-    """The SOURCE a store was opened from, by its label (when the app was not told)."""
-    if label == "sample data":
-        return ""
-    if label == "stdin":
-        return "-"
-    return label

@@ -1,8 +1,10 @@
-"""The audit event: its native shape, the lenient reading of it, and the pydantic models.
+"""The audit event: its native shape, and the lenient reading of it (times included).
 
 The million-event path never builds a model per event: loaders read the few fields the index
-needs with :func:`event_time` and :func:`party`, and :class:`Event` is built on demand (the
-detail view, API pages, tests). The original record is always kept as the source wrote it.
+needs with :func:`event_time` and :func:`party`. The pydantic models, built on demand (the
+detail view, API pages, tests), live in :mod:`audit_tui.schema`, which imports this module and
+never the other way (pydantic costs ~0.1 s at start-up, which the loader's worker processes and
+the command line don't pay). The original record is always kept as the source wrote it.
 """
 
 from __future__ import annotations
@@ -10,20 +12,27 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import orjson
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# Numbers above this are epoch milliseconds, below it epoch seconds (1e11 s is the year 5138).
-_MS_THRESHOLD = 100_000_000_000
+# An epoch number's unit is told by its size: below 1e11 seconds, then milliseconds, microseconds
+# and nanoseconds (each unit's range starts in 1973 and ends in the year 5138).
+MS_THRESHOLD = 100_000_000_000
+US_THRESHOLD = 100_000_000_000_000
+NS_THRESHOLD = 100_000_000_000_000_000
 # The instants a datetime can hold (0001-01-01 .. 9999-12-31, UTC) in epoch ms: anything outside
 # is not a time (and would not fit the index's int64 column).
-_MIN_MS = -62_135_596_800_000
-_MAX_MS = 253_402_300_799_999
+MIN_MS = -62_135_596_800_000
+MAX_MS = 253_402_300_799_999
 
-_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d*)?$")  # a numeric string: epoch seconds or ms
+_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d*)?$")  # a numeric string: an epoch number
+_LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
+_SPACE_ZONE = re.compile(r"\s+(?=[+-]\d\d:?\d\d$|Z$|UTC$)")
+_fromiso = datetime.fromisoformat
+_ONE_MS = timedelta(milliseconds=1)
 
 TIME_KEYS = ("audited_at", "auditedAt")
 TYPE_KEYS = ("event_type", "eventType")
@@ -33,45 +42,96 @@ class InvalidRecord(ValueError):
     """A record that cannot be indexed; the message is the short reason shown to the user."""
 
 
-def parse_time(value: Any) -> int:
-    """Return the instant ``value`` names as epoch milliseconds (UTC).
+# -- times: the one place a time value is read ----------------------------------------------
 
-    Accepts ISO 8601 with ``Z`` or an offset, naive ISO (taken as UTC), what python-dateutil
-    parses, and numbers (or numeric strings) of epoch seconds or milliseconds.
+
+def parse_time(value: Any) -> int:
+    """Return the instant ``value`` names as epoch milliseconds (UTC), or raise
+    :class:`InvalidRecord` with the reason.
+
+    Reads ISO 8601 text with ``Z``, an offset or none (UTC), a space for the ``T`` or before the
+    zone, ``UTC`` for the zone and up to nine fractional digits (cut to the millisecond); epoch
+    numbers (or numeric text) in seconds, milliseconds, microseconds or nanoseconds, told apart
+    by their size; and, last, what python-dateutil reads. Digits alone are always an epoch
+    number, never a basic-format ISO date.
     """
-    if value is None:
-        raise InvalidRecord("no audited_at")
-    if isinstance(value, bool):
-        raise InvalidRecord("invalid audited_at")
-    if isinstance(value, int | float):
-        if isinstance(value, float) and not math.isfinite(value):
-            raise InvalidRecord("invalid audited_at")
-        ms = int(value) if abs(value) >= _MS_THRESHOLD else int(round(value * 1000))
-        if not _MIN_MS <= ms <= _MAX_MS:
-            raise InvalidRecord("invalid audited_at")
+    if isinstance(value, str):
+        ms = iso_time(value)
+        if ms is None:
+            ms = _text_ms(value)
+    else:
+        ms = _number_ms(value)
+    if MIN_MS <= ms <= MAX_MS:  # e.g. 0001-01-01T00:00+01:00 is not
         return ms
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidRecord("invalid audited_at")
-    text = value.strip()
-    if _NUMBER.match(text):
-        # before fromisoformat, which reads digits as the basic ISO format: "1794110351600"
-        # (epoch ms, 2026-11-08) would be 1794-11-03T16:00
-        return parse_time(float(text) if "." in text else int(text))
+    raise InvalidRecord("invalid audited_at")
+
+
+def iso_time(text: str) -> int | None:
+    """The epoch ms of ISO 8601 text, the way :func:`parse_time` reads it (not range-checked);
+    None for text that is not ISO 8601 (a number, or something only dateutil may read)."""
+    if text[4:5] != "-" and _NUMBER.match(text.strip()):
+        return None  # fromisoformat would read "1794110351600" (epoch ms) as 1794-11-03T16:00
+    dt: datetime | None
     try:
-        dt = datetime.fromisoformat(text)
+        dt = _fromiso(text)
     except ValueError:
-        try:
-            number = float(text)
-        except ValueError:
-            dt = _dateutil(text)
-        else:
-            return parse_time(number)
+        dt = _lenient_iso(text)
+        if dt is None:
+            return None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    ms = _to_ms(dt)
-    if not _MIN_MS <= ms <= _MAX_MS:  # e.g. 0001-01-01T00:00+01:00
+    return (dt - EPOCH) // _ONE_MS
+
+
+def _lenient_iso(text: str) -> datetime | None:
+    """ISO text that fromisoformat refuses as it is: padded, a space before the zone, ``UTC``
+    or a lower-case ``z`` for the zone."""
+    t = _LONG_FRACTION.sub(r"\1", text.strip())
+    t = _SPACE_ZONE.sub("", t)
+    if t.endswith("UTC"):
+        t = t[:-3] + "+00:00"
+    if t.endswith(("z", "Z")):
+        t = t[:-1] + "+00:00"
+    try:
+        return _fromiso(t)
+    except ValueError:
+        return None
+
+
+def _text_ms(value: str) -> int:
+    """Epoch ms of text that is not ISO 8601: an epoch number, or what dateutil reads."""
+    text = value.strip()
+    if not text:
         raise InvalidRecord("invalid audited_at")
-    return ms
+    if _NUMBER.match(text):
+        return _number_ms(float(text) if "." in text else int(text))
+    try:
+        number = float(text)  # "1.7e9"; "nan" and "inf" are refused below
+    except ValueError:
+        dt = _dateutil(text)
+    else:
+        return _number_ms(number)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return datetime_ms(dt)
+
+
+def _number_ms(value: Any) -> int:
+    """Epoch ms of an epoch number, its unit told by its size (see MS_THRESHOLD)."""
+    if value is None:
+        raise InvalidRecord("no audited_at")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidRecord("invalid audited_at")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidRecord("invalid audited_at")
+    size = abs(value)
+    if size < MS_THRESHOLD:
+        return int(round(value * 1000))
+    if size < US_THRESHOLD:
+        return int(value)
+    if size < NS_THRESHOLD:
+        return int(value // 1000)
+    return int(value // 1_000_000)
 
 
 def _dateutil(text: str) -> datetime:
@@ -87,7 +147,8 @@ def _dateutil(text: str) -> datetime:
         raise InvalidRecord("invalid audited_at") from exc
 
 
-def _to_ms(dt: datetime) -> int:
+def datetime_ms(dt: datetime) -> int:
+    """Epoch ms of an aware datetime (sub-millisecond digits are cut)."""
     delta = dt - EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
 
@@ -211,13 +272,3 @@ def flatten(record: dict[str, Any]) -> Row:
         id=_text(record.get("id")),
         metadata=record.get("metadata"),
     )
-
-
-def __getattr__(name: str) -> Any:
-    """The pydantic models live in :mod:`audit_tui.schema`, imported only when asked for (pydantic
-    costs ~0.1 s at start-up, which the loader's worker processes and the CLI don't pay)."""
-    if name in ("Event", "Ref"):
-        from audit_tui import schema
-
-        return getattr(schema, name)
-    raise AttributeError(f"module 'audit_tui.model' has no attribute {name!r}")

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
-from typing import IO, Any
+from typing import IO
 
 import orjson
 
-from audit_tui.model import Row, flatten, iso_ms, load_json
+from audit_tui.model import Row, iso_ms
 from audit_tui.safe import clean
-from audit_tui.sources.formats import normalise
 
 CSV_COLUMNS = (
     "audited_at",
@@ -61,11 +60,6 @@ def csv_cells(row: Row) -> list[str]:
     return [neutralise(v) for v in values]
 
 
-def write_csv(out: IO[str], raws: Iterable[bytes], *, terminal: bool = False) -> int:
-    rows = (flatten(normalise(_record(raw))) for raw in raws)
-    return write_csv_rows(out, rows, terminal=terminal)
-
-
 def write_csv_rows(out: IO[str], rows: Iterable[Row], *, terminal: bool = False) -> int:
     """The header then one line per row: RFC 4180 quoting, CRLF line ends, cells neutralised.
 
@@ -80,11 +74,6 @@ def write_csv_rows(out: IO[str], rows: Iterable[Row], *, terminal: bool = False)
         writer.writerow([clean(c) for c in cells] if terminal else cells)
         n += 1
     return n
-
-
-def _record(raw: bytes) -> dict[str, Any]:
-    value = load_json(raw)
-    return value if isinstance(value, dict) else {}
 
 
 def write_jsonl(out: IO[bytes], raws: Iterable[bytes]) -> int:

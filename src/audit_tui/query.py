@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, AnyStr
 
-from audit_tui.model import _to_ms, iso_ms
+from audit_tui.model import datetime_ms, iso_ms
 
 PERIODS: dict[str, str] = {
     "all": "All time",
@@ -171,11 +171,11 @@ class Query:
 
     def window(self, now: datetime) -> Window:
         if self.period in ("7d", "30d", "90d"):
-            end = _to_ms(now.astimezone(UTC)) + 1  # "ending now": now itself is inside
+            end = datetime_ms(now.astimezone(UTC)) + 1  # "ending now": now itself is inside
             return Window(end - 1 - int(self.period[:-1]) * DAY_MS, end)
         if self.period == "custom":
-            since = _to_ms(parse_when(self.since, now)) if self.since else None
-            until = _to_ms(parse_when(self.until, now, end=True)) if self.until else None
+            since = datetime_ms(parse_when(self.since, now)) if self.since else None
+            until = datetime_ms(parse_when(self.until, now, end=True)) if self.until else None
             if since is not None and until is not None and until <= since:
                 raise QueryError(
                     f"the range ends before it starts: until {iso_ms(until)} is not after "

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -21,8 +21,6 @@ import numpy as np
 from audit_tui.facets import describe, fold, selection_names
 from audit_tui.model import Row, flatten, load_json
 from audit_tui.query import Query, extends, utcnow
-from audit_tui.sources.blocks import BlockResult
-from audit_tui.sources.formats import normalise
 from audit_tui.textindex import (
     LocalTextIndex,
     TextPart,
@@ -36,7 +34,39 @@ from audit_tui.textindex import (
 TIE_BREAK_LIMIT = 20_000
 
 
+Record = dict[str, Any]
+
+
+@dataclass
+class BlockResult:
+    """Columns of the valid events of one block, in line order: what a loader's indexer hands
+    the store (:meth:`Store.add_block`)."""
+
+    offset: int  # byte offset of the block in its file (or a block number for memory sources)
+    nlines: int  # lines it spans (0 when its invalid lines are numbered from the file's start)
+    ts: np.ndarray  # int64 epoch ms
+    etype: np.ndarray  # int32 codes into the indexer's dictionaries
+    actor: np.ndarray
+    workspace: np.ndarray
+    starts: np.ndarray  # int64 byte offset of each event's line in the file
+    lengths: np.ndarray  # int32 byte length of each line
+    invalid: list[tuple[int, str]] = field(default_factory=list)  # (line index in block, why)
+    new_etypes: list[str] = field(default_factory=list)
+    # party keys (id, name, email, type), None where absent
+    new_actors: list[Any] = field(default_factory=list)
+    new_workspaces: list[Any] = field(default_factory=list)
+    raws: list[bytes] | None = None  # the records themselves when there is no file to read
+
+    @property
+    def count(self) -> int:
+        return len(self.ts)
+
+
 class TextIndex(Protocol):
+    def add(self, source: int, count: int, texts: TextPart | None) -> None:
+        """The search texts of a block's ``count`` events from indexer ``source`` (None: the
+        index has them already, e.g. a loader's worker process holds them)."""
+
     def match(
         self, words: Sequence[bytes], candidates: np.ndarray | None, limit: int | None
     ) -> np.ndarray: ...
@@ -94,6 +124,10 @@ def describe_skipped(skipped: Sequence[Skipped], most: int = 10) -> str:
     return f"skipped {len(skipped)} invalid {noun}: " + "; ".join(parts) + more
 
 
+def _as_is(record: Record) -> Record:
+    return record
+
+
 class _Dict:
     """A global dictionary of facet values, and per-source remapping of local codes."""
 
@@ -116,15 +150,27 @@ class _Dict:
 class Store:
     """Events of one source, queryable while they load."""
 
-    def __init__(self, label: str, text_index: TextIndex | None = None) -> None:
+    def __init__(
+        self,
+        label: str,
+        text_index: TextIndex | None = None,
+        *,
+        native: Callable[[Record], Record] | None = None,
+        source: str | None = None,
+    ) -> None:
+        """``label`` names the source for the user; ``native`` reads one of its records in the
+        native shape (the source's format; records are native when not given); ``source`` is
+        what opens it again: a path, ``-`` for standard input, ``""`` for the bundled sample
+        (None: not known)."""
         self.label = label
+        self.source = source
+        self.native: Callable[[Record], Record] = native if native is not None else _as_is
         self.text: TextIndex = text_index if text_index is not None else LocalTextIndex()
         self._lock = threading.RLock()
         self._pending: list[BlockResult] = []
         self._blocks: list[tuple[int, int, int]] = []  # (offset, nlines, first global index)
         self._invalid: list[tuple[int, int, str]] = []  # (block offset, line in block, why)
         self._etypes, self._actors, self._workspaces = _Dict(), _Dict(), _Dict()
-        self._raw_path: str | None = None
         self._raw_fd: int | None = None
         self._raw_buffer: bytes | None = None
         self._raws: list[bytes] = []
@@ -151,12 +197,10 @@ class Store:
         self.error: str | None = None
         self.format_name = ""
         self._done = threading.Event()
-        self._listeners: list[Callable[[], None]] = []
 
     # -- building ----------------------------------------------------------------------
 
     def set_raw_file(self, path: str) -> None:
-        self._raw_path = path
         self._raw_fd = os.open(path, os.O_RDONLY)
 
     def set_raw_buffer(self, data: bytes) -> None:
@@ -179,9 +223,7 @@ class Store:
                 self._raws.extend(block.raws)
                 block.raws = None
             self._pending.append(block)
-            if texts is not None and isinstance(self.text, LocalTextIndex):
-                self.text.extend(texts)
-        self._notify()
+            self.text.add(source, block.count, texts)
 
     def finish(self, error: str | None = None) -> None:
         with self._lock:
@@ -192,17 +234,6 @@ class Store:
             self._sorted_n = -1  # the final order breaks ties by id
             self._sort()
         self._done.set()
-        self._notify()
-
-    def on_change(self, callback: Callable[[], None]) -> None:
-        self._listeners.append(callback)
-
-    def _notify(self) -> None:
-        for callback in list(self._listeners):
-            try:
-                callback()
-            except Exception:  # a listener never breaks loading
-                pass
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
@@ -263,7 +294,7 @@ class Store:
             rec = load_json(self._raw(g))
         except ValueError:
             return ""
-        value = normalise(rec).get("id") if isinstance(rec, dict) else None
+        value = self.native(rec).get("id") if isinstance(rec, dict) else None
         return "" if value is None else str(value)
 
     def _view(self) -> None:
@@ -289,7 +320,7 @@ class Store:
         return value if isinstance(value, dict) else {"value": value}
 
     def row(self, position: int) -> Row:
-        return flatten(normalise(self.record(position)))
+        return flatten(self.native(self.record(position)))
 
     def rows(self, positions: Sequence[int] | np.ndarray) -> list[Row]:
         return [self.row(int(p)) for p in positions]

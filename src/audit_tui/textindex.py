@@ -73,8 +73,10 @@ def _iter_leaves(value: Any) -> Iterable[Any]:
             yield item
 
 
-def plain_text(record: Any, line: bytes | None = None) -> bytes:
-    """A plain text for the blob: no quotes (so the key look-ahead never fires), no newlines."""
+def searchable_bytes(record: Any, line: bytes | None = None) -> bytes:
+    """The search text of a parsed record (a JSON document's item, a CSV row, an API page's
+    event) as the blob holds it: its values joined by SEP, with no quotes (so the key
+    look-ahead never fires) and no newlines."""
     return record_text(record, line).replace(b'"', b"\x1e").replace(b"\n", SEP.encode())
 
 
@@ -87,10 +89,10 @@ _SIMPLE_ESCAPES = {
     b"\\": b"\\",
     b"/": b"/",
     b"n": SEP.encode(),
-    b"r": b" ",
-    b"t": b" ",
-    b"b": b" ",
-    b"f": b" ",
+    b"r": b"\r",  # the characters themselves, as a \u00XX escape of them gives
+    b"t": b"\t",
+    b"b": b"\b",
+    b"f": b"\f",
 }
 
 
@@ -412,8 +414,9 @@ class LocalTextIndex:
     def __len__(self) -> int:
         return len(self.texts)
 
-    def extend(self, part: TextPart) -> None:
-        self.texts.add(part)
+    def add(self, source: int, count: int, texts: TextPart | None) -> None:
+        if texts is not None:
+            self.texts.add(texts)
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         return True

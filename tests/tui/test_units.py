@@ -159,7 +159,7 @@ def test_export_messages_and_paths(tmp_path: Any) -> None:
     from pathlib import Path
 
     from audit_tui.export import ExportResult, size_text
-    from audit_tui.export_job import Exported, local_source, shown_path
+    from audit_tui.export_job import Exported, shown_path
 
     assert shown_path(Path("audit-export-1.csv")) == "./audit-export-1.csv"
     assert shown_path(tmp_path / "x.csv") == str(tmp_path / "x.csv")
@@ -172,11 +172,6 @@ def test_export_messages_and_paths(tmp_path: Any) -> None:
     assert message == (
         "Exported 1,204 events to ./v.jsonl (2.0 KB); manifest ./v.jsonl.manifest.json. "
         "Left out 2 events"
-    )
-    assert (local_source("sample data"), local_source("stdin"), local_source("a.jsonl")) == (
-        "",
-        "-",
-        "a.jsonl",
     )
 
 

@@ -86,7 +86,7 @@ def _opener(args: argparse.Namespace) -> Callable[[], Store]:
     fmt = args.input_format
     if spec == "-":
         data = sys.stdin.buffer.read()
-        return lambda: open_data(data, "stdin")
+        return lambda: open_data(data, "stdin", input_format=fmt)
     return lambda: open_source(spec, demo=args.demo or spec is None, input_format=fmt)
 
 

@@ -207,16 +207,10 @@ def open_for_query(args: argparse.Namespace, query: Query) -> tuple[Store, list[
 
     The line numbers are those of the kept lines in the file (None when nothing was
     pre-filtered): :func:`report_load` puts them back into the skipped-line messages."""
-    from audit_tui.sources.file import SourceError, _sniff_file, open_source
-    from audit_tui.sources.formats import set_forced_format
+    from audit_tui.sources.file import open_data, open_source, sniff_file
 
     spec = None if args.demo else args.source
     words = query.words
-    if args.input_format is not None:
-        try:
-            set_forced_format(args.input_format)
-        except ValueError as exc:
-            raise SourceError(str(exc)) from None
     if (
         spec
         and spec != "-"
@@ -228,14 +222,13 @@ def open_for_query(args: argparse.Namespace, query: Query) -> tuple[Store, list[
     ):
         from pathlib import Path
 
-        if _sniff_file(Path(spec)) == "jsonl":
-            from audit_tui.sources.file import _open_bytes
+        if sniff_file(Path(spec)) == "jsonl":
             from audit_tui.sources.prefilter import candidate_lines
 
             data, numbers = candidate_lines(spec, words)
-            store = _open_bytes(data, spec, ".jsonl")
+            store = open_data(data, spec, kind="jsonl", input_format=args.input_format)
             return store, numbers
-    return open_source(spec, demo=args.demo or spec is None), None
+    return open_source(spec, demo=args.demo or spec is None, input_format=args.input_format), None
 
 
 def report_load(store: Store, line_numbers: list[int] | None) -> None:

@@ -139,7 +139,8 @@ def _write_local(store: Store, positions: Sequence[int] | np.ndarray, fmt: str) 
         output.write_json(out, _local_raws(store, positions))
     elif fmt == "csv":
         text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-        output.write_csv(text, _local_raws(store, positions), terminal=out.isatty())
+        rows = (store.row(int(p)) for p in positions)  # read in the source's format
+        output.write_csv_rows(text, rows, terminal=out.isatty())
         text.detach()
     else:
         rows = (store.row(int(p)) for p in positions)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -21,7 +19,6 @@ import orjson
 
 from audit_tui.facets import PartyKey
 from audit_tui.model import (
-    EPOCH,
     InvalidRecord,
     event_time,
     event_type,
@@ -29,7 +26,10 @@ from audit_tui.model import (
     party,
 )
 from audit_tui.sources.formats import index_line, normalise
-from audit_tui.textindex import TextPart, is_irregular, lower, plain_text, unescape
+from audit_tui.store import BlockResult
+from audit_tui.textindex import TextPart, is_irregular, lower, searchable_bytes, unescape
+
+Keys = tuple[int, str, PartyKey | None, PartyKey | None]  # what the index reads of a record
 
 
 class _P(msgspec.Struct):
@@ -49,30 +49,17 @@ class _Ev(msgspec.Struct):
 
 
 _DECODE = msgspec.json.Decoder(_Ev).decode
-_ONE_MS = timedelta(milliseconds=1)
 
 
-def _key(value: _P | str | None) -> PartyKey | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return (None, value, None, None)
-    return (value.id, value.name, value.email, value.type)
-
-
-class _Foreign(Exception):
-    """A valid JSON object without the native time and type: try the foreign formats."""
-
-
-def _generic(line: bytes) -> tuple[int, str, PartyKey | None, PartyKey | None]:
+def _index_slow(line: bytes, forced: str | None) -> Keys:
     """Time, type, actor and workspace keys of any record (native or foreign), the slow way."""
-    fast = index_line(line)  # Kubernetes and CloudTrail: only the keys the index needs
+    fast = index_line(line, forced)  # Kubernetes and CloudTrail: only the keys the index needs
     if fast is not None:
         return fast
     rec = orjson.loads(line)
     if not isinstance(rec, dict):
         raise InvalidRecord("not an object")
-    native = normalise(rec)
+    native = normalise(rec, forced)
     return (
         event_time(native),
         event_type(native),
@@ -86,29 +73,6 @@ def _generic_key(value: Any) -> PartyKey | None:
         return None
     p = party(value)
     return (p.id or None, p.name or None, p.email or None, p.type or None)
-
-
-@dataclass
-class BlockResult:
-    """Columns of the valid events of one block, in line order."""
-
-    offset: int  # byte offset of the block in its file (or a block number for memory sources)
-    nlines: int
-    ts: np.ndarray  # int64 epoch ms
-    etype: np.ndarray  # int32 codes into the indexer's dictionaries
-    actor: np.ndarray
-    workspace: np.ndarray
-    starts: np.ndarray  # int64 byte offset of each event's line in the file
-    lengths: np.ndarray  # int32 byte length of each line
-    invalid: list[tuple[int, str]] = field(default_factory=list)  # (line index in block, why)
-    new_etypes: list[str] = field(default_factory=list)
-    new_actors: list[PartyKey | None] = field(default_factory=list)
-    new_workspaces: list[PartyKey | None] = field(default_factory=list)
-    raws: list[bytes] | None = None  # the records themselves when there is no file to read
-
-    @property
-    def count(self) -> int:
-        return len(self.ts)
 
 
 class _Codes:
@@ -128,15 +92,73 @@ class _Codes:
         return out
 
 
-class BlockIndexer:
-    """Turns blocks of lines into :class:`BlockResult` and search texts."""
+def _native_keys(ev: _Ev) -> Keys | None:
+    """Time, type, actor and workspace keys of a decoded line in the native shape; None for a
+    foreign record (no native time: CloudTrail and Okta have an ``eventType`` too)."""
+    when = ev.audited_at
+    if when is None:
+        when = ev.auditedAt
+        if when is None:
+            return None
+    kind = ev.event_type if ev.event_type is not None else ev.eventType
+    ms = parse_time(when)
+    if not kind:
+        raise InvalidRecord("no event_type")
+    a, w = ev.actor, ev.workspace
+    return (
+        ms,
+        kind,
+        (a.id, a.name, a.email, a.type)
+        if type(a) is _P
+        else (None if a is None else (None, a, None, None)),
+        (w.id, w.name, w.email, w.type)
+        if type(w) is _P
+        else (None if w is None else (None, w, None, None)),
+    )
 
-    def __init__(self) -> None:
+
+class _Columns:
+    """The columns of one block's valid events as they are read, coded by the indexer's
+    dictionaries."""
+
+    def __init__(self, indexer: BlockIndexer) -> None:
+        self.ts: list[int] = []
+        self.etypes: list[int] = []
+        self.actors: list[int] = []
+        self.workspaces: list[int] = []
+        self.lines: list[int] = []  # the line index of each valid event in its block
+        self.invalid: list[tuple[int, str]] = []  # (line index, why)
+        self._etypes, self._actors, self._workspaces = (
+            indexer.etypes,
+            indexer.actors,
+            indexer.workspaces,
+        )
+
+    def add(self, keys: Keys, i: int) -> None:
+        """One valid event: its (ms, event type, actor key, workspace key), its line index."""
+        ms, kind, akey, wkey = keys
+        self.ts.append(ms)
+        self.etypes.append(self._etypes.code(kind))
+        self.actors.append(self._actors.code(akey))
+        self.workspaces.append(self._workspaces.code(wkey))
+        self.lines.append(i)
+
+
+class BlockIndexer:
+    """Turns blocks of lines into :class:`BlockResult` and search texts.
+
+    ``forced``: the format every non-native record is read as (a name ``formats.resolve``
+    returned; None: detect per record)."""
+
+    def __init__(self, forced: str | None = None) -> None:
+        self.forced = forced
         self.etypes = _Codes()
         self.actors = _Codes()
         self.workspaces = _Codes()
 
     def index_block(self, block: bytes, offset: int) -> tuple[BlockResult, TextPart]:
+        """The columns and search texts of the valid events in ``block`` (whole lines of a file
+        that start at byte ``offset``)."""
         if offset == 0 and block.startswith(b"\xef\xbb\xbf"):
             block, offset = block[3:], 3  # a byte order mark is not part of the first record
         lines = block.split(b"\n")
@@ -147,126 +169,58 @@ class BlockIndexer:
         if len(lines):
             line_starts[0] = 0
             np.cumsum(lens[:-1] + 1, out=line_starts[1:])
-        n = len(lines)
-        ts: list[int] = []
-        et: list[int] = []
-        ac: list[int] = []
-        ws: list[int] = []
-        valid_idx: list[int] = []
-        invalid: list[tuple[int, str]] = []
-        et_get, ac_get, ws_get = (
-            self.etypes.index.get,
-            self.actors.index.get,
-            self.workspaces.index.get,
-        )
-        et_code, ac_code, ws_code = self.etypes.code, self.actors.code, self.workspaces.code
-        fromiso, epoch, one_ms, utc = datetime.fromisoformat, EPOCH, _ONE_MS, UTC
-        decode = _DECODE
-
-        def add(ms: int, kind: str, akey: Any, wkey: Any, i: int) -> None:
-            c = et_get(kind)
-            et.append(et_code(kind) if c is None else c)
-            c = ac_get(akey)
-            ac.append(ac_code(akey) if c is None else c)
-            c = ws_get(wkey)
-            ws.append(ws_code(wkey) if c is None else c)
-            ts.append(ms)
-            valid_idx.append(i)
-
-        foreign_run = 0  # consecutive foreign lines: past a few, skip the native decoder
-        for i, line in enumerate(lines):
-            if foreign_run > 4:
-                if not line or line.isspace():
-                    continue
-                try:
-                    ms, kind, akey, wkey = _generic(line)
-                except InvalidRecord as exc:
-                    invalid.append((i, str(exc)))
-                    continue
-                except (orjson.JSONDecodeError, msgspec.DecodeError):
-                    invalid.append((i, "invalid JSON"))
-                    continue
-                add(ms, kind, akey, wkey, i)
-                continue
-            try:
-                ev = decode(line)
-            except msgspec.ValidationError:
-                ev = None
-            except msgspec.DecodeError:
-                if line.strip():
-                    invalid.append((i, "invalid JSON"))
-                continue
-            try:
-                if ev is not None:
-                    when = ev.audited_at
-                    if when is None:
-                        when = ev.auditedAt
-                    if when is None:  # foreign (CloudTrail and Okta have an eventType too)
-                        raise _Foreign
-                    if type(when) is str and when[4:5] == "-":  # ISO; digits = epoch
-                        try:
-                            dt = fromiso(when)
-                        except ValueError:
-                            ms = parse_time(when)
-                        else:
-                            if dt.tzinfo is None:
-                                dt = dt.replace(tzinfo=utc)
-                            ms = (dt - epoch) // one_ms
-                    elif when is None:
-                        raise InvalidRecord("no audited_at")
-                    else:
-                        ms = parse_time(when)
-                    maybe_kind = ev.event_type if ev.event_type is not None else ev.eventType
-                    if not maybe_kind:
-                        raise InvalidRecord("no event_type")
-                    kind = maybe_kind
-                    a = ev.actor
-                    akey = (
-                        (a.id, a.name, a.email, a.type)
-                        if type(a) is _P
-                        else (None if a is None else (None, a, None, None))
-                    )
-                    w = ev.workspace
-                    wkey = (
-                        (w.id, w.name, w.email, w.type)
-                        if type(w) is _P
-                        else (None if w is None else (None, w, None, None))
-                    )
-                else:
-                    ms, kind, akey, wkey = _generic(line)
-            except _Foreign:
-                foreign_run += 1
-                try:
-                    ms, kind, akey, wkey = _generic(line)
-                except InvalidRecord as exc:
-                    invalid.append((i, str(exc)))
-                    continue
-            except InvalidRecord as exc:
-                invalid.append((i, str(exc)))
-                continue
-            except orjson.JSONDecodeError:
-                invalid.append((i, "invalid JSON"))
-                continue
-            add(ms, kind, akey, wkey, i)
-        valid = np.asarray(valid_idx, dtype=np.int64)
+        cols = self._index_lines(lines)
+        valid = np.asarray(cols.lines, dtype=np.int64)
+        ts = np.asarray(cols.ts, dtype=np.int64)
         # foreign lines are searched by their own text too: only invalid lines need the slow form
         texts = self._texts(block, lines, valid)
-        texts.ts = np.asarray(ts, dtype=np.int64)
+        texts.ts = ts
         result = BlockResult(
             offset=offset,
-            nlines=n,
-            ts=np.asarray(ts, dtype=np.int64),
-            etype=np.asarray(et, dtype=np.int32),
-            actor=np.asarray(ac, dtype=np.int32),
-            workspace=np.asarray(ws, dtype=np.int32),
+            nlines=len(lines),
+            ts=ts,
+            etype=np.asarray(cols.etypes, dtype=np.int32),
+            actor=np.asarray(cols.actors, dtype=np.int32),
+            workspace=np.asarray(cols.workspaces, dtype=np.int32),
             starts=line_starts[valid] + offset,
             lengths=lens[valid].astype(np.int32),
-            invalid=invalid,
+            invalid=cols.invalid,
             new_etypes=self.etypes.take_new(),
             new_actors=self.actors.take_new(),
             new_workspaces=self.workspaces.take_new(),
         )
         return result, texts
+
+    def _index_lines(self, lines: Sequence[bytes]) -> _Columns:
+        """Read each line's time, type, actor and workspace: typed msgspec decoding for the
+        native shape, the slow path (:func:`_index_slow`) for anything else."""
+        cols = _Columns(self)
+        add, invalid, forced = cols.add, cols.invalid, self.forced
+        foreign = 0  # foreign lines seen: past a few, the native decoder is not tried first
+        for i, line in enumerate(lines):
+            try:
+                if foreign > 4:
+                    if not line or line.isspace():
+                        continue
+                    keys = _index_slow(line, forced)
+                else:
+                    try:
+                        native = _native_keys(_DECODE(line))
+                    except msgspec.ValidationError:  # JSON, but not shaped as expected
+                        native = None
+                    else:
+                        if native is None:
+                            foreign += 1
+                    keys = _index_slow(line, forced) if native is None else native
+            except (msgspec.DecodeError, orjson.JSONDecodeError):
+                if line.strip():  # a blank line is no record
+                    invalid.append((i, "invalid JSON"))
+                continue
+            except InvalidRecord as exc:
+                invalid.append((i, str(exc)))
+                continue
+            add(keys, i)
+        return cols
 
     @staticmethod
     def _texts(block: bytes, lines: Sequence[bytes], valid: np.ndarray) -> TextPart:
@@ -306,7 +260,7 @@ def index_records(
         try:
             if not isinstance(rec, dict):
                 raise InvalidRecord("not an object")
-            rec = normalise(rec)
+            rec = normalise(rec, indexer.forced)
             ts[i] = event_time(rec)
             et[i] = indexer.etypes.code(event_type(rec))
             ac[i] = indexer.actors.code(_generic_key(rec.get("actor")))
@@ -316,7 +270,7 @@ def index_records(
             continue
         keep[i] = True
         raws.append(original if isinstance(original, bytes) else orjson.dumps(original))
-        texts.append(plain_text(original))
+        texts.append(searchable_bytes(original))
     valid = np.flatnonzero(keep)
     result = BlockResult(
         offset=offset,

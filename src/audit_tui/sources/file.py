@@ -18,7 +18,9 @@ import sys
 import threading
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +32,10 @@ from audit_tui.sources.formats import (
     describe_formats,
     describe_lines,
     format_label,
-    set_forced_format,
+    normalise,
+    resolve,
 )
-from audit_tui.store import Store
+from audit_tui.store import Store, TextIndex
 
 # CloudTrail log files: "Records"; aws cloudtrail lookup-events: "Events"; Azure REST: "value"
 ENVELOPE_KEYS = ("data", "items", "events", "records", "Records", "Events", "value")
@@ -46,6 +49,26 @@ class SourceError(Exception):
     """A source that cannot be read at all: the message is one line for the user."""
 
 
+@dataclass(frozen=True)
+class _Origin:
+    """What every step of opening a source needs to know about it."""
+
+    label: str  # what the user reads
+    source: str | None  # what opens it again (see Store)
+    forced: str | None  # the format non-native records are read as (None: detect per record)
+
+    def new_store(self, text_index: TextIndex | None = None) -> Store:
+        native = partial(normalise, forced=self.forced)
+        return Store(self.label, text_index, native=native, source=self.source)
+
+
+def _resolve(input_format: str | None) -> str | None:
+    try:
+        return resolve(input_format)
+    except ValueError as exc:
+        raise SourceError(str(exc)) from None
+
+
 def open_source(
     spec: str | None,
     *,
@@ -57,23 +80,71 @@ def open_source(
     """Start loading ``spec`` (a path, ``-`` for stdin, None or ``demo`` for the sample).
 
     ``input_format`` (a name of ``formats.NAMES``, or "auto") reads every non-native record as
-    that format instead of detecting it per record; None leaves the setting as it is."""
-    if input_format is not None:
-        try:
-            set_forced_format(input_format)
-        except ValueError as exc:
-            raise SourceError(str(exc)) from None
+    that format instead of detecting it per record (None: detect)."""
+    forced = _resolve(input_format)
     if spec is None or demo:
-        from audit_tui.sources.sample import sample_bytes
-
-        data = sample_bytes(now)
-        store = Store("sample data")
-        _start(store, lambda: _load_jsonl_buffer(store, data))
-        store.format_name = "sample (JSON lines)"
-        return store
+        return _open_sample(now, _Origin("sample data", "", forced))
     if spec == "-":
-        return open_data(sys.stdin.buffer.read(), "stdin")
+        return _open_bytes(
+            _maybe_gunzip(sys.stdin.buffer.read(), "stdin"), _Origin("stdin", "-", forced), ""
+        )
+    return _open_path(spec, workers, _Origin(spec, spec, forced))
+
+
+def open_data(
+    data: bytes,
+    label: str,
+    *,
+    kind: str | None = None,
+    input_format: str | None = None,
+    source: str | None = None,
+) -> Store:
+    """Start loading events held in memory (standard input already read, for instance).
+
+    ``kind`` ("jsonl", "json" or "csv") says what the data is when the caller knows (otherwise
+    its content decides); ``source`` is what opens it again, when there is such a thing."""
+    origin = _Origin(label, source, _resolve(input_format))
+    return _open_bytes(_maybe_gunzip(data, label), origin, "", kind=kind)
+
+
+def _open_sample(now: datetime | None, origin: _Origin) -> Store:
+    from audit_tui.sources.sample import sample_bytes
+
+    data = sample_bytes(now)
+    store = origin.new_store()
+    _start(store, lambda: _load_jsonl_buffer(store, data, origin.forced))
+    store.format_name = "sample (JSON lines)"
+    return store
+
+
+def _open_path(spec: str, workers: int | None, origin: _Origin) -> Store:
     path = Path(spec).expanduser()
+    size = _size(path, spec)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError as exc:
+        raise SourceError(f"{spec}: cannot read ({exc.strerror}); check its permissions") from None
+    suffixes = [s.lower() for s in path.suffixes]
+    if head[:2] == b"\x1f\x8b" or (suffixes and suffixes[-1] == ".gz"):
+        inner = suffixes[-2] if len(suffixes) >= 2 else ""
+        return _open_bytes(_maybe_gunzip(_read(path, spec), spec), origin, inner)
+    _refuse_binary(head, spec)
+    ext = suffixes[-1] if suffixes else ""
+    kind = _kind_by_ext(ext) or sniff_file(path)
+    if kind != "jsonl":
+        return _open_bytes(_read(path, spec), origin, ext, kind=kind)
+    if size >= PARALLEL_MIN_BYTES and (workers or 2) > 1:
+        return _open_parallel(str(path), size, origin, workers or 2)
+    store = origin.new_store()
+    store.format_name = format_label("JSON lines", describe_file(str(path), forced=origin.forced))
+    store.set_raw_file(str(path))
+    _start(store, lambda: _load_jsonl_file(store, str(path), size, origin.forced))
+    return store
+
+
+def _size(path: Path, spec: str) -> int:
+    """The size of the file ``spec`` names, or why it is no file to read."""
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -82,40 +153,14 @@ def open_source(
         raise SourceError(f"{spec}: cannot read ({exc.strerror}); check the path") from None
     if path.is_dir():
         raise SourceError(f"{spec}: is a folder; give a file of audit events")
+    return st.st_size
+
+
+def _read(path: Path, spec: str) -> bytes:
     try:
-        with open(path, "rb") as f:
-            head = f.read(4096)
-    except OSError as exc:
-        raise SourceError(f"{spec}: cannot read ({exc.strerror}); check its permissions") from None
-    suffixes = [s.lower() for s in path.suffixes]
-    if head[:2] == b"\x1f\x8b" or (suffixes and suffixes[-1] == ".gz"):
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise SourceError(f"{spec}: cannot read ({exc.strerror})") from None
-        inner = suffixes[-2] if len(suffixes) >= 2 else ""
-        return _open_bytes(_maybe_gunzip(data, spec), spec, inner)
-    _refuse_binary(head, spec)
-    ext = suffixes[-1] if suffixes else ""
-    kind = _kind_by_ext(ext) or _sniff_file(path)
-    if kind == "jsonl" and st.st_size >= PARALLEL_MIN_BYTES and (workers or 2) > 1:
-        return _open_parallel(str(path), st.st_size, spec, workers or 2)
-    if kind == "jsonl":
-        store = Store(spec)
-        store.format_name = format_label("JSON lines", describe_file(str(path)))
-        store.set_raw_file(str(path))
-        _start(store, lambda: _load_jsonl_file(store, str(path), st.st_size))
-        return store
-    try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise SourceError(f"{spec}: cannot read ({exc.strerror})") from None
-    return _open_bytes(data, spec, ext, kind=kind)
-
-
-def open_data(data: bytes, label: str) -> Store:
-    """Start loading events held in memory (standard input already read, for instance)."""
-    return _open_bytes(_maybe_gunzip(data, label), label, "")
 
 
 def _maybe_gunzip(data: bytes, name: str) -> bytes:
@@ -141,13 +186,14 @@ def _kind_by_ext(ext: str) -> str | None:
     return {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv"}.get(ext)
 
 
-def _sniff_file(path: Path) -> str:
+def sniff_file(path: Path) -> str:
+    """What a file's first 64 KiB look like: "jsonl", "json", "csv", "binary" or "unknown"."""
     with open(path, "rb") as f:
         head = f.read(64 * 1024)
-    return _sniff(head, path.stat().st_size)
+    return _sniff(head)
 
 
-def _sniff(head: bytes, size: int) -> str:
+def _sniff(head: bytes) -> str:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not text:
         return "jsonl"
@@ -170,30 +216,32 @@ def _sniff(head: bytes, size: int) -> str:
     return "unknown"
 
 
-def _open_bytes(data: bytes, label: str, ext: str, kind: str | None = None) -> Store:
+def _open_bytes(data: bytes, origin: _Origin, ext: str, kind: str | None = None) -> Store:
+    label, forced = origin.label, origin.forced
     if data.startswith(BOM):  # a UTF-8 byte order mark is not part of the first record
         data = data[len(BOM) :]
     _refuse_binary(data, label)
-    kind = kind or _kind_by_ext(ext) or _sniff(data[: 64 * 1024], len(data))
+    kind = kind or _kind_by_ext(ext) or _sniff(data[: 64 * 1024])
     as_lines = kind == "jsonl" or (kind == "json" and _looks_like_lines(data))
     if as_lines and len(data) >= PARALLEL_MIN_BYTES:
-        return _open_spooled(data, label)
-    store = Store(label)
+        return _open_spooled(data, origin)
+    store = origin.new_store()
     if as_lines:
-        store.format_name = format_label("JSON lines", describe_lines(data[: 64 * 1024]))
+        described = describe_lines(data[: 64 * 1024], forced=forced)
+        store.format_name = format_label("JSON lines", described)
         store.set_raw_buffer(data)
-        _start(store, lambda: _load_jsonl_buffer(store, data))
+        _start(store, lambda: _load_jsonl_buffer(store, data, forced))
         return store
     if kind == "json":
         records = _json_records(data, label)
-        store.format_name = format_label("JSON", describe_formats(records[:200]))
+        store.format_name = format_label("JSON", describe_formats(records[:200], forced))
         store.unit = "record"
-        _start(store, lambda: _load_records(store, records))
+        _start(store, lambda: _load_records(store, records, forced))
         return store
     if kind == "csv":
         records, lines = _csv_records(data, label)
-        store.format_name = format_label("CSV", describe_formats(records[:200]))
-        _start(store, lambda: _load_records(store, records, lines))
+        store.format_name = format_label("CSV", describe_formats(records[:200], forced))
+        _start(store, lambda: _load_records(store, records, forced, lines))
         return store
     what = "binary data" if kind == "binary" else "an unknown format"
     raise SourceError(
@@ -312,9 +360,9 @@ def _start(store: Store, job: Callable[[], None]) -> None:
     threading.Thread(target=run, name=f"load {store.label}", daemon=True).start()
 
 
-def _load_jsonl_buffer(store: Store, data: bytes) -> None:
+def _load_jsonl_buffer(store: Store, data: bytes, forced: str | None) -> None:
     store.set_raw_buffer(data)
-    indexer = BlockIndexer()
+    indexer = BlockIndexer(forced)
     pos, size = 0, len(data)
     while pos < size:
         end = data.rfind(b"\n", pos, pos + MEMORY_BLOCK)
@@ -325,8 +373,8 @@ def _load_jsonl_buffer(store: Store, data: bytes) -> None:
         store.progress = pos / size
 
 
-def _load_jsonl_file(store: Store, path: str, size: int) -> None:
-    indexer = BlockIndexer()
+def _load_jsonl_file(store: Store, path: str, size: int, forced: str | None) -> None:
+    indexer = BlockIndexer(forced)
     with open(path, "rb") as f:
         pos = 0
         while True:
@@ -341,22 +389,23 @@ def _load_jsonl_file(store: Store, path: str, size: int) -> None:
             store.progress = pos / max(size, 1)
 
 
-def _load_records(store: Store, records: list[Any], lines: list[int] | None = None) -> None:
-    indexer = BlockIndexer()
+def _load_records(
+    store: Store, records: list[Any], forced: str | None, lines: list[int] | None = None
+) -> None:
+    indexer = BlockIndexer(forced)
     step = RECORD_BLOCK
     for start in range(0, len(records), step):
         result, texts = index_records(records[start : start + step], indexer, start)
         if lines is not None:
-            # CSV: number skipped rows by their physical line in the file (every block's line
-            # base is 0 once loading is done, see below)
+            # CSV: skipped rows are numbered by their physical line in the file, so the block
+            # adds no lines to the numbering of those after it
             result.invalid = [(lines[start + i] - 1, why) for i, why in result.invalid]
+            result.nlines = 0
         store.add_block(0, result, texts)
         store.progress = min(1.0, (start + step) / max(len(records), 1))
-    if lines is not None:
-        store._blocks = [(off, 0, first) for off, _n, first in store._blocks]
 
 
-def _open_spooled(data: bytes, label: str) -> Store:
+def _open_spooled(data: bytes, origin: _Origin) -> Store:
     """Big decompressed or piped JSON lines: write them to a temporary file (removed when the
     store closes) so the parallel loader and by-offset reads can use it."""
     import tempfile
@@ -367,19 +416,21 @@ def _open_spooled(data: bytes, label: str) -> Store:
             f.write(data)
     except OSError as exc:
         os.unlink(tmp)
-        raise SourceError(f"{label}: cannot spool to a temporary file ({exc.strerror})") from None
-    store = _open_parallel(tmp, len(data), label, 2)
+        raise SourceError(
+            f"{origin.label}: cannot spool to a temporary file ({exc.strerror})"
+        ) from None
+    store = _open_parallel(tmp, len(data), origin, 2)
     store.remove_on_close(tmp)
     return store
 
 
-def _open_parallel(path: str, size: int, label: str, workers: int) -> Store:
+def _open_parallel(path: str, size: int, origin: _Origin, workers: int) -> Store:
     from audit_tui.sources.parallel import ShardedTextIndex, pump, start_workers
 
-    conns, procs = start_workers(path, size, workers)
+    conns, procs = start_workers(path, size, workers, origin.forced)
     index = ShardedTextIndex(conns, procs)
-    store = Store(label, text_index=index)
-    store.format_name = format_label("JSON lines", describe_file(path))
+    store = origin.new_store(index)
+    store.format_name = format_label("JSON lines", describe_file(path, forced=origin.forced))
     store.set_raw_file(path)
     threading.Thread(target=pump, args=(store, conns, index, size), daemon=True).start()
     return store

@@ -62,10 +62,12 @@ def _blocks(f: Any, start: int, end: int, backwards: bool) -> Any:
             size = BLOCK
 
 
-def worker_main(conn: Connection, path: str, start: int, end: int, backwards: bool) -> None:
+def worker_main(
+    conn: Connection, path: str, start: int, end: int, backwards: bool, forced: str | None
+) -> None:
     texts = TextBlob()
     try:
-        indexer = BlockIndexer()
+        indexer = BlockIndexer(forced)
         with open(path, "rb") as f:
             for offset, data in _blocks(f, start, end, backwards):
                 result, block_texts = indexer.index_block(data, offset)
@@ -134,7 +136,8 @@ class ShardedTextIndex:
         then)."""
         return self._ready.wait(timeout)
 
-    def add(self, shard: int, count: int) -> None:
+    def add(self, shard: int, count: int, texts: Any = None) -> None:
+        """``count`` more events of worker ``shard`` (which holds their texts)."""
         self._shard_parts.append(np.full(count, shard, np.int8))
         local = self._local_n[shard]
         self._local_parts.append(np.arange(local, local + count, dtype=np.int32))
@@ -238,7 +241,7 @@ def split_point(path: str, size: int) -> int:
 
 
 @contextmanager
-def _no_main_reimport() -> Iterator[None]:
+def no_main_reimport() -> Iterator[None]:
     """Spawned workers need only this module: keep them from re-running the caller's script."""
     main = sys.modules.get("__main__")
     saved = {k: getattr(main, k) for k in ("__file__", "__spec__") if hasattr(main, k)}
@@ -267,7 +270,10 @@ def worker_context() -> Any:
     return mp.get_context("spawn")
 
 
-def start_workers(path: str, size: int, workers: int = 2) -> tuple[list[Connection], list[Any]]:
+def start_workers(
+    path: str, size: int, workers: int = 2, forced: str | None = None
+) -> tuple[list[Connection], list[Any]]:
+    """Start the loader's processes; ``forced``: the format they read non-native records as."""
     ctx = worker_context()
     mid = split_point(path, size)
     ranges = [(0, mid, False), (mid, size, True)] if workers > 1 else [(0, size, False)]
@@ -275,9 +281,9 @@ def start_workers(path: str, size: int, workers: int = 2) -> tuple[list[Connecti
     for start, end, backwards in ranges:
         parent, child = ctx.Pipe()
         proc = ctx.Process(
-            target=worker_main, args=(child, path, start, end, backwards), daemon=True
+            target=worker_main, args=(child, path, start, end, backwards, forced), daemon=True
         )
-        with _no_main_reimport():
+        with no_main_reimport():
             proc.start()
         child.close()
         conns.append(parent)
@@ -303,9 +309,7 @@ def pump(store: Any, conns: list[Connection], index: ShardedTextIndex, size: int
                 continue
             if msg[0] == "block":
                 _, result, nbytes = msg
-                with store._lock:
-                    index.add(shard, result.count)
-                    store.add_block(shard, result, None)
+                store.add_block(shard, result, None)  # the store tells the index
                 done_bytes += nbytes
                 store.progress = min(done_bytes / max(size, 1), 0.999)
             elif msg[0] == "done":

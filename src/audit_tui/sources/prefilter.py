@@ -81,13 +81,13 @@ def candidate_lines(path: str, words: Sequence[str]) -> tuple[bytes, list[int]]:
     size = os.path.getsize(path)
     halves = None
     if size >= PARALLEL_BYTES and (os.cpu_count() or 1) > 1:
-        from audit_tui.sources.parallel import _no_main_reimport, split_point, worker_context
+        from audit_tui.sources.parallel import no_main_reimport, split_point, worker_context
 
         mid = split_point(path, size)
         ctx = worker_context()
         parent, child = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=_child, args=(child, path, list(words), mid, size), daemon=True)
-        with _no_main_reimport():
+        with no_main_reimport():
             proc.start()
         child.close()
         out, numbers, nlines = scan_range(path, words, 0, mid)

@@ -6,15 +6,15 @@ index and the table read; the original record is never changed and stays what th
 and exports show. A native record is returned as it is.
 
 Detection is per record (a file may mix shapes) by a few key lookups, in a fixed order (so a
-record always reads the same, whatever came before it). :func:`set_forced_format`
-(``--input-format``) skips detection: every record that is not in the native shape is read as
-the forced format. The mapping of each format is documented in ``docs/formats.md``.
+record always reads the same, whatever came before it). A *forced* format (``--input-format``,
+given to every function here as ``forced``, a name :func:`resolve` returned) skips detection:
+every record that is not in the native shape is read as that format. The mapping of each format
+is documented in ``docs/formats.md``.
 :func:`index_line` is the loader's fast path for Kubernetes and CloudTrail lines.
 """
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -23,8 +23,7 @@ import orjson
 
 from audit_tui.model import InvalidRecord
 from audit_tui.sources.formats import ai, azure, cloudtrail, gcp, generic, github, k8s, okta
-from audit_tui.sources.formats._common import FORCED as _forced
-from audit_tui.sources.formats._common import Rec, scope, when
+from audit_tui.sources.formats._common import Rec, native_time, scope
 from audit_tui.sources.formats.fast import index_line
 
 NATIVE = "native"
@@ -67,7 +66,6 @@ ALIASES = {
     "microsoft365": "m365",
     "claude": "anthropic",
 }
-ENV_VAR = "AUDIT_TUI_INPUT_FORMAT"
 
 _MAPPERS: dict[str, Callable[[Rec], Rec]] = {
     "k8s": k8s.normalise,
@@ -112,8 +110,6 @@ __all__ = [
     "LABELS",
     "normalise",
     "detect",
-    "set_forced_format",
-    "forced_format",
     "resolve",
     "describe_formats",
     "describe_lines",
@@ -138,28 +134,6 @@ def resolve(name: str | None) -> str | None:
     return key
 
 
-def set_forced_format(name: str | None) -> None:
-    """Read every non-native record as format ``name`` (None or "auto": detect per record).
-
-    Also sets ``AUDIT_TUI_INPUT_FORMAT`` so the loader's worker processes (spawned) agree."""
-    key = resolve(name)
-    _forced[0] = key
-    if key is None:
-        os.environ.pop(ENV_VAR, None)
-    else:
-        os.environ[ENV_VAR] = key
-
-
-def forced_format() -> str | None:
-    return _forced[0]
-
-
-try:
-    _forced[0] = resolve(os.environ.get(ENV_VAR))
-except ValueError:
-    _forced[0] = None
-
-
 def _is_native(rec: Rec) -> bool:
     return rec.get("audited_at") is not None or rec.get("auditedAt") is not None
 
@@ -180,27 +154,29 @@ def _detect(rec: Rec) -> str:
     return GENERIC
 
 
-def detect(record: Any) -> str:
-    """The name of the format of one record (one of :data:`NAMES`)."""
+def detect(record: Any, forced: str | None = None) -> str:
+    """The name of the format of one record (one of :data:`NAMES`): ``forced`` when given and
+    the record is not native."""
     if type(record) is not dict:
         return GENERIC
     if _is_native(record):
         return NATIVE
     try:
-        return _forced[0] or _detect(record)
+        return forced or _detect(record)
     except Exception:  # a hostile shape of a key some matcher reads
         return GENERIC
 
 
-def normalise(record: dict[str, Any]) -> dict[str, Any]:
-    """The native view of ``record`` (the record itself when it is native).
+def normalise(record: dict[str, Any], forced: str | None = None) -> dict[str, Any]:
+    """The native view of ``record`` (the record itself when it is native), read as format
+    ``forced`` when given.
 
     Raises only :class:`InvalidRecord` (for a record a mapper cannot read at all); a record
     without a usable time or type gives a view that ``event_time``/``event_type`` reject with
     the usual reason."""
     if record.get("audited_at") is not None or record.get("auditedAt") is not None:
         return record
-    name = detect(record)
+    name = detect(record, forced)
     mapper = _MAPPERS.get(name)
     if mapper is None:
         return record
@@ -218,7 +194,7 @@ def normalise(record: dict[str, Any]) -> dict[str, Any]:
 def _panther(record: Rec, out: Rec) -> None:
     """Panther's own fields fill what the vendor record lacks: its event time and its source."""
     if out.get("audited_at") is None and record.get("p_event_time") is not None:
-        out["audited_at"] = when(record["p_event_time"])
+        out["audited_at"] = native_time(record["p_event_time"])
     if out.get("organization") is None and record.get("p_source_label") is not None:
         out["organization"] = scope(record["p_source_label"])
 
@@ -228,7 +204,7 @@ def _panther(record: Rec, out: Rec) -> None:
 SAMPLE = 200
 
 
-def describe_formats(records: Iterable[Any]) -> str:
+def describe_formats(records: Iterable[Any], forced: str | None = None) -> str:
     """What the records are, for ``store.format_name``: "" for native (or no records),
     "Kubernetes audit", "AWS CloudTrail (Panther export)", "Okta System Log + native"..."""
     counts: Counter[str] = Counter()
@@ -237,14 +213,13 @@ def describe_formats(records: Iterable[Any]) -> str:
         if type(rec) is not dict:
             counts[UNRECOGNISED] += 1
             continue
-        name = detect(rec)
+        name = detect(rec, forced)
         if name == GENERIC and generic.time_of(rec) is None:
             name = UNRECOGNISED  # e.g. {"kind": 0}: skipped, not mapped
         counts[name] += 1
         panther = panther or "p_log_type" in rec
     if not counts:
         return ""
-    forced = _forced[0]
     if forced is not None and set(counts) <= {forced, NATIVE}:
         return f"{LABELS[forced]} (forced)"
     if set(counts) == {NATIVE}:
@@ -253,7 +228,7 @@ def describe_formats(records: Iterable[Any]) -> str:
     return text + " (Panther export)" if panther else text
 
 
-def describe_lines(head: bytes, limit: int = SAMPLE) -> str:
+def describe_lines(head: bytes, limit: int = SAMPLE, forced: str | None = None) -> str:
     """:func:`describe_formats` of the first JSON lines of ``head`` (a file's first bytes)."""
     records = []
     for line in head.split(b"\n")[:limit]:
@@ -264,7 +239,7 @@ def describe_lines(head: bytes, limit: int = SAMPLE) -> str:
             records.append(orjson.loads(line))
         except orjson.JSONDecodeError:
             continue  # the head's last, cut line, or an invalid one (reported by the loader)
-    return describe_formats(records)
+    return describe_formats(records, forced)
 
 
 def format_label(base: str, described: str) -> str:
@@ -272,10 +247,10 @@ def format_label(base: str, described: str) -> str:
     return f"{base}: {described}" if described else base
 
 
-def describe_file(path: str, size: int = 64 * 1024) -> str:
+def describe_file(path: str, size: int = 64 * 1024, forced: str | None = None) -> str:
     """:func:`describe_lines` of the start of a JSON-lines file ("" when it cannot be read)."""
     try:
         with open(path, "rb") as f:
-            return describe_lines(f.read(size))
+            return describe_lines(f.read(size), forced=forced)
     except OSError:
         return ""

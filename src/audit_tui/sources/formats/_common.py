@@ -7,28 +7,17 @@ exception for the usual shapes.
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 
-from audit_tui.model import _MAX_MS, EPOCH, iso_ms, parse_time
+from audit_tui.model import MAX_MS, MIN_MS, MS_THRESHOLD, US_THRESHOLD, iso_ms, iso_time
 
 Rec = dict[str, Any]
-# the format forced with --input-format (None: detect per record); set through formats.__init__
-FORCED: list[str | None] = [None]
 _EMPTY: Rec = {}
-_fromiso = datetime.fromisoformat
-_ONE_MS = timedelta(milliseconds=1)
-# model.parse_time reads a number below this as epoch *seconds*: a millisecond value under it
-# (before 1973-03-03) is handed over as ISO text instead
-_MS_THRESHOLD = 100_000_000_000
-_LONG_FRACTION = re.compile(r"(\.\d{6})\d+")
-_SPACE_ZONE = re.compile(r"\s+(?=[+-]\d\d:?\d\d$|Z$|UTC$)")
 
 
-def d(value: Any) -> Rec:
+def as_dict(value: Any) -> Rec:
     """``value`` if it is a dict, else an empty one (read-only: never mutate the result)."""
     return value if type(value) is dict else _EMPTY
 
@@ -41,10 +30,10 @@ def embedded(value: Any) -> Rec:
             value = orjson.loads(value)
         except orjson.JSONDecodeError:
             return _EMPTY
-    return d(value)
+    return as_dict(value)
 
 
-def s(value: Any) -> str | None:
+def text_or_none(value: Any) -> str | None:
     """A non-empty text for a scalar (None, '' and containers give None)."""
     if value is None or value == "":
         return None
@@ -62,75 +51,19 @@ def first_item(value: Any) -> Rec:
             if type(item) is dict:
                 return item
         return _EMPTY
-    return d(value)
+    return as_dict(value)
 
 
-def when(value: Any) -> Any:
-    """A source time as what ``model.parse_time`` reads fastest: epoch ms (an int) for ISO text,
-    numbers unchanged (epoch seconds or milliseconds), anything else unchanged (``parse_time``
-    then tries harder, or says why it is not a time).
-
-    ISO text with 7-9 fractional digits (Azure, GCP, Kubernetes) is truncated to microseconds,
-    a zone-less time is UTC, and ``2023-01-10 21:04:02.123`` (a space, Panther) is accepted.
-    """
+def native_time(value: Any) -> Any:
+    """A source time as the native view holds it: ISO text becomes epoch ms (an int, which reads
+    back quickest) or, where :func:`model.parse_time` would read that number in another unit
+    (before 1973-03-03, after 5138), ISO text of the same instant; anything else is kept as the
+    source wrote it, for ``parse_time`` to read (or to say why it is no time)."""
     if type(value) is str:
-        dt: datetime | None
-        try:
-            dt = _fromiso(value)
-        except ValueError:
-            dt = _slow_iso(value)
-            if dt is None:
-                return value
-        if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=UTC)
-        ms = (dt - EPOCH) // _ONE_MS
-        if -_MS_THRESHOLD < ms < _MS_THRESHOLD:
-            return iso_ms(ms)
-        return ms
+        ms = iso_time(value)
+        if ms is not None and MIN_MS <= ms <= MAX_MS:
+            return ms if MS_THRESHOLD <= abs(ms) < US_THRESHOLD else iso_ms(ms)
     return value
-
-
-_MS_CACHE: dict[str, int] = {}  # CloudTrail times are whole seconds: many lines share one
-
-
-def ms_of(value: Any) -> int:
-    """``model.parse_time(when(value))`` (epoch ms, or InvalidRecord), quicker for ISO text."""
-    if type(value) is str:
-        ms = _MS_CACHE.get(value)
-        if ms is not None:
-            return ms
-        try:
-            dt = _fromiso(value)
-        except ValueError:
-            return parse_time(when(value))
-        if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=UTC)
-        ms = (dt - EPOCH) // _ONE_MS
-        if _MS_THRESHOLD <= ms <= _MAX_MS:  # what parse_time returns for this number
-            if len(_MS_CACHE) >= 4096:
-                _MS_CACHE.clear()
-            _MS_CACHE[value] = ms
-            return ms
-        return parse_time(when(value))
-    return parse_time(value)
-
-
-def _slow_iso(text: str) -> datetime | None:
-    t = text.strip()
-    if not t:
-        return None
-    if t[0].isdigit() and t.replace(".", "", 1).isdigit():
-        return None  # a number: parse_time reads it as epoch seconds or ms
-    t = _LONG_FRACTION.sub(r"\1", t)
-    t = _SPACE_ZONE.sub("", t)
-    if t.endswith("UTC"):
-        t = t[:-3] + "+00:00"
-    if t.endswith(("z", "Z")):
-        t = t[:-1] + "+00:00"
-    try:
-        return _fromiso(t)
-    except ValueError:
-        return None
 
 
 def pick(rec: Rec, *keys: str) -> Any:
@@ -158,7 +91,7 @@ def party(id_: Any = None, name: Any = None, email: Any = None, type_: Any = Non
 
 def scope(value: Any) -> Rec | None:
     """An organization or workspace party for an id that is also its name (None if empty)."""
-    text = s(value)
+    text = text_or_none(value)
     if text is None:
         return None
     return {"id": text, "name": text}
@@ -189,7 +122,9 @@ def view(
     out: Rec = {
         "audited_at": audited_at,
         "event_type": (
-            event_type if event_type is None or type(event_type) is str else s(event_type)
+            event_type
+            if event_type is None or type(event_type) is str
+            else text_or_none(event_type)
         ),
         "resource": resource or None,
         "organization": organization,

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit_tui.sources.formats._common import Rec, d, email_of, party, s, scope, view, when
+from audit_tui.sources.formats._common import (
+    Rec,
+    as_dict,
+    email_of,
+    native_time,
+    party,
+    scope,
+    text_or_none,
+    view,
+)
 
 # -- OpenAI ----------------------------------------------------------------------------------
 
@@ -16,54 +25,63 @@ def match_openai(rec: Rec) -> bool:
 
 
 def _openai_actor(actor: Rec) -> Rec:
-    kind = s(actor.get("type"))
+    kind = text_or_none(actor.get("type"))
     if kind == "session":
-        user = d(d(actor.get("session")).get("user"))
-        email = s(user.get("email"))
-        uid = s(user.get("id"))
+        user = as_dict(as_dict(actor.get("session")).get("user"))
+        email = text_or_none(user.get("email"))
+        uid = text_or_none(user.get("id"))
         return party(uid or email, email or uid, email_of(email), "user")
     if kind == "api_key":
-        key = d(actor.get("api_key"))
-        user = d(key.get("user"))
+        key = as_dict(actor.get("api_key"))
+        user = as_dict(key.get("user"))
         if user:
-            email = s(user.get("email"))
+            email = text_or_none(user.get("email"))
             return party(
-                s(user.get("id")) or email, email or s(user.get("id")), email_of(email), "api_key"
+                text_or_none(user.get("id")) or email,
+                email or text_or_none(user.get("id")),
+                email_of(email),
+                "api_key",
             )
-        sa = d(key.get("service_account"))
+        sa = as_dict(key.get("service_account"))
         if sa:
             return party(
-                s(sa.get("id")), s(sa.get("name")) or s(sa.get("id")), None, "service_account"
+                text_or_none(sa.get("id")),
+                text_or_none(sa.get("name")) or text_or_none(sa.get("id")),
+                None,
+                "service_account",
             )
-        return party(s(key.get("id")), s(key.get("id")), None, "api_key")
+        return party(text_or_none(key.get("id")), text_or_none(key.get("id")), None, "api_key")
     return party(None, None, None, kind) if kind else {}
 
 
 def normalise_openai(rec: Rec) -> Rec:
-    etype = s(rec.get("type"))
+    etype = text_or_none(rec.get("type"))
     payload: Any = None
     res: Rec | None = None
     if etype is not None:
         payload = rec.get(etype)
         if payload is None:
             payload = rec.get(etype.replace(".", "_"))
-        payload = d(payload)
+        payload = as_dict(payload)
         kind = etype.rsplit(".", 1)[0] if "." in etype else etype
         if payload:
-            data = d(payload.get("data"))
-            pid = s(payload.get("id"))
-            name = s(data.get("name")) or s(payload.get("name")) or pid
+            data = as_dict(payload.get("data"))
+            pid = text_or_none(payload.get("id"))
+            name = text_or_none(data.get("name")) or text_or_none(payload.get("name")) or pid
             res = party(pid, name, None, kind)
-    project = d(rec.get("project"))
-    actor = d(rec.get("actor"))
-    session = d(actor.get("session"))
+    project = as_dict(rec.get("project"))
+    actor = as_dict(rec.get("actor"))
+    session = as_dict(actor.get("session"))
     return view(
-        when(rec.get("effective_at")),
+        native_time(rec.get("effective_at")),
         etype,
         id=rec.get("id"),
         resource=res,
         organization=None,
-        workspace=party(s(project.get("id")), s(project.get("name")) or s(project.get("id")))
+        workspace=party(
+            text_or_none(project.get("id")),
+            text_or_none(project.get("name")) or text_or_none(project.get("id")),
+        )
         or None,
         actor=_openai_actor(actor),
         metadata={"ip": session.get("ip_address")},
@@ -86,45 +104,47 @@ def match_anthropic(rec: Rec) -> bool:
         return False
     if "organization_id" in rec:
         return True
-    kind = d(rec.get("actor")).get("type")
+    kind = as_dict(rec.get("actor")).get("type")
     return type(kind) is str and kind.endswith("_actor")
 
 
 def _anthropic_actor(actor: Rec) -> Rec:
     if not actor:
         return {}
-    raw = s(actor.get("type"))
+    raw = text_or_none(actor.get("type"))
     kind = _ANTHROPIC_ACTORS.get(raw, raw) if raw is not None else None
-    email = s(actor.get("email_address"))
+    email = text_or_none(actor.get("email_address"))
     if kind == "api_key":
-        key = s(actor.get("api_key_id"))
-        return party(key, s(actor.get("api_key_name")) or key, None, kind)
-    uid = s(actor.get("user_id"))
+        key = text_or_none(actor.get("api_key_id"))
+        return party(key, text_or_none(actor.get("api_key_name")) or key, None, kind)
+    uid = text_or_none(actor.get("user_id"))
     if email is None and uid is None:
-        ip = s(actor.get("ip_address"))
+        ip = text_or_none(actor.get("ip_address"))
         return party(None, ip, None, kind)
-    return party(uid or email, s(actor.get("name")) or email or uid, email_of(email), kind)
+    return party(
+        uid or email, text_or_none(actor.get("name")) or email or uid, email_of(email), kind
+    )
 
 
 def _anthropic_resource(rec: Rec) -> Rec | None:
     for key, value in rec.items():
-        if key.endswith("_id") and key not in _NOT_RESOURCE and s(value) is not None:
+        if key.endswith("_id") and key not in _NOT_RESOURCE and text_or_none(value) is not None:
             kind = key[:-3]
-            name = s(rec.get(kind + "_name")) or s(value)
-            return party(s(value), name, None, kind)
+            name = text_or_none(rec.get(kind + "_name")) or text_or_none(value)
+            return party(text_or_none(value), name, None, kind)
     return None
 
 
 def normalise_anthropic(rec: Rec) -> Rec:
-    ws_id = s(rec.get("workspace_id"))
-    ws_name = s(rec.get("workspace_name"))
+    ws_id = text_or_none(rec.get("workspace_id"))
+    ws_name = text_or_none(rec.get("workspace_name"))
     return view(
-        when(rec.get("created_at")),
+        native_time(rec.get("created_at")),
         rec.get("type"),
         id=rec.get("id"),
         resource=_anthropic_resource(rec),
         organization=scope(rec.get("organization_id")),
         workspace=party(ws_id, ws_name or ws_id) if ws_id or ws_name else None,
-        actor=_anthropic_actor(d(rec.get("actor"))),
-        metadata={"ip": d(rec.get("actor")).get("ip_address")},
+        actor=_anthropic_actor(as_dict(rec.get("actor"))),
+        metadata={"ip": as_dict(rec.get("actor")).get("ip_address")},
     )

@@ -9,17 +9,17 @@ from typing import Any
 
 from audit_tui.sources.formats._common import (
     Rec,
+    as_dict,
     canon_of,
-    d,
     email_of,
     first_item,
+    native_time,
     party,
     pick,
     recase,
-    s,
     scope,
+    text_or_none,
     view,
-    when,
 )
 
 CANON = canon_of(
@@ -109,18 +109,20 @@ def _arm(resource_id: str | None) -> tuple[str | None, str | None, str | None, s
 
 
 def _activity_actor(rec: Rec) -> Rec:
-    caller = s(rec.get("caller"))
-    claims = d(rec.get("claims")) or d(d(rec.get("identity")).get("claims"))
-    upn = s(claims.get(_CLAIM + "upn")) or s(claims.get(_CLAIM + "emailaddress"))
-    oid = s(claims.get("http://schemas.microsoft.com/identity/claims/objectidentifier"))
-    name = s(claims.get(_CLAIM + "name")) or upn or caller
+    caller = text_or_none(rec.get("caller"))
+    claims = as_dict(rec.get("claims")) or as_dict(as_dict(rec.get("identity")).get("claims"))
+    upn = text_or_none(claims.get(_CLAIM + "upn")) or text_or_none(
+        claims.get(_CLAIM + "emailaddress")
+    )
+    oid = text_or_none(claims.get("http://schemas.microsoft.com/identity/claims/objectidentifier"))
+    name = text_or_none(claims.get(_CLAIM + "name")) or upn or caller
     if name is None:
-        app = s(claims.get("appid"))
+        app = text_or_none(claims.get("appid"))
         if app is None:
             return {}
         return party(app, app, None, "service_account")
     email = email_of(upn) or email_of(caller)
-    kind = "user" if email else ("service_account" if s(claims.get("appid")) else None)
+    kind = "user" if email else ("service_account" if text_or_none(claims.get("appid")) else None)
     return party(oid or caller or upn, name, email, kind)
 
 
@@ -129,13 +131,16 @@ def normalise_activity(rec: Rec) -> Rec:
         rec = recase(rec, CANON)
     time = pick(rec, "time", "eventTimestamp", "event_timestamp")
     op = _value(pick(rec, "operationName", "operation_name"))
-    rid = s(pick(rec, "resourceId", "resource_id"))
+    rid = text_or_none(pick(rec, "resourceId", "resource_id"))
     sub, group, kind, name = _arm(rid)
-    group = s(pick(rec, "resourceGroupName", "resource_group_name", "resourceGroup")) or group
-    sub = s(pick(rec, "subscriptionId", "subscription_id")) or sub
-    kind = s(_value(pick(rec, "resourceType", "resource_type"))) or kind
+    group = (
+        text_or_none(pick(rec, "resourceGroupName", "resource_group_name", "resourceGroup"))
+        or group
+    )
+    sub = text_or_none(pick(rec, "subscriptionId", "subscription_id")) or sub
+    kind = text_or_none(_value(pick(rec, "resourceType", "resource_type"))) or kind
     return view(
-        when(time),
+        native_time(time),
         op,
         id=pick(rec, "eventDataId", "event_data_id", "correlationId", "correlation_id"),
         resource=party(rid, name, None, kind) if rid else None,
@@ -146,8 +151,8 @@ def normalise_activity(rec: Rec) -> Rec:
             "category": _value(rec.get("category")),
             "result": _value(pick(rec, "resultType", "status")),
             "caller_ip": pick(rec, "callerIpAddress")
-            or d(rec.get("http_request")).get("client_ip_address")
-            or d(rec.get("httpRequest")).get("clientIpAddress"),
+            or as_dict(rec.get("http_request")).get("client_ip_address")
+            or as_dict(rec.get("httpRequest")).get("clientIpAddress"),
         },
     )
 
@@ -158,44 +163,56 @@ def normalise_activity(rec: Rec) -> Rec:
 def _target(props: Rec) -> Rec | None:
     t = first_item(props.get("targetResources"))
     if t:
-        upn = s(t.get("userPrincipalName"))
-        return party(s(t.get("id")), s(t.get("displayName")) or upn, None, s(t.get("type")))
-    app = s(props.get("appDisplayName")) or s(props.get("resourceDisplayName"))
+        upn = text_or_none(t.get("userPrincipalName"))
+        return party(
+            text_or_none(t.get("id")),
+            text_or_none(t.get("displayName")) or upn,
+            None,
+            text_or_none(t.get("type")),
+        )
+    app = text_or_none(props.get("appDisplayName")) or text_or_none(
+        props.get("resourceDisplayName")
+    )
     if app is not None:
-        return party(s(props.get("appId")) or s(props.get("resourceId")), app, None, "application")
+        return party(
+            text_or_none(props.get("appId")) or text_or_none(props.get("resourceId")),
+            app,
+            None,
+            "application",
+        )
     return None
 
 
 def _entra_actor(props: Rec) -> Rec:
-    by = d(props.get("initiatedBy"))
-    user = d(by.get("user"))
+    by = as_dict(props.get("initiatedBy"))
+    user = as_dict(by.get("user"))
     if user:
-        upn = s(user.get("userPrincipalName"))
+        upn = text_or_none(user.get("userPrincipalName"))
         return party(
-            s(user.get("id")) or upn,
-            s(user.get("displayName")) or upn,
+            text_or_none(user.get("id")) or upn,
+            text_or_none(user.get("displayName")) or upn,
             email_of(upn),
             "user",
         )
-    app = d(by.get("app"))
+    app = as_dict(by.get("app"))
     if app:
         return party(
-            s(app.get("servicePrincipalId")) or s(app.get("appId")),
-            s(app.get("displayName")) or s(app.get("servicePrincipalName")),
+            text_or_none(app.get("servicePrincipalId")) or text_or_none(app.get("appId")),
+            text_or_none(app.get("displayName")) or text_or_none(app.get("servicePrincipalName")),
             None,
             "service_account",
         )
-    upn = s(props.get("userPrincipalName"))
-    if upn is not None or s(props.get("userDisplayName")) is not None:
+    upn = text_or_none(props.get("userPrincipalName"))
+    if upn is not None or text_or_none(props.get("userDisplayName")) is not None:
         return party(
-            s(props.get("userId")) or upn,
-            s(props.get("userDisplayName")) or upn,
+            text_or_none(props.get("userId")) or upn,
+            text_or_none(props.get("userDisplayName")) or upn,
             email_of(upn),
             "user",
         )
-    sp = s(props.get("servicePrincipalName"))
-    if sp is not None or s(props.get("servicePrincipalId")) is not None:
-        return party(s(props.get("servicePrincipalId")), sp, None, "service_account")
+    sp = text_or_none(props.get("servicePrincipalName"))
+    if sp is not None or text_or_none(props.get("servicePrincipalId")) is not None:
+        return party(text_or_none(props.get("servicePrincipalId")), sp, None, "service_account")
     return {}
 
 
@@ -203,7 +220,7 @@ def normalise_entra(rec: Rec) -> Rec:
     if "operationName" not in rec and "operationname" in rec:
         rec = recase(rec, CANON)
     if "operationName" in rec:  # diagnostic-settings export: the Graph object in properties
-        props = d(rec.get("properties"))
+        props = as_dict(rec.get("properties"))
         time = rec.get("time")
         if time is None:
             time = pick(props, "activityDateTime", "createdDateTime")
@@ -220,9 +237,9 @@ def normalise_entra(rec: Rec) -> Rec:
             op = "Sign-in activity"
         tenant = pick(rec, "tenantId", "resourceTenantId")
         rid = rec.get("id")
-    status = d(props.get("status"))
+    status = as_dict(props.get("status"))
     return view(
-        when(time),
+        native_time(time),
         op,
         id=rid,
         resource=_target(props),
@@ -255,21 +272,21 @@ _M365_USER_TYPES = {
 
 
 def normalise_m365(rec: Rec) -> Rec:
-    user = s(rec.get("UserId"))
+    user = text_or_none(rec.get("UserId"))
     kind = rec.get("UserType")
-    obj = s(rec.get("ObjectId"))
+    obj = text_or_none(rec.get("ObjectId"))
     return view(
-        when(rec.get("CreationTime")),
+        native_time(rec.get("CreationTime")),
         rec.get("Operation"),
         id=rec.get("Id"),
-        resource=party(obj, obj, None, s(rec.get("ItemType"))) if obj else None,
+        resource=party(obj, obj, None, text_or_none(rec.get("ItemType"))) if obj else None,
         organization=scope(pick(rec, "OrganizationName", "OrganizationId")),
         workspace=scope(rec.get("Workload")),
         actor=party(
-            s(rec.get("UserKey")) or user,
+            text_or_none(rec.get("UserKey")) or user,
             user,
             email_of(user),
-            _M365_USER_TYPES.get(kind) if type(kind) is int else s(kind),
+            _M365_USER_TYPES.get(kind) if type(kind) is int else text_or_none(kind),
         ),
         metadata={
             "result": rec.get("ResultStatus"),

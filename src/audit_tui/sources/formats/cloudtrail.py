@@ -9,18 +9,18 @@ from typing import Any
 
 from audit_tui.sources.formats._common import (
     Rec,
+    as_dict,
     canon_of,
-    d,
     email_of,
     embedded,
     first_item,
+    native_time,
     party,
     pick,
     recase,
-    s,
     scope,
+    text_or_none,
     view,
-    when,
 )
 
 # the camelCase keys this module reads, for records whose keys were lower-cased
@@ -63,9 +63,9 @@ _ACTOR_TYPES = {"AWSService": "system", "Root": "root"}
 def actor_of(ui: Rec) -> Rec:
     if not ui:
         return {}
-    kind = s(ui.get("type"))
-    arn = s(ui.get("arn"))
-    name = s(ui.get("userName"))
+    kind = text_or_none(ui.get("type"))
+    arn = text_or_none(ui.get("arn"))
+    name = text_or_none(ui.get("userName"))
     email = None
     if kind == "AssumedRole" or (arn is not None and ":assumed-role/" in arn):
         # arn:aws:sts::123456789012:assumed-role/RoleName/session-name
@@ -73,20 +73,20 @@ def actor_of(ui: Rec) -> Rec:
             name = arn.split(":assumed-role/", 1)[1]
             email = email_of(name.rsplit("/", 1)[-1])
         else:
-            issuer = d(d(ui.get("sessionContext")).get("sessionIssuer"))
-            name = s(issuer.get("userName")) or name
+            issuer = as_dict(as_dict(ui.get("sessionContext")).get("sessionIssuer"))
+            name = text_or_none(issuer.get("userName")) or name
     elif kind == "Root":
         name = name or "root"
     elif kind == "AWSService":
-        name = s(ui.get("invokedBy")) or name
+        name = text_or_none(ui.get("invokedBy")) or name
     elif kind == "IdentityCenterUser":
-        name = name or s(d(ui.get("onBehalfOf")).get("userId"))
+        name = name or text_or_none(as_dict(ui.get("onBehalfOf")).get("userId"))
     if name is None:
-        name = s(ui.get("principalId")) or s(ui.get("accountId"))
+        name = text_or_none(ui.get("principalId")) or text_or_none(ui.get("accountId"))
     if email is None:
         email = email_of(name)
     return party(
-        arn or s(ui.get("principalId")),
+        arn or text_or_none(ui.get("principalId")),
         name,
         email,
         _ACTOR_TYPES.get(kind, kind) if kind is not None else None,
@@ -99,15 +99,17 @@ _NAME_SUFFIXES = ("Name", "Id", "Arn", "ARN", "Identifier", "Key")
 def resource_of(rec: Rec) -> Rec | None:
     res = first_item(rec.get("resources"))
     if res:
-        arn = s(res.get("ARN") or res.get("arn"))
+        arn = text_or_none(res.get("ARN") or res.get("arn"))
         if arn is not None:
-            return party(arn, arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1], None, s(res.get("type")))
-    params = d(rec.get("requestParameters"))
+            return party(
+                arn, arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1], None, text_or_none(res.get("type"))
+            )
+    params = as_dict(rec.get("requestParameters"))
     if not params:
         return None
-    items = d(params.get("instancesSet")).get("items")
+    items = as_dict(params.get("instancesSet")).get("items")
     if type(items) is list and items:
-        iid = s(d(items[0]).get("instanceId"))
+        iid = text_or_none(as_dict(items[0]).get("instanceId"))
         if iid is not None:
             return party(iid, iid, None, "instance")
     for key, value in params.items():
@@ -134,15 +136,18 @@ def _lookup_events(rec: Rec) -> Rec:
             inner = {**inner, "eventTime": rec["EventTime"]}
         return normalise(inner)
     res = first_item(rec.get("Resources"))
-    user = s(rec.get("Username"))
-    source = s(rec.get("EventSource"))
-    name = s(rec.get("EventName"))
+    user = text_or_none(rec.get("Username"))
+    source = text_or_none(rec.get("EventSource"))
+    name = text_or_none(rec.get("EventName"))
     return view(
-        when(rec.get("EventTime")),
+        native_time(rec.get("EventTime")),
         f"{service_of(source)}:{name}" if source and name else name,
         id=rec.get("EventId"),
         resource=party(
-            s(res.get("ResourceName")), s(res.get("ResourceName")), None, s(res.get("ResourceType"))
+            text_or_none(res.get("ResourceName")),
+            text_or_none(res.get("ResourceName")),
+            None,
+            text_or_none(res.get("ResourceType")),
         )
         if res
         else None,
@@ -151,36 +156,43 @@ def _lookup_events(rec: Rec) -> Rec:
 
 
 def _eventbridge(rec: Rec) -> Rec:
-    detail = d(rec.get("detail"))
+    detail = as_dict(rec.get("detail"))
     if "eventName" in detail:
         out = normalise(detail)
         if out.get("audited_at") is None and rec.get("time") is not None:
-            out["audited_at"] = when(rec["time"])
+            out["audited_at"] = native_time(rec["time"])
         if out.get("organization") is None:
             out["organization"] = scope(rec.get("account"))
         if out.get("workspace") is None:
             out["workspace"] = scope(rec.get("region"))
         return out
     res = rec.get("resources")
-    arn = s(res[0]) if type(res) is list and res else None
+    arn = text_or_none(res[0]) if type(res) is list and res else None
     return view(
-        when(rec.get("time")),
+        native_time(rec.get("time")),
         rec.get("detail-type"),
         id=rec.get("id"),
         resource=party(arn, arn.rsplit("/", 1)[-1], None, None) if arn else None,
         organization=scope(rec.get("account")),
         workspace=scope(rec.get("region")),
-        actor=party(s(rec.get("source")), s(rec.get("source")), None, "system"),
+        actor=party(
+            text_or_none(rec.get("source")), text_or_none(rec.get("source")), None, "system"
+        ),
     )
 
 
 def core(rec: Rec) -> tuple[Any, str | None, Rec, Any]:
     """(time, event type, actor, region) of a plain CloudTrail record: all the index reads (see
     ``formats.fast``), shared with :func:`normalise`."""
-    source = s(rec.get("eventSource"))
-    name = s(rec.get("eventName"))
+    source = text_or_none(rec.get("eventSource"))
+    name = text_or_none(rec.get("eventName"))
     etype = f"{service_of(source)}:{name}" if source is not None and name is not None else name
-    return rec.get("eventTime"), etype, actor_of(d(rec.get("userIdentity"))), rec.get("awsRegion")
+    return (
+        rec.get("eventTime"),
+        etype,
+        actor_of(as_dict(rec.get("userIdentity"))),
+        rec.get("awsRegion"),
+    )
 
 
 def normalise(rec: Rec) -> Rec:
@@ -192,9 +204,9 @@ def normalise(rec: Rec) -> Rec:
         elif "CloudTrailEvent" in rec or "EventName" in rec:
             return _lookup_events(rec)
     time, etype, actor, region = core(rec)
-    ui = d(rec.get("userIdentity"))
+    ui = as_dict(rec.get("userIdentity"))
     return view(
-        when(time),
+        native_time(time),
         etype,
         id=rec.get("eventID"),
         resource=resource_of(rec),

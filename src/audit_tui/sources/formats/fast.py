@@ -15,9 +15,9 @@ from typing import Any, TypedDict
 import msgspec
 
 from audit_tui.facets import PartyKey
-from audit_tui.model import InvalidRecord
+from audit_tui.model import InvalidRecord, parse_time
 from audit_tui.sources.formats import cloudtrail, k8s
-from audit_tui.sources.formats._common import FORCED, Rec, ms_of, s
+from audit_tui.sources.formats._common import Rec, text_or_none
 
 # every top-level key that detection reads before it can say "k8s" or "cloudtrail", and that
 # k8s.core / cloudtrail.core read (values undecoded by type: Any keeps the mappers' own checks)
@@ -33,9 +33,12 @@ _decode = msgspec.json.Decoder(_Probe).decode
 _AKS = ("kube-audit", "kube-audit-admin")
 
 
-def index_line(line: bytes) -> tuple[int, str, PartyKey | None, PartyKey | None] | None:
+def index_line(
+    line: bytes, forced: str | None = None
+) -> tuple[int, str, PartyKey | None, PartyKey | None] | None:
     """(epoch ms, event type, actor key, workspace key) of a Kubernetes or CloudTrail line, as
-    the slow path (parse, ``normalise``, read) would give them; None to take the slow path.
+    the slow path (parse, ``normalise`` with the same ``forced`` format, read) would give them;
+    None to take the slow path.
 
     Raises :class:`InvalidRecord` with the slow path's reason for a record it would skip."""
     try:
@@ -46,7 +49,6 @@ def index_line(line: bytes) -> tuple[int, str, PartyKey | None, PartyKey | None]
         return None
     if "p_log_type" in rec or rec.get("category") in _AKS:
         return None
-    forced = FORCED[0]
     if forced is None:
         if k8s.match(rec):
             time, etype, actor, ws, _ = k8s.core(rec)
@@ -62,7 +64,7 @@ def index_line(line: bytes) -> tuple[int, str, PartyKey | None, PartyKey | None]
         return None
     if time is None:
         raise InvalidRecord("no audited_at")
-    ms = ms_of(time)
+    ms = parse_time(time)
     if not etype:
         raise InvalidRecord("no event_type")
     akey = (
@@ -70,5 +72,5 @@ def index_line(line: bytes) -> tuple[int, str, PartyKey | None, PartyKey | None]
         if actor
         else None
     )
-    text = s(ws)
+    text = text_or_none(ws)
     return ms, etype, akey, None if text is None else (text, text, None, None)

@@ -9,15 +9,15 @@ from urllib.parse import unquote
 
 from audit_tui.sources.formats._common import (
     Rec,
+    as_dict,
     canon_of,
-    d,
     email_of,
+    native_time,
     party,
     recase,
-    s,
     scope,
+    text_or_none,
     view,
-    when,
 )
 
 CANON = canon_of(
@@ -35,16 +35,16 @@ def match(rec: Rec) -> bool:
     if "logName" in rec or "logname" in rec:
         return "timestamp" in rec or "receiveTimestamp" in rec or "receivetimestamp" in rec
     if "specversion" in rec:
-        data = d(rec.get("data"))
+        data = as_dict(rec.get("data"))
         return "protoPayload" in data or "logName" in data
     return False
 
 
 def _project(rec: Rec, labels: Rec) -> str | None:
-    project = s(labels.get("project_id"))
+    project = text_or_none(labels.get("project_id"))
     if project is not None:
         return project
-    log = s(rec.get("logName"))
+    log = text_or_none(rec.get("logName"))
     if log is not None:
         # projects/P/logs/..., organizations/N/logs/..., folders/N/logs/...
         parts = log.split("/", 2)
@@ -60,9 +60,9 @@ def _log_id(log: str | None) -> str | None:
 
 
 def _actor(payload: Rec) -> Rec:
-    auth = d(payload.get("authenticationInfo"))
-    email = s(auth.get("principalEmail"))
-    subject = s(auth.get("principalSubject"))
+    auth = as_dict(payload.get("authenticationInfo"))
+    email = text_or_none(auth.get("principalEmail"))
+    subject = text_or_none(auth.get("principalSubject"))
     if email is None and subject is None:
         return {}
     name = email or subject
@@ -91,33 +91,33 @@ def _k8s_object(name: str) -> tuple[Rec, str | None]:
 def normalise(rec: Rec) -> Rec:
     if "specversion" in rec and "protoPayload" not in rec:
         outer = rec
-        rec = d(rec.get("data"))
+        rec = as_dict(rec.get("data"))
         if rec.get("timestamp") is None and outer.get("time") is not None:
             rec = {**rec, "timestamp": outer["time"]}
     if "protopayload" in rec or ("logname" in rec and "logName" not in rec):
         rec = recase(rec, CANON)
-    payload = d(rec.get("protoPayload"))
-    resource = d(rec.get("resource"))
-    labels = d(resource.get("labels"))
+    payload = as_dict(rec.get("protoPayload"))
+    resource = as_dict(rec.get("resource"))
+    labels = as_dict(resource.get("labels"))
     res: Rec | None = None
     namespace = None
     if payload:
-        etype = s(payload.get("methodName"))
-        name = s(payload.get("resourceName"))
+        etype = text_or_none(payload.get("methodName"))
+        name = text_or_none(payload.get("resourceName"))
         gke = payload.get("serviceName") == "k8s.io" or (etype or "").startswith("io.k8s.")
         if name is not None and gke:
             res, namespace = _k8s_object(name)
         elif name is not None:
             parts = name.rstrip("/").split("/")
-            kind = parts[-2] if len(parts) >= 2 else s(resource.get("type"))
+            kind = parts[-2] if len(parts) >= 2 else text_or_none(resource.get("type"))
             res = party(name, parts[-1], None, kind)
         elif resource:
-            res = party(None, None, None, s(resource.get("type")))
+            res = party(None, None, None, text_or_none(resource.get("type")))
         actor = _actor(payload)
-        status = d(payload.get("status"))
+        status = as_dict(payload.get("status"))
     else:
-        etype = _log_id(s(rec.get("logName")))
-        res = party(None, None, None, s(resource.get("type"))) if resource else None
+        etype = _log_id(text_or_none(rec.get("logName")))
+        res = party(None, None, None, text_or_none(resource.get("type"))) if resource else None
         actor = {}
         status = {}
     time = rec.get("timestamp")
@@ -125,9 +125,9 @@ def normalise(rec: Rec) -> Rec:
         time = rec.get("receiveTimestamp")
         if time is None:
             time = payload.get("timestamp")
-    meta = d(payload.get("requestMetadata"))
+    meta = as_dict(payload.get("requestMetadata"))
     return view(
-        when(time),
+        native_time(time),
         etype,
         id=rec.get("insertId"),
         resource=res,
@@ -142,7 +142,7 @@ def normalise(rec: Rec) -> Rec:
         actor=actor,
         metadata={
             "service": payload.get("serviceName"),
-            "log": _log_id(s(rec.get("logName"))),
+            "log": _log_id(text_or_none(rec.get("logName"))),
             "caller_ip": meta.get("callerIp"),
             "status": status.get("code"),
             "severity": rec.get("severity"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit_tui.sources.formats._common import Rec, email_of, party, s, view, when
+from audit_tui.sources.formats._common import Rec, email_of, native_time, party, text_or_none, view
 
 TIME_KEYS = tuple(
     """
@@ -45,11 +45,13 @@ def _first_scalar(rec: Rec, keys: tuple[str, ...]) -> str | None:
         if value is None:
             continue
         if type(value) is dict:
-            nested = s(value.get("action")) if key == "event" else None  # ECS event.action
+            nested = (
+                text_or_none(value.get("action")) if key == "event" else None
+            )  # ECS event.action
             if nested is not None:
                 return nested
             continue
-        text = s(value)
+        text = text_or_none(value)
         if text is not None:
             return text
     return None
@@ -64,23 +66,23 @@ def _party(rec: Rec, keys: tuple[str, ...], scope_only: bool = False) -> Rec | N
             value = value[0] if value else None
         if type(value) is dict:
             name = (
-                s(value.get("name"))
-                or s(value.get("displayName"))
-                or s(value.get("username"))
-                or s(value.get("login"))
-                or s(value.get("email"))
+                text_or_none(value.get("name"))
+                or text_or_none(value.get("displayName"))
+                or text_or_none(value.get("username"))
+                or text_or_none(value.get("login"))
+                or text_or_none(value.get("email"))
             )
-            email = s(value.get("email"))
+            email = text_or_none(value.get("email"))
             out = party(
-                s(value.get("id")),
+                text_or_none(value.get("id")),
                 name,
                 None if scope_only else email_of(email),
-                None if scope_only else s(value.get("type")),
+                None if scope_only else text_or_none(value.get("type")),
             )
             if out:
                 return out
             continue
-        text = s(value)
+        text = text_or_none(value)
         if text is not None:
             return party(text, text, None if scope_only else email_of(text))
     return None
@@ -100,7 +102,7 @@ def normalise(rec: Rec) -> Rec:
     if time is not None and type(time) is str and time.isdigit():
         time = int(time)
     return view(
-        when(time),
+        native_time(time),
         action,
         id=rec.get("id") if type(rec.get("id")) is not dict else None,
         resource=_party(rec, RESOURCE_KEYS),

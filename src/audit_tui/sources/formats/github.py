@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit_tui.sources.formats._common import Rec, d, party, s, scope, view, when
+from audit_tui.sources.formats._common import (
+    Rec,
+    as_dict,
+    native_time,
+    party,
+    scope,
+    text_or_none,
+    view,
+)
 
 _HINTS = tuple(
     """
@@ -28,8 +36,8 @@ def match(rec: Rec) -> bool:
 def _one(value: Any) -> str | None:
     """``org`` is a login, a list of logins, or ``[]``."""
     if type(value) is list:
-        return s(value[0]) if value else None
-    return s(value)
+        return text_or_none(value[0]) if value else None
+    return text_or_none(value)
 
 
 def normalise(rec: Rec) -> Rec:
@@ -42,26 +50,26 @@ def normalise(rec: Rec) -> Rec:
         time = int(time)  # a CSV cell
     raw_actor: Any = rec.get("actor")
     if type(raw_actor) is dict:  # a CSV export's actor + actor_id columns, nested
-        login = s(raw_actor.get("name"))
-        actor_id = s(raw_actor.get("id"))
+        login = text_or_none(raw_actor.get("name"))
+        actor_id = text_or_none(raw_actor.get("id"))
     else:
-        login = s(raw_actor)
-        actor_id = s(rec.get("actor_id"))
+        login = text_or_none(raw_actor)
+        actor_id = text_or_none(rec.get("actor_id"))
     if login is not None or actor_id is not None:
         bot = rec.get("actor_is_bot") is True or (login is not None and login.endswith("[bot]"))
         actor = party(actor_id or login, login, None, "bot" if bot else "user")
     else:
         actor = {}
-    repo = s(rec.get("repo")) or s(rec.get("repository"))
+    repo = text_or_none(rec.get("repo")) or text_or_none(rec.get("repository"))
     org = _one(rec.get("org"))
     res: Rec | None
     if repo is not None:
         res = party(repo, repo, None, "repository")
-    elif s(rec.get("team")) is not None:
+    elif text_or_none(rec.get("team")) is not None:
         res = party(rec["team"], rec["team"], None, "team")
-    elif s(rec.get("user")) is not None and rec.get("user") != login:
+    elif text_or_none(rec.get("user")) is not None and rec.get("user") != login:
         res = party(rec["user"], rec["user"], None, "user")
-    elif s(rec.get("name")) is not None:
+    elif text_or_none(rec.get("name")) is not None:
         action = rec.get("action")
         kind = action.split(".", 1)[0] if type(action) is str else None
         res = party(rec["name"], rec["name"], None, kind)
@@ -69,9 +77,9 @@ def normalise(rec: Rec) -> Rec:
         res = party(org, org, None, "organization")
     else:
         res = None
-    location = d(rec.get("actor_location"))
+    location = as_dict(rec.get("actor_location"))
     return view(
-        when(time),
+        native_time(time),
         rec.get("action"),
         id=rec.get("_document_id"),
         resource=res,

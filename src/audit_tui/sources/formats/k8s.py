@@ -8,15 +8,15 @@ from typing import Any
 
 from audit_tui.sources.formats._common import (
     Rec,
-    d,
+    as_dict,
     embedded,
     last_segment,
+    native_time,
     party,
     pick,
-    s,
     scope,
+    text_or_none,
     view,
-    when,
 )
 
 
@@ -31,12 +31,14 @@ def match(rec: Rec) -> bool:
 
 def is_aks(rec: Rec) -> bool:
     cat = rec.get("category")
-    return (cat == "kube-audit" or cat == "kube-audit-admin") and "log" in d(rec.get("properties"))
+    return (cat == "kube-audit" or cat == "kube-audit-admin") and "log" in as_dict(
+        rec.get("properties")
+    )
 
 
 def actor_of(user: Rec, impersonated: Rec) -> Rec:
-    name = s(user.get("username"))
-    as_name = s(impersonated.get("username"))
+    name = text_or_none(user.get("username"))
+    as_name = text_or_none(impersonated.get("username"))
     if name is None and as_name is None:
         return {}
     who = as_name if name is None else name
@@ -46,7 +48,7 @@ def actor_of(user: Rec, impersonated: Rec) -> Rec:
     else:
         label = who
     return party(
-        s(user.get("uid")) or name or as_name,
+        text_or_none(user.get("uid")) or name or as_name,
         label,
         who if who and "@" in who else None,
         actor_type(who),
@@ -68,16 +70,16 @@ def actor_type(username: str | None) -> str:
 def core(rec: Rec) -> tuple[Any, str | None, Rec, str | None, Rec]:
     """(time, event type, actor, namespace, objectRef) of an audit.k8s.io Event: all the index
     reads (see ``formats.fast``), shared with :func:`normalise`."""
-    obj = d(rec.get("objectRef"))
-    verb = s(rec.get("verb"))
-    resource = s(obj.get("resource"))
-    sub = s(obj.get("subresource"))
+    obj = as_dict(rec.get("objectRef"))
+    verb = text_or_none(rec.get("verb"))
+    resource = text_or_none(obj.get("resource"))
+    sub = text_or_none(obj.get("subresource"))
     what: str | None
     etype: str | None
     if resource is not None:
         what = resource if sub is None else f"{resource}/{sub}"
     else:
-        uri = s(rec.get("requestURI"))
+        uri = text_or_none(rec.get("requestURI"))
         what = uri.split("?", 1)[0] if uri else None
     if verb is None:
         etype = what
@@ -87,9 +89,9 @@ def core(rec: Rec) -> tuple[Any, str | None, Rec, str | None, Rec]:
         etype = f"{verb} {what}"
     time = pick(rec, "requestReceivedTimestamp", "stageTimestamp", "timestamp")
     if time is None:
-        time = d(rec.get("metadata")).get("creationTimestamp")
-    actor = actor_of(d(rec.get("user")), d(rec.get("impersonatedUser")))
-    return time, etype, actor, s(obj.get("namespace")), obj
+        time = as_dict(rec.get("metadata")).get("creationTimestamp")
+    actor = actor_of(as_dict(rec.get("user")), as_dict(rec.get("impersonatedUser")))
+    return time, etype, actor, text_or_none(obj.get("namespace")), obj
 
 
 def normalise(rec: Rec) -> Rec:
@@ -98,24 +100,24 @@ def normalise(rec: Rec) -> Rec:
         outer = rec
         rec = embedded(rec["properties"]["log"])
     time, etype, actor, ns, obj = core(rec)
-    resource = s(obj.get("resource"))
-    name = s(obj.get("name"))
+    resource = text_or_none(obj.get("resource"))
+    name = text_or_none(obj.get("name"))
     res: Rec | None = None
     if resource is not None:
-        rid = (f"{ns}/{name}" if ns else name) if name else s(obj.get("uid"))
+        rid = (f"{ns}/{name}" if ns else name) if name else text_or_none(obj.get("uid"))
         res = party(rid, name, None, resource)
-    status = d(rec.get("responseStatus"))
-    annotations = d(rec.get("annotations"))
+    status = as_dict(rec.get("responseStatus"))
+    annotations = as_dict(rec.get("annotations"))
     cluster = None
     if outer is not None:
         if time is None:
             time = outer.get("time")
-        rid = s(outer.get("resourceId"))
+        rid = text_or_none(outer.get("resourceId"))
         if rid is not None and "/managedclusters/" in rid.lower():
             cluster = last_segment(rid)
     ips: Any = rec.get("sourceIPs")
     return view(
-        when(time),
+        native_time(time),
         etype,
         id=rec.get("auditID"),
         resource=res,

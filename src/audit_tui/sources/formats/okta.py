@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from audit_tui.sources.formats._common import (
     Rec,
+    as_dict,
     canon_of,
-    d,
     email_of,
     first_item,
+    native_time,
     party,
     recase,
-    s,
+    text_or_none,
     view,
-    when,
 )
 
 CANON = canon_of(
@@ -33,13 +33,13 @@ def match(rec: Rec) -> bool:
 def _party(value: Rec, types: dict[str, str] | None = None) -> Rec:
     if not value:
         return {}
-    alt = s(value.get("alternateId"))
-    kind = s(value.get("type"))
+    alt = text_or_none(value.get("alternateId"))
+    kind = text_or_none(value.get("type"))
     if types is not None and kind is not None:
         kind = types.get(kind, kind)
     return party(
-        s(value.get("id")),
-        s(value.get("displayName")) or alt,
+        text_or_none(value.get("id")),
+        text_or_none(value.get("displayName")) or alt,
         email_of(alt),
         kind,
     )
@@ -49,18 +49,18 @@ def normalise(rec: Rec) -> Rec:
     if "eventType" not in rec and "eventtype" in rec:
         rec = recase(rec, CANON)
     time = rec.get("published")
-    client = d(rec.get("client"))
+    client = as_dict(rec.get("client"))
     return view(
-        when(time),
+        native_time(time),
         rec.get("eventType"),
         id=rec.get("uuid"),
         resource=_party(first_item(rec.get("target"))) or None,
         organization=None,
         workspace=None,
-        actor=_party(d(rec.get("actor")), _ACTOR_TYPES),
+        actor=_party(as_dict(rec.get("actor")), _ACTOR_TYPES),
         metadata={
             "message": rec.get("displayMessage"),
-            "outcome": d(rec.get("outcome")).get("result"),
+            "outcome": as_dict(rec.get("outcome")).get("result"),
             "severity": rec.get("severity"),
             "client_ip": client.get("ipAddress"),
         },

@@ -20,7 +20,7 @@ from textual.worker import Worker, get_current_worker
 
 from audit_tui.export import ExportPlan as Plan
 from audit_tui.export import export
-from audit_tui.export_job import Exported, ExportJob, Progress, local_source
+from audit_tui.export_job import Exported, ExportJob, Progress
 from audit_tui.query import Query, QueryError
 from audit_tui.safe import clean
 from audit_tui.store import Facets, Store, describe_skipped
@@ -202,7 +202,7 @@ class MainScreen(BrowserScreen):
             return None
         app = app_of(self)
         source = app.source
-        spec = local_source(store.label) if source is None else source
+        spec = store.source if source is None else source
 
         def run(plan: Plan, progress: Progress, cancel: threading.Event, force: bool) -> Exported:
             def step(done: int, total: int) -> None:
