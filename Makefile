@@ -30,6 +30,7 @@ check: $(DEV)
 	$(VENV)/bin/ruff check src tests bench scripts
 	$(VENV)/bin/ruff format --check src tests bench scripts
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: $(DEV)
 	$(PY) bench/bench_store.py --count 100000

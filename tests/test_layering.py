@@ -87,3 +87,41 @@ def test_worker_module_alone(name: str) -> None:
     """Spawned loader workers import only this module (and what it needs)."""
     result = _probe([name])
     assert result["imported"] == [name] and not result["textual"]
+
+
+def test_import_contracts_hold() -> None:
+    """The layers, the absence of cycles and the textual boundary declared in pyproject.toml
+    ([tool.importlinter]) hold for the code as it is, function-level imports included."""
+    lint = Path(sys.executable).with_name("lint-imports")
+    root = Path(audit_tui.__file__).resolve().parents[2]
+    proc = subprocess.run(
+        [str(lint), "--no-cache"], capture_output=True, text=True, timeout=300, cwd=root
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "Contracts: 3 kept, 0 broken." in proc.stdout
+
+
+def _private_imports(path: Path) -> list[str]:
+    """`from audit_tui.x import _name` of a private name of another module (at any depth)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("audit_tui"):
+            for alias in node.names:
+                if alias.name.startswith("_") and not alias.name.startswith("__"):
+                    found.append(f"{path.name}:{node.lineno} {node.module}.{alias.name}")
+    return found
+
+
+def test_no_module_imports_a_private_name_of_another() -> None:
+    root = Path(audit_tui.__file__).parent
+    offences = [hit for path in sorted(root.rglob("*.py")) for hit in _private_imports(path)]
+    assert offences == []
+
+
+def test_private_import_check_sees_function_level_imports(tmp_path: Path) -> None:
+    sample = tmp_path / "m.py"
+    sample.write_text("def f():\n    from audit_tui.store import _secret\n")
+    assert _private_imports(sample) == ["m.py:2 audit_tui.store._secret"]

@@ -276,7 +276,9 @@ def create_app(
     from starlette.responses import Response
     from starlette.routing import Route
 
-    def error(status: int, code: str, message: str, headers: Mapping[str, str] | None = None):  # type: ignore[no-untyped-def]
+    def error(
+        status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> Response:
         return Response(envelope(code, message), status, headers={**_JSON, **(headers or {})})
 
     def endpoint(method: Any) -> Any:

@@ -382,7 +382,8 @@ class Store:
         for v in values:
             for code in lookup.get(fold(v), ()):
                 selected[code] = True
-        return selected[self._cols[facet][lo:hi]]
+        mask: np.ndarray = selected[self._cols[facet][lo:hi]]
+        return mask
 
     def _bounds(self, query: Query, now: datetime) -> tuple[int, int]:
         window = query.window(now)

@@ -371,7 +371,8 @@ class TextBlob:
         h = np.asarray(hits, dtype=np.int64)
         h = h[rank[h] >= 0]
         h = h[np.argsort(rank[h], kind="stable")]
-        return (h if limit is None else h[:limit]).tolist()
+        kept: list[int] = (h if limit is None else h[:limit]).tolist()
+        return kept
 
     def newest(self, words: Sequence[bytes], allowed: np.ndarray | None, limit: int) -> list[int]:
         """The newest ``limit`` events (by time) whose values hold every word, among

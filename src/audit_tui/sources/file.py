@@ -329,7 +329,7 @@ def _csv_records(data: bytes, label: str) -> tuple[list[Any], list[int]]:
     try:
         dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
     except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
+        dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
     records: list[Any] = []
     lines: list[int] = []

@@ -92,7 +92,7 @@ class AuditApp(Guarded, WorkerFailures, App[int]):
         self.exit_note: str | None = None  # set when an error closes the app: where to look
         self._guarded: set[tuple[str, str]] = set()
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[Any]:
         return MainScreen(self._store, self.initial_query)
 
     def on_mount(self) -> None:
@@ -193,7 +193,7 @@ class AuditApp(Guarded, WorkerFailures, App[int]):
     def _native_copy(self, text: str) -> None:
         native_copy(text)
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The command palette offers the same commands as the keys (and Textual's own)."""
         yield from super().get_system_commands(screen)
         groups: list[tuple[list[Binding], DOMNode]] = [(keys.bindings(keys.APP), self)]
@@ -256,7 +256,7 @@ class RemoteApp(AuditApp):
         self.fixed_now = now is not None
         self.label = label
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[Any]:
         from audit_tui.tui.screens.remote import RemoteScreen
 
         now = self.now() if self.fixed_now else None

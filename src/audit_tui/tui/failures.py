@@ -104,7 +104,7 @@ class WorkerFailures:
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
-        if event.state is not WorkerState.ERROR or worker.node is not self:
+        if event.state is not WorkerState.ERROR or worker.node is not cast(object, self):
             return
         error = worker.error
         if not isinstance(error, BaseException):

@@ -34,6 +34,6 @@ class SafePalette(CommandPalette):
             else:
                 commands.action_last()
         elif direction < 0:
-            commands.action_page_up()
+            commands.action_page_up()  # type: ignore[no-untyped-call]
         else:
-            commands.action_page_down()
+            commands.action_page_down()  # type: ignore[no-untyped-call]
