@@ -766,7 +766,7 @@ class RemoteClient:
             else (f"{self.where} did not answer")
         )
         capped = (
-            f" (at most {duration(self.max_retry_after)}, not what it asks)"
+            f" (the longest audit-tui waits)"
             if asked is not None and asked > delay
             else ""
         )
