@@ -24,7 +24,7 @@ import random
 import re
 import ssl
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -453,7 +453,7 @@ def _paging(raws: list[bytes], nxt: str | None, more: bool | None, total: int | 
     return Page(raws, nxt if has_more else None, has_more, total)
 
 
-def _field(top: dict[str, msgspec.Raw], name: str, types: tuple[type, ...], want: str) -> Any:
+def _field(top: Mapping[str, Any], name: str, types: tuple[type, ...], want: str) -> Any:
     raw = top.get(name)
     if raw is None:
         return None
@@ -763,13 +763,9 @@ class RemoteClient:
         why = (
             f"server asks to retry in {duration(asked)}"
             if asked is not None
-            else (f"{self.where} did not answer")
+            else f"the request to {self.where} failed"
         )
-        capped = (
-            f" (the longest audit-tui waits)"
-            if asked is not None and asked > delay
-            else ""
-        )
+        capped = " (the longest audit-tui waits)" if asked is not None and asked > delay else ""
         self.on_wait(
             f"{why}; retrying in {duration(delay)}{capped}, attempt {attempt + 1} of "
             f"{self.attempts}"
