@@ -142,7 +142,12 @@ def add_remote_options(p: argparse.ArgumentParser) -> None:
         "--profile", metavar="NAME", help="a profile of the config file (its url if no SOURCE)"
     )
     g.add_argument("--token-file", metavar="PATH", help="read the bearer token from this file")
-    g.add_argument("--timeout", type=float, metavar="SECONDS", help="connect and read timeout (10)")
+    g.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="the longest a request may take, and any one read (10)",
+    )
     g.add_argument(
         "--ca-bundle", metavar="PATH", help="trust this CA certificate file (PEM) or folder"
     )

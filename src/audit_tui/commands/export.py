@@ -185,7 +185,9 @@ def _export_remote(args: argparse.Namespace, plan: ExportPlan) -> int:
             show(done, total or 0)
 
     try:
-        outcome = export_remote(settings, plan, progress, threading.Event(), args.force)
+        outcome = export_remote(
+            settings, plan, progress, threading.Event(), args.force, on_wait=err
+        )
     except KeyboardInterrupt:
         _clear_progress(show)
         err("export cancelled: nothing written")

@@ -155,30 +155,33 @@ def _write_local(store: Store, positions: Sequence[int] | np.ndarray, fmt: str) 
 
 
 def run_remote_query(args: argparse.Namespace, query: Query, now: datetime) -> int:
-    from audit_tui.remote.client import query_params
+    from audit_tui.remote.client import describe_undecodable, query_params
     from audit_tui.remote.sync import SyncRemoteClient
 
     refuse_file_with_profile(args)
     try:
         settings = settings_from(args)
         warn_transport(settings)
-        client = SyncRemoteClient.from_settings(settings)
+        client = SyncRemoteClient.from_settings(settings, on_wait=err)
     except RemoteError as exc:
         return fail(exc)
     params = query_params(query, now)
     written = 0
+    undecodable: list[str] = []
     try:
         if args.count:
             n, _exact = client.count(params)
             print(n if args.limit is None else min(n, args.limit))
             return 0
         pages = client.pages(params, limit=args.limit)
-        counter = _Counter(_page_raws(pages))
+        counter = _Counter(_page_raws(pages, undecodable))
         try:
             _write_remote(counter, args.format)
         finally:
             written = counter.n
             pages.close()
+            if undecodable:
+                err(describe_undecodable(undecodable))
         return 0
     except RemoteError as exc:
         if written:
@@ -204,8 +207,10 @@ class _Counter:
             yield raw
 
 
-def _page_raws(pages: Generator[Page, None, None]) -> Iterator[bytes]:
-    for page in pages:
+def _page_raws(pages: Generator[Page, None, None], undecodable: list[str]) -> Iterator[bytes]:
+    """The events of every page; why each one left out was left out goes to ``undecodable``."""
+    for number, page in enumerate(pages, 1):
+        undecodable += [f"page {number}, {why}" for why in page.skipped]
         yield from page.raws
 
 

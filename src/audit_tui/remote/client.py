@@ -16,13 +16,15 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import functools
+import json
 import logging
 import math
 import os
 import random
+import re
 import ssl
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,7 +48,7 @@ from audit_tui.remote.errors import (
     ServerError,
     SettingsError,
 )
-from audit_tui.remote.settings import Secret, is_loopback
+from audit_tui.remote.settings import Secret, is_loopback, redact
 from audit_tui.safe import clean
 
 if TYPE_CHECKING:
@@ -61,6 +63,9 @@ RETRY_STATUSES = frozenset({502, 503, 504})
 MAX_PAGE_BYTES = 64 * 1024 * 1024
 MAX_ERROR_BYTES = 64 * 1024
 MAX_SERVER_MESSAGE = 200
+# pages in a row with no event while the server says there is more: then paging stops
+MAX_EMPTY_PAGES = 50
+NOTICE_WAIT = 5.0  # a wait before another attempt this long or longer is announced
 
 
 async def backoff_sleep(seconds: float) -> None:
@@ -91,6 +96,9 @@ class Page:
     next: str | None
     has_more: bool
     total: int | None = None
+    # why each event left out of ``raws`` was left out ("event 3 of the page: …"): events
+    # this client cannot decode (a lone surrogate, a number out of range, nesting too deep)
+    skipped: list[str] = field(default_factory=list)
     _records: list[dict[str, Any]] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
@@ -114,6 +122,7 @@ class _Retry:
 
     error: RemoteError
     wait: float | None = None
+    asked: float | None = None  # the server's Retry-After, before the cap
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,53 @@ class FacetCount:
     count: int
     label: str
     kind: str = ""  # an actor's type (user, system, api_key…) when the server says it
+
+
+class EmptyPages:
+    """Counts pages in a row that hold no event while the server says there is more; past
+    ``limit`` of them, paging stops with a :class:`PayloadError` (a server answering empty
+    pages with a new cursor for ever would otherwise be paged for ever)."""
+
+    def __init__(self, limit: int = MAX_EMPTY_PAGES) -> None:
+        self.limit = limit
+        self.run = 0
+
+    def check(self, page: Page) -> None:
+        if page.raws or page.skipped or not page.has_more:
+            self.run = 0
+            return
+        self.run += 1
+        if self.run >= self.limit:
+            raise PayloadError(
+                f"the server sent {self.run} empty pages in a row while saying there are more "
+                "events; stopping",
+                "empty pages",
+            )
+
+
+def describe_undecodable(reasons: list[str], most: int = 3) -> str:
+    """One line for the events left out because they cannot be decoded."""
+    noun = "event" if len(reasons) == 1 else "events"
+    more = f"; … and {len(reasons) - most} more" if len(reasons) > most else ""
+    return (
+        f"skipped {len(reasons):,} {noun} the server sent that cannot be decoded: "
+        + "; ".join(reasons[:most])
+        + more
+    )
+
+
+def duration(seconds: float) -> str:
+    """``30 s``, ``4 min 10 s``, ``11 days 13 h`` for a message."""
+    s = round(seconds)
+    if seconds < 10 and s != seconds:
+        return f"{seconds:.1f} s"
+    if s < 120:
+        return f"{s} s"
+    if s < 7200:
+        return f"{s // 60} min {s % 60} s" if s % 60 else f"{s // 60} min"
+    if s < 172800:
+        return f"{s // 3600} h {s % 3600 // 60} min"
+    return f"{s // 86400} days {s % 86400 // 3600} h"
 
 
 def client_options(settings: RemoteSettings) -> dict[str, Any]:
@@ -211,9 +267,11 @@ def parse_page(body: bytes) -> Page:
         fast = _FAST.decode(body)
     except msgspec.DecodeError:
         return _parse_page_slowly(body)
+    except RecursionError:  # nested deeper than msgspec goes: the slow path splits it
+        return _parse_page_slowly(body)
     raws = [bytes(item) for item in fast.data]
     if all(raw[:1] == b"{" for raw in raws) and (fast.total is None or fast.total >= 0):
-        return _paging(raws, fast.next, fast.has_more, fast.total)
+        return _decoded(_paging(raws, fast.next, fast.has_more, fast.total))
     return _parse_page_slowly(body)
 
 
@@ -230,22 +288,34 @@ def _parse_page_slowly(body: bytes) -> Page:
                 "not an object",
             )
         raise PayloadError("the page is not JSON", "not JSON")
+    top: dict[str, Any]
     try:
         top = _TOP.decode(body)
-    except msgspec.DecodeError as exc:
-        if "truncated" in str(exc):
+    except (msgspec.DecodeError, RecursionError) as exc:
+        # one event msgspec cannot take (a lone surrogate, deep nesting) must not cost the
+        # page: split it without decoding the events, each is decoded on its own below
+        split = split_page(body)
+        if split is None:
+            if "truncated" in str(exc):
+                raise PayloadError(
+                    f"the page is cut short (truncated JSON after {len(body):,} bytes)",
+                    "truncated",
+                ) from None
+            raise PayloadError(f"the page is not valid JSON ({exc})", "malformed JSON") from None
+        top, items = split
+    else:
+        items = None
+    if items is None:
+        if "data" not in top:
+            raise PayloadError("the page has no `data` list", "missing data")
+        try:
+            items = [bytes(item) for item in _LIST.decode(top["data"])]
+        except (msgspec.DecodeError, RecursionError):
+            what = _kind(bytes(top["data"]))
             raise PayloadError(
-                f"the page is cut short (truncated JSON after {len(body):,} bytes)", "truncated"
+                f"the page's `data` is {what}, not a list", "data not a list"
             ) from None
-        raise PayloadError(f"the page is not valid JSON ({exc})", "malformed JSON") from None
-    if "data" not in top:
-        raise PayloadError("the page has no `data` list", "missing data")
-    try:
-        items = _LIST.decode(top["data"])
-    except msgspec.DecodeError:
-        what = _kind(bytes(top["data"]))
-        raise PayloadError(f"the page's `data` is {what}, not a list", "data not a list") from None
-    raws = [bytes(item) for item in items]
+    raws = items
     for i, raw in enumerate(raws):
         if raw[:1] != b"{":
             raise PayloadError(
@@ -256,7 +326,122 @@ def _parse_page_slowly(body: bytes) -> Page:
     total = _field(top, "total", (int, type(None)), "a number or null")
     if isinstance(total, bool) or (total is not None and total < 0):
         raise PayloadError("the page's `total` is not a count", "bad total")
-    return _paging(raws, nxt, more, total)
+    return _decoded(_paging(raws, nxt, more, total))
+
+
+def _decoded(page: Page) -> Page:
+    """``page`` with its events decoded; an event that cannot be (a lone surrogate, a number
+    out of range, nesting deeper than the decoder goes) is left out and said in ``skipped``,
+    and the rest of the page is kept."""
+    raws: list[bytes] = []
+    records: list[dict[str, Any]] = []
+    for i, raw in enumerate(page.raws):
+        try:
+            record = orjson.loads(raw)
+        except (orjson.JSONDecodeError, RecursionError) as exc:
+            page.skipped.append(f"event {i + 1} of the page: {clean(str(exc), 120)}")
+            continue
+        raws.append(raw)
+        records.append(record)
+    page.raws = raws
+    page._records = records
+    return page
+
+
+# one token of JSON text: a string, an opening or closing bracket, a separator, a scalar
+_TOKEN = re.compile(rb'\s*(?:("(?:[^"\\]|\\.)*")|([\[{])|([\]}])|([,:])|([^\s,:\[\]{}"]+))', re.S)
+_WS = re.compile(rb"\s*")
+
+
+def _skip_ws(body: bytes, i: int) -> int:
+    m = _WS.match(body, i)
+    assert m is not None
+    return m.end()
+
+
+def _value_end(body: bytes, i: int) -> int:
+    """Where the JSON value starting at ``i`` ends, found by its brackets and strings only
+    (no decoding, no recursion); ValueError when there is none."""
+    depth = 0
+    while True:
+        m = _TOKEN.match(body, i)
+        if m is None:
+            raise ValueError("no JSON value here")
+        i = m.end()
+        if m.group(2):
+            depth += 1
+            continue
+        if m.group(3):
+            depth -= 1
+            if depth < 0:
+                raise ValueError("a closing bracket without an opening one")
+        elif m.group(4):
+            if depth == 0:
+                raise ValueError("a separator where a value should be")
+            continue
+        if depth == 0:
+            return i
+
+
+def _split_list(body: bytes, i: int) -> tuple[list[bytes], int]:
+    items: list[bytes] = []
+    i = _skip_ws(body, i + 1)
+    if body[i : i + 1] == b"]":
+        return items, i + 1
+    while True:
+        start = _skip_ws(body, i)
+        i = _value_end(body, start)
+        items.append(body[start:i])
+        i = _skip_ws(body, i)
+        sep = body[i : i + 1]
+        i += 1
+        if sep == b"]":
+            return items, i
+        if sep != b",":
+            raise ValueError("expected , or ]")
+
+
+def split_page(body: bytes) -> tuple[dict[str, bytes], list[bytes] | None] | None:
+    """The top-level fields of a page (each value's JSON text) and the JSON text of each
+    item of its ``data`` list (None when ``data`` is not a list), found without decoding the
+    events; None when the page's own structure is broken."""
+    try:
+        i = _skip_ws(body, 0)
+        if body[i : i + 1] != b"{":
+            return None
+        fields: dict[str, bytes] = {}
+        items: list[bytes] | None = None
+        i = _skip_ws(body, i + 1)
+        if body[i : i + 1] == b"}":
+            i += 1
+        else:
+            while True:
+                m = _TOKEN.match(body, i)
+                if m is None or not m.group(1):
+                    return None
+                key = json.loads(m.group(1))
+                i = _skip_ws(body, m.end())
+                if body[i : i + 1] != b":":
+                    return None
+                start = _skip_ws(body, i + 1)
+                if key == "data" and body[start : start + 1] == b"[":
+                    items, i = _split_list(body, start)
+                    fields[key] = b"[]"
+                else:
+                    i = _value_end(body, start)
+                    fields[key] = body[start:i]
+                i = _skip_ws(body, i)
+                sep = body[i : i + 1]
+                i += 1
+                if sep == b"}":
+                    break
+                if sep != b",":
+                    return None
+        if _skip_ws(body, i) != len(body):
+            return None
+        return fields, items
+    except (ValueError, RecursionError):
+        return None
 
 
 def _paging(raws: list[bytes], nxt: str | None, more: bool | None, total: int | None) -> Page:
@@ -268,11 +453,14 @@ def _paging(raws: list[bytes], nxt: str | None, more: bool | None, total: int | 
     return Page(raws, nxt if has_more else None, has_more, total)
 
 
-def _field(top: dict[str, msgspec.Raw], name: str, types: tuple[type, ...], want: str) -> Any:
+def _field(top: Mapping[str, Any], name: str, types: tuple[type, ...], want: str) -> Any:
     raw = top.get(name)
     if raw is None:
         return None
-    value = orjson.loads(bytes(raw))
+    try:
+        value = orjson.loads(bytes(raw))
+    except orjson.JSONDecodeError:
+        raise PayloadError(f"the page's `{name}` is not valid JSON", f"bad {name}") from None
     if not isinstance(value, types):
         raise PayloadError(f"the page's `{name}` is {_kind(bytes(raw))}, not {want}", f"bad {name}")
     return value
@@ -327,6 +515,8 @@ class RemoteClient:
         max_backoff: float = 8.0,
         max_retry_after: float = 30.0,
         max_page_bytes: int = MAX_PAGE_BYTES,
+        max_empty_pages: int = MAX_EMPTY_PAGES,
+        on_wait: Callable[[str], None] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[Any]] | None = None,
         rand: Callable[[], float] | None = None,
@@ -346,6 +536,10 @@ class RemoteClient:
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
         self.max_page_bytes = max_page_bytes
+        self.max_empty_pages = max_empty_pages
+        # told (one line) before a long wait for another attempt: the command line writes it
+        # on stderr, the browser shows it
+        self.on_wait = on_wait
         self._verify = tls_verify(ca_bundle)
         self.ca_bundle = ca_bundle
         self._transport = transport
@@ -444,10 +638,12 @@ class RemoteClient:
             self.fetch_page(params, None, want())
         )
         seen: set[str] = set()
+        empty = EmptyPages(self.max_empty_pages)
         try:
             while task is not None:
                 page = await task
                 task = None
+                empty.check(page)
                 if remaining is not None:
                     if len(page.raws) >= remaining:
                         page.raws = page.raws[:remaining]
@@ -483,6 +679,8 @@ class RemoteClient:
             return page.total, True
         n = len(page.raws)
         seen: set[str] = set()
+        empty = EmptyPages(self.max_empty_pages)
+        empty.check(page)
         while page.has_more and page.next is not None:  # go on from there, in big pages
             if page.next in seen:
                 raise PayloadError(
@@ -490,6 +688,7 @@ class RemoteClient:
                 )
             seen.add(page.next)
             page = await self.fetch_page(params, page.next, 1000)
+            empty.check(page)
             n += len(page.raws)
         return n, False
 
@@ -528,12 +727,14 @@ class RemoteClient:
         return {"Authorization": f"Bearer {self._token.reveal()}"}
 
     def _redact(self, text: str) -> str:
-        if self._token is not None and self._token.reveal() and self._token.reveal() in text:
-            text = text.replace(self._token.reveal(), "[token]")
-        return text
+        return redact(text, self._token)
 
     def _server_text(self, text: Any) -> str:
-        return self._redact(clean(text, MAX_SERVER_MESSAGE)) if text else ""
+        """The server's words for a message: the token redacted from all of them *before* the
+        cut (a cut could leave a part of it), then made safe and cut, then redacted again."""
+        if not text:
+            return ""
+        return self._redact(clean(self._redact(str(text)), MAX_SERVER_MESSAGE))
 
     async def _get(self, url: httpx.URL, params: Params | None) -> Answer:
         """One GET with retries: (status, headers, body) of the first answer that is not a
@@ -548,8 +749,27 @@ class RemoteClient:
                 raise outcome.error
             delay = outcome.wait if outcome.wait is not None else self._backoff(attempt)
             log.info("retrying %s in %.2f s: %s", self.where, delay, outcome.error)
+            self._announce(outcome, delay, attempt)
             await (self._sleep or backoff_sleep)(delay)
             attempt += 1
+
+    def _announce(self, outcome: _Retry, delay: float, attempt: int) -> None:
+        """Tell ``on_wait`` about a long wait, or one shorter than the server asked for."""
+        if self.on_wait is None:
+            return
+        asked = outcome.asked
+        if delay < NOTICE_WAIT and (asked is None or asked <= delay):
+            return
+        why = (
+            f"server asks to retry in {duration(asked)}"
+            if asked is not None
+            else f"the request to {self.where} failed"
+        )
+        capped = " (the longest audit-tui waits)" if asked is not None and asked > delay else ""
+        self.on_wait(
+            f"{why}; retrying in {duration(delay)}{capped}, attempt {attempt + 1} of "
+            f"{self.attempts}"
+        )
 
     async def _attempt(
         self, url: httpx.URL, query: httpx.QueryParams | None, attempt: int
@@ -558,9 +778,20 @@ class RemoteClient:
         error, 429, 502/503/504); raises what another attempt cannot mend."""
         started = time.perf_counter()
         try:
-            status, resp_headers, body = await self._send(url, query)
+            # a total deadline for the whole answer, as well as httpx's per-read timeout: a
+            # server trickling a byte a second never lets a read time out
+            async with asyncio.timeout(self.timeout):
+                status, resp_headers, body = await self._send(url, query)
         except httpx.RequestError as exc:
             return _Retry(self._request_failure(exc, attempt))
+        except TimeoutError:
+            return _Retry(
+                RemoteTimeoutError(
+                    f"timed out waiting for {self.where}: the answer took longer than "
+                    f"{self.timeout:g} s (--timeout) after {attempt} "
+                    f"attempt{'s' if attempt > 1 else ''}; try a longer --timeout"
+                )
+            )
         ms = (time.perf_counter() - started) * 1000
         log.debug("GET %s -> %d (%.0f ms, %d bytes)", _safe_url(url), status, ms, len(body))
         if status != 429 and status not in RETRY_STATUSES:
@@ -571,7 +802,7 @@ class RemoteClient:
             error = self._rate_limit_error(body, after, attempt)
         else:
             error = self._status_error(status, body, attempt)
-        return _Retry(error, min(after, self.max_retry_after) if after is not None else None)
+        return _Retry(error, min(after, self.max_retry_after) if after is not None else None, after)
 
     async def _send(self, url: httpx.URL, query: httpx.QueryParams | None) -> Answer:
         """The GET itself, its body read up to a cap (a page over the cap is a PayloadError);
@@ -630,7 +861,7 @@ class RemoteClient:
                 errno = node.errno
                 text = os.strerror(errno) if errno and errno > 0 else str(node.strerror or node)
                 break
-        return self._redact(clean(text, 160))
+        return self._redact(clean(self._redact(text), 160))
 
     def _timeout_error(self, exc: httpx.TimeoutException, attempt: int) -> RemoteTimeoutError:
         what = "connecting to" if isinstance(exc, httpx.ConnectTimeout) else "waiting for"
@@ -750,12 +981,17 @@ def _safe_url(url: httpx.URL) -> str:
 
 __all__ = [
     "FACET_PARAMS",
+    "EmptyPages",
     "FacetCount",
+    "MAX_EMPTY_PAGES",
     "Page",
     "Params",
     "RemoteClient",
     "parse_facets",
     "parse_page",
+    "describe_undecodable",
+    "duration",
     "query_params",
+    "split_page",
     "tls_verify",
 ]

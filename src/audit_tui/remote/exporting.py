@@ -12,6 +12,7 @@ import os
 import tempfile
 import threading
 from array import array
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -68,6 +69,7 @@ class _Spool:
         self.lengths: array[int] = array("q")
         self.offset = 0
         self.skipped = 0
+        self.undecodable: list[str] = []  # events the client could not decode, and why
 
     def add(self, raw: bytes, record: Any) -> None:
         if not _valid(record):
@@ -80,7 +82,7 @@ class _Spool:
 
     @property
     def seen(self) -> int:
-        return len(self.starts) + self.skipped
+        return len(self.starts) + self.skipped + len(self.undecodable)
 
     def events(self) -> SpooledEvents:
         self.f.flush()
@@ -93,10 +95,12 @@ def export_remote(
     progress: Progress,
     cancel: threading.Event,
     force: bool,
+    on_wait: Callable[[str], None] | None = None,
 ) -> Exported:
     """Fetch every page of ``plan.query`` (its period resolved at ``plan.now``, as the view
-    was) and export them. Events that are not valid (no ``audited_at``/``event_type``) are
-    left out and counted in the note. Raises :class:`ExportError` only."""
+    was) and export them. Events that are not valid (no ``audited_at``/``event_type``) or
+    cannot be decoded are left out and counted in the note; ``on_wait`` hears of long waits
+    before another attempt. Raises :class:`ExportError` only."""
     assert plan.path is not None
     path = Path(plan.path)
     check_destination(path, plan, force)
@@ -106,14 +110,14 @@ def export_remote(
         raise ExportError(f"cannot write in {path.parent}: {exc.strerror or exc}") from None
     with f:
         spool = _Spool(f)
-        _fetch(settings, plan, spool, progress, cancel, path.parent)
+        _fetch(settings, plan, spool, progress, cancel, path.parent, on_wait)
 
         def step(done: int, total: int) -> None:
             progress("Writing", done, total)
 
         events = spool.events()
         result = export(events, plan, progress=step, cancel=cancel, force=force)  # type: ignore[arg-type]
-    return Exported(result, _left_out(spool.skipped))
+    return Exported(result, _left_out(spool.skipped, spool.undecodable))
 
 
 def _fetch(
@@ -123,6 +127,7 @@ def _fetch(
     progress: Progress,
     cancel: threading.Event,
     folder: Path,
+    on_wait: Callable[[str], None] | None = None,
 ) -> None:
     """Every page of the query into ``spool`` (a file in ``folder``), the largest pages the
     server allows."""
@@ -131,12 +136,13 @@ def _fetch(
     from audit_tui.remote.sync import SyncRemoteClient
 
     params = query_params(plan.query, plan.now)
-    client = SyncRemoteClient.from_settings(settings)
+    client = SyncRemoteClient.from_settings(settings, on_wait=on_wait)
     try:
         pages = client.pages(params, page_size=max(settings.page_size, FETCH_PAGE))
         try:
             progress("Fetching", 0, None)
-            for page in pages:
+            for number, page in enumerate(pages, 1):
+                spool.undecodable += [f"page {number}, {why}" for why in page.skipped]
                 for raw, record in zip(page.raws, page.records, strict=True):
                     spool.add(raw, record)  # as the server sent it
                 progress("Fetching", spool.seen, page.total)
@@ -154,11 +160,17 @@ def _fetch(
         client.close()
 
 
-def _left_out(skipped: int) -> str:
-    if not skipped:
-        return ""
-    noun = "event" if skipped == 1 else "events"
-    return f"Left out {skipped:,} {noun} without a valid audited_at or event_type"
+def _left_out(skipped: int, undecodable: list[str]) -> str:
+    notes = []
+    if skipped:
+        noun = "event" if skipped == 1 else "events"
+        notes.append(f"Left out {skipped:,} {noun} without a valid audited_at or event_type")
+    if undecodable:
+        from audit_tui.remote.client import describe_undecodable
+
+        text = describe_undecodable(undecodable)
+        notes.append(text[0].upper() + text[1:])
+    return "; ".join(notes)
 
 
 def _valid(record: Any) -> bool:

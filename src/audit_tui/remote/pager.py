@@ -26,7 +26,7 @@ from typing import Any
 from audit_tui.facets import describe, fold, selection_names
 from audit_tui.model import InvalidRecord, event_type, party
 from audit_tui.query import FACETS, Query, utcnow
-from audit_tui.remote.client import FACET_PARAMS, Page, RemoteClient, query_params
+from audit_tui.remote.client import FACET_PARAMS, EmptyPages, Page, RemoteClient, query_params
 from audit_tui.remote.errors import RemoteError
 from audit_tui.sources.formats import normalise
 from audit_tui.store import FacetValue
@@ -131,6 +131,10 @@ class RemotePager:
         self.started = False
         self.total: int | None = None
         self.pages = 0
+        # events of the pages loaded that could not be decoded, and why (each page's own
+        # reasons, "event 3 of the page: …", with the page's number in front)
+        self.skipped: list[str] = []
+        self._empty = EmptyPages(self.client.max_empty_pages)
         self.error: RemoteError | None = None
         self._facets: dict[str, RemoteFacets] = {}
 
@@ -211,6 +215,13 @@ class RemotePager:
             self.error = _repeated()
             self._inflight = None
             raise self.error
+        try:
+            self._empty.check(page)
+        except RemoteError as exc:
+            self.error = exc
+            self.has_more = False  # stop asking: what was loaded stays
+            self._inflight = None
+            raise
         self.raws.extend(page.raws)
         self.events.extend(page.records)
         self.next_ref = page.next
@@ -220,6 +231,7 @@ class RemotePager:
         elif not page.has_more:
             self.total = len(self.raws)  # paged to the end: now we know
         self.pages += 1
+        self.skipped += [f"page {self.pages}, {why}" for why in page.skipped]
         self.error = None
         self._inflight = None
         return page

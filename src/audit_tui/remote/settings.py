@@ -198,3 +198,32 @@ def _check_url(url: str) -> str:
             "--token-file instead"
         )
     return url
+
+
+REDACT_RUN = 8  # a run of this many characters of the token is redacted too
+
+
+def redact(text: str, token: Secret | None) -> str:
+    """``text`` with the token, and any run of at least :data:`REDACT_RUN` of its characters
+    (a prefix left by a cut, a suffix, a middle), replaced by ``[token]``. Call it on the
+    whole text *before* cutting it, and again on what is shown."""
+    if token is None or not token.reveal() or not text:
+        return text
+    secret = token.reveal()
+    text = text.replace(secret, "[token]")
+    if len(secret) <= REDACT_RUN:
+        return text
+    runs = {secret[i : i + REDACT_RUN] for i in range(len(secret) - REDACT_RUN + 1)}
+    out: list[str] = []
+    i = start = 0
+    while i <= len(text) - REDACT_RUN:
+        if text[i : i + REDACT_RUN] not in runs:
+            i += 1
+            continue
+        end = i + REDACT_RUN
+        while end < len(text) and text[i : end + 1] in secret:
+            end += 1
+        out += [text[start:i], "[token]"]
+        i = start = end
+    out.append(text[start:])
+    return "".join(out)

@@ -24,7 +24,7 @@ from textual.worker import Worker
 from audit_tui.export import ExportPlan, strip_url_credentials
 from audit_tui.export_job import Exported, ExportJob, Progress
 from audit_tui.query import FACETS, Query
-from audit_tui.remote.client import RemoteClient
+from audit_tui.remote.client import RemoteClient, describe_undecodable
 from audit_tui.remote.errors import AuthError, CursorError, RemoteError
 from audit_tui.remote.exporting import export_remote
 from audit_tui.remote.pager import RemotePager, loaded_facets
@@ -57,6 +57,7 @@ class RemoteScreen(BrowserScreen):
         self.label = label or strip_url_credentials(settings.url)
         self.client: RemoteClient | None = None
         self.pager: RemotePager | None = None
+        self._told_skipped = 0  # undecodable events already told of, for the current query
 
     # -- the client ------------------------------------------------------------------------
 
@@ -68,7 +69,7 @@ class RemoteScreen(BrowserScreen):
         if warning:
             self.notify(clean(warning, 300), severity="warning", markup=False, timeout=30)
         try:
-            self.client = RemoteClient.from_settings(self.settings)
+            self.client = RemoteClient.from_settings(self.settings, on_wait=self._waiting)
         except RemoteError as exc:
             self.notify(clean(str(exc), 300), title="Remote source", severity="error", markup=False)
             return
@@ -145,9 +146,24 @@ class RemoteScreen(BrowserScreen):
         if self.pager.facets_endpoint is False:
             self._count_loaded()  # counted over the shown events: count the new ones too
 
+    def _waiting(self, message: str) -> None:
+        """The client waits before another attempt (a 429's Retry-After): say so."""
+        self.notify(clean(message, 300), title="Remote source", markup=False, timeout=10)
+
     def _publish(self) -> None:
         pager = self.pager
         assert pager is not None
+        if len(pager.skipped) < self._told_skipped:
+            self._told_skipped = 0  # a new query
+        if len(pager.skipped) > self._told_skipped:
+            self.notify(
+                clean(describe_undecodable(pager.skipped[self._told_skipped :]), 300),
+                title="Remote source",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
+            self._told_skipped = len(pager.skipped)
         error = None if pager.error is None else str(pager.error)
         self.view = RemoteView(
             query=pager.query,
