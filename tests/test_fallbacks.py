@@ -8,6 +8,7 @@ slow one must agree on every such record."""
 from __future__ import annotations
 
 import gzip
+import importlib.util
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -400,3 +401,21 @@ def test_both_paths_agree_on_every_real_record_without_its_identity() -> None:
                     answered += 1
                     assert got == keys(line), line[:200]
     assert answered > 500
+
+
+def test_coverage_script_on_the_fixtures() -> None:
+    """bench/coverage_formats.py on the fixtures (copies of the shared collection): every
+    accepted record names its actor except those that name no caller at all (GCP entries
+    without authenticationInfo or address, CloudTrail data events without identity or
+    address, GitHub events with an empty actor)."""
+    spec = importlib.util.spec_from_file_location(
+        "coverage_formats", Path(__file__).parents[1] / "bench" / "coverage_formats.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    by_folder, by_format, errors = module.count(DATA)
+    assert errors == ["ai-agent/openai-openapi__list_audit_logs_example_response.json"]
+    blank = {name: c["accepted"] - c["complete"] for name, c in by_format.items()}
+    assert blank == {name: 0 for name in blank} | {"gcp": 13, "cloudtrail": 3, "github": 2}
+    assert by_folder["azure"]["complete"] == by_folder["azure"]["records"] == 215
