@@ -32,7 +32,7 @@ CSV_COLUMNS = (
     "metadata",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-ACTOR_MARKERS = {"system": "system", "api_key": "key", "service_account": "service"}
+ACTOR_MARKERS = {"system": "system", "api_key": "key", "service_account": "service", "ip": "ip"}
 
 
 def neutralise(cell: str) -> str:

@@ -23,11 +23,13 @@ MARKERS = {
     "service_account": "⚙ ",
     "service": "⚙ ",
     "api_key": "🔑 ",
+    "ip": "⌁ ",  # known only by the address it called from
 }
 
 
 def marker(kind: str) -> str:
-    """A short visible prefix for machine actors (system accounts, API keys)."""
+    """A short visible prefix for machine actors (system accounts, API keys) and for an actor
+    known only by its IP address."""
     return MARKERS.get(kind.lower(), "") if kind else ""
 
 

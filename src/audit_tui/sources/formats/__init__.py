@@ -182,7 +182,7 @@ def normalise(record: dict[str, Any], forced: str | None = None) -> dict[str, An
         return record
     try:
         out = mapper(record)
-        if "p_log_type" in record:
+        if out.get("audited_at") is None or "p_log_type" in record:
             _panther(record, out)
     except InvalidRecord:
         raise
@@ -192,10 +192,13 @@ def normalise(record: dict[str, Any], forced: str | None = None) -> dict[str, An
 
 
 def _panther(record: Rec, out: Rec) -> None:
-    """Panther's own fields fill what the vendor record lacks: its event time and its source."""
+    """Panther's own fields fill what the vendor record lacks: its event time (the last time
+    fallback of every format, also in exports that dropped ``p_log_type``) and its source."""
     if out.get("audited_at") is None and record.get("p_event_time") is not None:
         out["audited_at"] = native_time(record["p_event_time"])
-    if out.get("organization") is None and record.get("p_source_label") is not None:
+    if "p_log_type" not in record or out.get("organization") is not None:
+        return
+    if record.get("p_source_label") is not None:
         out["organization"] = scope(record["p_source_label"])
 
 

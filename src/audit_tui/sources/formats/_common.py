@@ -89,6 +89,27 @@ def party(id_: Any = None, name: Any = None, email: Any = None, type_: Any = Non
     return out
 
 
+# the type of an actor known only by the address it called from (shown as ``⌁ 1.2.3.4``)
+IP_ACTOR = "ip"
+
+
+def named(actor: Rec) -> bool:
+    """Whether an actor view names anyone (an id, a name or an email; a type alone does not)."""
+    return bool(actor.get("id") or actor.get("name") or actor.get("email"))
+
+
+def ip_actor(address: Any) -> Rec:
+    """The last actor fallback: the caller's IP address, typed :data:`IP_ACTOR` (empty if none).
+
+    ``address`` may be a list of addresses (Kubernetes ``sourceIPs``): the first is the caller."""
+    if type(address) is list:
+        address = address[0] if address else None
+    text = text_or_none(address)
+    if text is None:
+        return {}
+    return {"id": text, "name": text, "type": IP_ACTOR}
+
+
 def scope(value: Any) -> Rec | None:
     """An organization or workspace party for an id that is also its name (None if empty)."""
     text = text_or_none(value)

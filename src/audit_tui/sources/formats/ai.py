@@ -10,6 +10,8 @@ from audit_tui.sources.formats._common import (
     Rec,
     as_dict,
     email_of,
+    ip_actor,
+    named,
     native_time,
     party,
     scope,
@@ -72,6 +74,7 @@ def normalise_openai(rec: Rec) -> Rec:
     project = as_dict(rec.get("project"))
     actor = as_dict(rec.get("actor"))
     session = as_dict(actor.get("session"))
+    who = _openai_actor(actor)
     return view(
         native_time(rec.get("effective_at")),
         etype,
@@ -83,7 +86,7 @@ def normalise_openai(rec: Rec) -> Rec:
             text_or_none(project.get("name")) or text_or_none(project.get("id")),
         )
         or None,
-        actor=_openai_actor(actor),
+        actor=who if named(who) else ip_actor(session.get("ip_address")) or who,
         metadata={"ip": session.get("ip_address")},
     )
 

@@ -13,6 +13,8 @@ from audit_tui.sources.formats._common import (
     canon_of,
     email_of,
     first_item,
+    ip_actor,
+    named,
     native_time,
     party,
     pick,
@@ -26,6 +28,7 @@ CANON = canon_of(
     *"""
     operationName resourceId tenantId callerIpAddress correlationId resultType resultSignature
     durationMs operationVersion subscriptionId resourceGroupName eventTimestamp
+    submissionTimestamp principalId principalType
 """.split()
 )
 ENTRA_CATEGORIES = frozenset(
@@ -108,28 +111,62 @@ def _arm(resource_id: str | None) -> tuple[str | None, str | None, str | None, s
     return sub, group, kind, name
 
 
+def _claim(claims: Rec, *names: str) -> str | None:
+    """A claim by its URI (``_CLAIM`` + name) or its short name, as some exports write it."""
+    for name in names:
+        value = text_or_none(claims.get(_CLAIM + name)) or text_or_none(claims.get(name))
+        if value is not None:
+            return value
+    return None
+
+
 def _activity_actor(rec: Rec) -> Rec:
+    """caller and the identity's claims (user, then app); then the principal the access was
+    granted to (``identity.authorization.evidence``); then the caller's IP address."""
     caller = text_or_none(rec.get("caller"))
-    claims = as_dict(rec.get("claims")) or as_dict(as_dict(rec.get("identity")).get("claims"))
-    upn = text_or_none(claims.get(_CLAIM + "upn")) or text_or_none(
-        claims.get(_CLAIM + "emailaddress")
-    )
-    oid = text_or_none(claims.get("http://schemas.microsoft.com/identity/claims/objectidentifier"))
-    name = text_or_none(claims.get(_CLAIM + "name")) or upn or caller
+    identity = as_dict(rec.get("identity"))
+    claims = as_dict(rec.get("claims")) or as_dict(identity.get("claims"))
+    upn = _claim(claims, "upn", "emailaddress", "unique_name")
+    oid = text_or_none(
+        claims.get("http://schemas.microsoft.com/identity/claims/objectidentifier")
+    ) or text_or_none(claims.get("oid"))
+    name = _claim(claims, "name") or upn or caller
     if name is None:
         app = text_or_none(claims.get("appid"))
-        if app is None:
-            return {}
-        return party(app, app, None, "service_account")
-    email = email_of(upn) or email_of(caller)
+        if app is not None:
+            return party(app, app, None, "service_account")
+        evidence = as_dict(as_dict(identity.get("authorization")).get("evidence"))
+        principal = text_or_none(evidence.get("principalId"))
+        if principal is not None:
+            kind = text_or_none(evidence.get("principalType"))
+            return party(
+                principal, principal, None, "user" if kind == "User" else "service_account"
+            )
+        return ip_actor(activity_ip(rec) or claims.get("ipaddr"))
+    email = email_of(upn) or email_of(caller) or email_of(name)
     kind = "user" if email else ("service_account" if text_or_none(claims.get("appid")) else None)
     return party(oid or caller or upn, name, email, kind)
+
+
+def activity_ip(rec: Rec) -> Any:
+    return (
+        pick(rec, "callerIpAddress")
+        or as_dict(rec.get("http_request")).get("client_ip_address")
+        or as_dict(rec.get("httpRequest")).get("clientIpAddress")
+    )
 
 
 def normalise_activity(rec: Rec) -> Rec:
     if "operationName" not in rec and "operationname" in rec:
         rec = recase(rec, CANON)
-    time = pick(rec, "time", "eventTimestamp", "event_timestamp")
+    time = pick(
+        rec,
+        "time",
+        "eventTimestamp",
+        "event_timestamp",
+        "submissionTimestamp",
+        "submission_timestamp",
+    )
     op = _value(pick(rec, "operationName", "operation_name"))
     rid = text_or_none(pick(rec, "resourceId", "resource_id"))
     sub, group, kind, name = _arm(rid)
@@ -150,9 +187,7 @@ def normalise_activity(rec: Rec) -> Rec:
         metadata={
             "category": _value(rec.get("category")),
             "result": _value(pick(rec, "resultType", "status")),
-            "caller_ip": pick(rec, "callerIpAddress")
-            or as_dict(rec.get("http_request")).get("client_ip_address")
-            or as_dict(rec.get("httpRequest")).get("clientIpAddress"),
+            "caller_ip": activity_ip(rec),
         },
     )
 
@@ -183,10 +218,12 @@ def _target(props: Rec) -> Rec | None:
     return None
 
 
-def _entra_actor(props: Rec) -> Rec:
+def _entra_actor(props: Rec, rec: Rec) -> Rec:
+    """initiatedBy.user, initiatedBy.app; the sign-in's user, service principal; then the
+    caller's IP address."""
     by = as_dict(props.get("initiatedBy"))
     user = as_dict(by.get("user"))
-    if user:
+    if user and (user.get("id") or user.get("userPrincipalName") or user.get("displayName")):
         upn = text_or_none(user.get("userPrincipalName"))
         return party(
             text_or_none(user.get("id")) or upn,
@@ -195,7 +232,7 @@ def _entra_actor(props: Rec) -> Rec:
             "user",
         )
     app = as_dict(by.get("app"))
-    if app:
+    if app and (app.get("servicePrincipalId") or app.get("appId") or app.get("displayName")):
         return party(
             text_or_none(app.get("servicePrincipalId")) or text_or_none(app.get("appId")),
             text_or_none(app.get("displayName")) or text_or_none(app.get("servicePrincipalName")),
@@ -213,7 +250,9 @@ def _entra_actor(props: Rec) -> Rec:
     sp = text_or_none(props.get("servicePrincipalName"))
     if sp is not None or text_or_none(props.get("servicePrincipalId")) is not None:
         return party(text_or_none(props.get("servicePrincipalId")), sp, None, "service_account")
-    return {}
+    return ip_actor(
+        pick(user, "ipAddress") or pick(props, "ipAddress") or rec.get("callerIpAddress")
+    )
 
 
 def normalise_entra(rec: Rec) -> Rec:
@@ -245,7 +284,7 @@ def normalise_entra(rec: Rec) -> Rec:
         resource=_target(props),
         organization=scope(tenant),
         workspace=None,
-        actor=_entra_actor(props),
+        actor=_entra_actor(props, rec),
         metadata={
             "category": rec.get("category") or props.get("category"),
             "result": pick(props, "result", "resultType")
@@ -275,6 +314,13 @@ def normalise_m365(rec: Rec) -> Rec:
     user = text_or_none(rec.get("UserId"))
     kind = rec.get("UserType")
     obj = text_or_none(rec.get("ObjectId"))
+    actor = party(
+        text_or_none(rec.get("UserKey")) or user,
+        user,
+        email_of(user),
+        _M365_USER_TYPES.get(kind) if type(kind) is int else text_or_none(kind),
+    )
+    ip = pick(rec, "ClientIP", "ActorIpAddress")
     return view(
         native_time(rec.get("CreationTime")),
         rec.get("Operation"),
@@ -282,15 +328,10 @@ def normalise_m365(rec: Rec) -> Rec:
         resource=party(obj, obj, None, text_or_none(rec.get("ItemType"))) if obj else None,
         organization=scope(pick(rec, "OrganizationName", "OrganizationId")),
         workspace=scope(rec.get("Workload")),
-        actor=party(
-            text_or_none(rec.get("UserKey")) or user,
-            user,
-            email_of(user),
-            _M365_USER_TYPES.get(kind) if type(kind) is int else text_or_none(kind),
-        ),
+        actor=actor if named(actor) else ip_actor(ip) or actor,
         metadata={
             "result": rec.get("ResultStatus"),
-            "client_ip": pick(rec, "ClientIP", "ActorIpAddress"),
+            "client_ip": ip,
             "record_type": rec.get("RecordType"),
         },
     )

@@ -14,6 +14,8 @@ from audit_tui.sources.formats._common import (
     email_of,
     embedded,
     first_item,
+    ip_actor,
+    named,
     native_time,
     party,
     pick,
@@ -83,6 +85,10 @@ def actor_of(ui: Rec) -> Rec:
         name = name or text_or_none(as_dict(ui.get("onBehalfOf")).get("userId"))
     if name is None:
         name = text_or_none(ui.get("principalId")) or text_or_none(ui.get("accountId"))
+        if name is None and arn is None:
+            key = text_or_none(ui.get("accessKeyId"))  # the key that acted
+            if key is not None:
+                return party(key, key, None, "api_key")
     if email is None:
         email = email_of(name)
     return party(
@@ -181,18 +187,30 @@ def _eventbridge(rec: Rec) -> Rec:
     )
 
 
+def caller_of(rec: Rec) -> Rec:
+    """The actor of a record whose ``userIdentity`` names no one: the AWS service that acted
+    (``sourceIPAddress`` is a service's host name when a service called; an
+    ``AwsServiceEvent`` was made by its ``eventSource``), else the caller's IP address."""
+    source_ip = text_or_none(rec.get("sourceIPAddress"))
+    if source_ip is not None and source_ip.endswith(".amazonaws.com"):
+        return party(source_ip, source_ip, None, "system")
+    if rec.get("eventType") == "AwsServiceEvent":
+        service = text_or_none(rec.get("eventSource"))
+        if service is not None:
+            return party(service, service, None, "system")
+    return ip_actor(source_ip)
+
+
 def core(rec: Rec) -> tuple[Any, str | None, Rec, Any]:
     """(time, event type, actor, region) of a plain CloudTrail record: all the index reads (see
     ``formats.fast``), shared with :func:`normalise`."""
     source = text_or_none(rec.get("eventSource"))
     name = text_or_none(rec.get("eventName"))
     etype = f"{service_of(source)}:{name}" if source is not None and name is not None else name
-    return (
-        rec.get("eventTime"),
-        etype,
-        actor_of(as_dict(rec.get("userIdentity"))),
-        rec.get("awsRegion"),
-    )
+    actor = actor_of(as_dict(rec.get("userIdentity")))
+    if not named(actor):
+        actor = caller_of(rec) or actor
+    return rec.get("eventTime"), etype, actor, rec.get("awsRegion")
 
 
 def normalise(rec: Rec) -> Rec:

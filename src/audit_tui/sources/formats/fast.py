@@ -6,6 +6,7 @@ keys that detection and those four read (a Kubernetes ``requestObject`` or a Clo
 ``responseElements`` is skipped, not built), and the *same* functions the mappers use
 (``k8s.core``, ``cloudtrail.core``) compute them. Anything unusual (Panther fields, wrappers,
 lower-cased keys, other formats, a type msgspec rejects) returns None: the slow path decides.
+The actor and time fallbacks (``docs/formats.md``) live in ``core`` too, so both paths agree.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from audit_tui.sources.formats._common import Rec, text_or_none
 _KEYS = """
 audited_at auditedAt p_log_type category
 verb objectRef requestURI user auditID kind apiVersion impersonatedUser
-requestReceivedTimestamp stageTimestamp timestamp metadata
+requestReceivedTimestamp stageTimestamp timestamp metadata sourceIPs p_event_time
 eventName eventname eventSource eventsource userIdentity useridentity awsRegion awsregion
-eventTime detail detail-type CloudTrailEvent EventName EventSource
+eventTime eventType sourceIPAddress detail detail-type CloudTrailEvent EventName EventSource
 """.split()
 _Probe = TypedDict("_Probe", {k: Any for k in _KEYS}, total=False)  # type: ignore[misc]
 _decode = msgspec.json.Decoder(_Probe).decode
@@ -47,7 +48,7 @@ def index_line(
         return None
     if rec.get("audited_at") is not None or rec.get("auditedAt") is not None:
         return None
-    if "p_log_type" in rec or rec.get("category") in _AKS:
+    if "p_log_type" in rec or "p_event_time" in rec or rec.get("category") in _AKS:
         return None
     if forced is None:
         if k8s.match(rec):

@@ -12,8 +12,12 @@ from audit_tui.sources.formats._common import (
     as_dict,
     canon_of,
     email_of,
+    first_item,
+    ip_actor,
+    last_segment,
     native_time,
     party,
+    pick,
     recase,
     scope,
     text_or_none,
@@ -24,7 +28,8 @@ CANON = canon_of(
     *"""
     protoPayload logName insertId receiveTimestamp methodName serviceName resourceName
     authenticationInfo principalEmail principalSubject requestMetadata callerIp
-    callerSuppliedUserAgent authorizationInfo serviceAccountDelegationInfo
+    callerSuppliedUserAgent requestAttributes authorizationInfo serviceAccountDelegationInfo
+    firstPartyPrincipal thirdPartyPrincipal thirdPartyClaims serviceAccountKeyName
 """.split()
 )
 
@@ -60,11 +65,14 @@ def _log_id(log: str | None) -> str | None:
 
 
 def _actor(payload: Rec) -> Rec:
+    """principalEmail, principalSubject; then the service account the call was delegated
+    through (serviceAccountDelegationInfo), the service-account key used; then the caller's IP
+    (requestMetadata.callerIp)."""
     auth = as_dict(payload.get("authenticationInfo"))
     email = text_or_none(auth.get("principalEmail"))
     subject = text_or_none(auth.get("principalSubject"))
     if email is None and subject is None:
-        return {}
+        return _delegate(auth) or ip_actor(caller_ip(payload))
     name = email or subject
     if name is not None and name.endswith(".gserviceaccount.com"):
         kind = "service_account"
@@ -73,6 +81,27 @@ def _actor(payload: Rec) -> Rec:
     else:
         kind = "user"
     return party(subject or email, name, email_of(email), kind)
+
+
+def _delegate(auth: Rec) -> Rec:
+    """The first principal of ``serviceAccountDelegationInfo``, else the key that acted."""
+    info = first_item(auth.get("serviceAccountDelegationInfo"))
+    first = as_dict(info.get("firstPartyPrincipal"))
+    who = text_or_none(first.get("principalEmail")) or text_or_none(info.get("principalSubject"))
+    if who is None:
+        claims = as_dict(as_dict(info.get("thirdPartyPrincipal")).get("thirdPartyClaims"))
+        who = text_or_none(claims.get("email")) or text_or_none(claims.get("sub"))
+    if who is not None:
+        return party(who, who, email_of(who), "service_account")
+    key = text_or_none(auth.get("serviceAccountKeyName"))
+    if key is not None:
+        return party(key, last_segment(key), None, "api_key")
+    return {}
+
+
+def caller_ip(payload: Rec) -> str | None:
+    meta = as_dict(payload.get("requestMetadata"))
+    return text_or_none(meta.get("callerIp")) or text_or_none(meta.get("callerIP"))
 
 
 def _k8s_object(name: str) -> tuple[Rec, str | None]:
@@ -120,12 +149,12 @@ def normalise(rec: Rec) -> Rec:
         res = party(None, None, None, text_or_none(resource.get("type"))) if resource else None
         actor = {}
         status = {}
-    time = rec.get("timestamp")
+    time = pick(rec, "timestamp", "receiveTimestamp")
     if time is None:
-        time = rec.get("receiveTimestamp")
-        if time is None:
-            time = payload.get("timestamp")
-    meta = as_dict(payload.get("requestMetadata"))
+        time = payload.get("timestamp")
+        if time is None:  # when the service received the request
+            meta = as_dict(payload.get("requestMetadata"))
+            time = as_dict(meta.get("requestAttributes")).get("time")
     return view(
         native_time(time),
         etype,
@@ -143,7 +172,7 @@ def normalise(rec: Rec) -> Rec:
         metadata={
             "service": payload.get("serviceName"),
             "log": _log_id(text_or_none(rec.get("logName"))),
-            "caller_ip": meta.get("callerIp"),
+            "caller_ip": caller_ip(payload),
             "status": status.get("code"),
             "severity": rec.get("severity"),
         },

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit_tui.sources.formats._common import Rec, email_of, native_time, party, text_or_none, view
+from audit_tui.sources.formats._common import (
+    Rec,
+    email_of,
+    ip_actor,
+    native_time,
+    party,
+    text_or_none,
+    view,
+)
 
 TIME_KEYS = tuple(
     """
@@ -23,6 +31,13 @@ ACTOR_KEYS = tuple(
     """
     actor user username user_name userName principal caller initiator login email user_email
     actor_email
+""".split()
+)
+# the last actor fallback: the caller's address
+IP_KEYS = tuple(
+    """
+    ip ip_address ipAddress client_ip clientIp source_ip sourceIp sourceIPAddress callerIpAddress
+    remote_addr remote_ip
 """.split()
 )
 RESOURCE_KEYS = ("resource", "target", "object", "entity")
@@ -108,5 +123,5 @@ def normalise(rec: Rec) -> Rec:
         resource=_party(rec, RESOURCE_KEYS),
         organization=_party(rec, ORG_KEYS, scope_only=True),
         workspace=_party(rec, WORKSPACE_KEYS, scope_only=True),
-        actor=_party(rec, ACTOR_KEYS),
+        actor=_party(rec, ACTOR_KEYS) or ip_actor(_first_scalar(rec, IP_KEYS)),
     )

@@ -9,6 +9,7 @@ from typing import Any
 from audit_tui.sources.formats._common import (
     Rec,
     as_dict,
+    ip_actor,
     native_time,
     party,
     scope,
@@ -40,6 +41,18 @@ def _one(value: Any) -> str | None:
     return text_or_none(value)
 
 
+def _caller(rec: Rec) -> Rec:
+    """No actor login: the OAuth or GitHub app, then the token that acted, then the actor's IP
+    address."""
+    app = text_or_none(rec.get("oauth_application_name")) or text_or_none(rec.get("integration"))
+    if app is not None:
+        return party(app, app, None, "service_account")
+    token = text_or_none(rec.get("token_id")) or text_or_none(rec.get("hashed_token"))
+    if token is not None:
+        return party(token, token, None, "api_key")
+    return ip_actor(rec.get("actor_ip"))
+
+
 def normalise(rec: Rec) -> Rec:
     time = rec.get("@timestamp")
     if time is None:
@@ -59,7 +72,7 @@ def normalise(rec: Rec) -> Rec:
         bot = rec.get("actor_is_bot") is True or (login is not None and login.endswith("[bot]"))
         actor = party(actor_id or login, login, None, "bot" if bot else "user")
     else:
-        actor = {}
+        actor = _caller(rec)
     repo = text_or_none(rec.get("repo")) or text_or_none(rec.get("repository"))
     org = _one(rec.get("org"))
     res: Rec | None

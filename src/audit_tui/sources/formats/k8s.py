@@ -10,6 +10,7 @@ from audit_tui.sources.formats._common import (
     Rec,
     as_dict,
     embedded,
+    ip_actor,
     last_segment,
     native_time,
     party,
@@ -40,7 +41,8 @@ def actor_of(user: Rec, impersonated: Rec) -> Rec:
     name = text_or_none(user.get("username"))
     as_name = text_or_none(impersonated.get("username"))
     if name is None and as_name is None:
-        return {}
+        uid = text_or_none(user.get("uid"))
+        return {} if uid is None else party(uid, uid)
     who = as_name if name is None else name
     label: str | None
     if name is not None and as_name is not None:
@@ -91,6 +93,8 @@ def core(rec: Rec) -> tuple[Any, str | None, Rec, str | None, Rec]:
     if time is None:
         time = as_dict(rec.get("metadata")).get("creationTimestamp")
     actor = actor_of(as_dict(rec.get("user")), as_dict(rec.get("impersonatedUser")))
+    if not actor:
+        actor = ip_actor(rec.get("sourceIPs"))
     return time, etype, actor, text_or_none(obj.get("namespace")), obj
 
 
