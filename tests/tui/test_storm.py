@@ -218,8 +218,8 @@ async def test_palette_then_page_key_in_one_burst(key: str) -> None:
         palette = app.screen
         assert isinstance(palette, SafePalette)
         commands = palette.query_one(CommandList)
-        last = commands.option_count - 1
-        assert commands.highlighted == (0 if key == "pageup" else last)
+        # where the highlight lands depends on whether the list was laid out when the key
+        # arrived (a loaded machine lays it out sooner or later): only surviving is the point
         await pilot.press("pageup", "pagedown", "pagedown")  # laid out: Textual's paging
         assert app.is_running and app.failures == []
         assert commands.highlighted not in (None, 0)
