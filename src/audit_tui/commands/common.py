@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from audit_tui.query import PERIODS, Query
 from audit_tui.remote.errors import RemoteError, SettingsError
 from audit_tui.remote.settings import RemoteSettings, is_url, plain_http_warning, resolve_settings
+from audit_tui.safe import clean
 
 if TYPE_CHECKING:
     from audit_tui.store import Store
@@ -47,8 +48,10 @@ def command_parser(prog: str, description: str, epilog: str, sub: str = "") -> P
 
 
 def err(message: str) -> None:
-    """One line on stderr: ``audit-tui: message``."""
-    sys.stderr.write(f"audit-tui: {message}\n")
+    """One line on stderr: ``audit-tui: message``, sanitised (a message may quote a file name,
+    an option's value or a server's words: none of their control characters reaches the
+    terminal raw, nor breaks the one line)."""
+    sys.stderr.write(f"audit-tui: {clean(message)}\n")
 
 
 # -- SOURCE and the filters ------------------------------------------------------------------
