@@ -61,6 +61,7 @@ def add_source_and_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "source",
         nargs="?",
+        type=source_argument,
         metavar="SOURCE",
         help="a file (.jsonl .ndjson .json .csv, optionally .gz), - for stdin, an http(s):// "
         "audit API URL; none = sample",
@@ -113,6 +114,17 @@ def add_source_and_filters(p: argparse.ArgumentParser) -> None:
         metavar="V",
         help='workspace id or name: --workspace "Finance Ops"',
     )
+
+
+def source_argument(value: str) -> str:
+    """SOURCE as given; an empty one (an unset shell variable) is a usage error, never the
+    bundled sample, which only ``--demo`` or no SOURCE at all gives."""
+    if not value:
+        raise argparse.ArgumentTypeError(
+            "is empty (an unset variable?): give a file, - for standard input or a URL; "
+            "--demo or no SOURCE for the bundled sample"
+        )
+    return value
 
 
 def _format_names() -> list[str]:
