@@ -229,6 +229,16 @@ def test_every_error_reaches_a_terminal_escaped(args: list[str], tmp_path: Path)
     assert text.startswith("audit-tui: ") and text.count("\r\n") == 1, text
 
 
+def test_export_and_verify_of_a_hostile_file_name_on_a_terminal(tmp_path: Path) -> None:
+    name = "ev\x1b]52;c;ZXZpbA==\x07il\u202e\x9b.csv"
+    code, received = run_on_pty(["export", "--demo", "-o", name], tmp_path)
+    assert code == 0 and (tmp_path / name).exists()
+    assert "\\e]52;c;ZXZpbA==\\x07il\\u202e\\x9b.csv" in assert_terminal_safe(received)
+    code, received = run_on_pty(["export", "--verify", name + ".manifest.json"], tmp_path)
+    assert code == 0
+    assert_terminal_safe(received)
+
+
 # -- to a pipe or a file the bytes are exact ---------------------------------------------------
 
 

@@ -44,6 +44,7 @@ from audit_tui.export import (
     size_text,
     verify,
 )
+from audit_tui.safe import clean
 
 EXAMPLES_EXPORT = """\
 examples:
@@ -141,7 +142,7 @@ def run_verify(args: argparse.Namespace) -> int:
         err(str(exc))
         return exc.code
     if outcome.ok:
-        print(outcome.message)
+        print(clean(outcome.message))  # names a file: its control characters escaped
         return 0
     err(outcome.message)
     return 1
