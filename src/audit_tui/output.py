@@ -56,6 +56,8 @@ TOO_DEEP = "(metadata nested too deeply to write here: see the JSON export)"
 _DECODER = json.JSONDecoder()
 # what orjson writes for a number it read lossily: null (beyond float range) or an exponent
 _MAYBE_LOSSY = re.compile(r"null|\de[+-]?\d")
+# ...and only when the record holds such a number: 19 digits or more, or a 3-digit exponent
+_BIG_NUMBER = re.compile(rb"\d{19}|\d[eE][+-]?\d{3}")
 
 
 def metadata_text(metadata: Any, raw: bytes | None = None) -> str:
@@ -70,7 +72,9 @@ def metadata_text(metadata: Any, raw: bytes | None = None) -> str:
         text = orjson.dumps(metadata).decode()
     except orjson.JSONEncodeError:
         text = None
-    if text is not None and (raw is None or _MAYBE_LOSSY.search(text) is None):
+    if text is not None and (
+        raw is None or _MAYBE_LOSSY.search(text) is None or _BIG_NUMBER.search(raw) is None
+    ):
         return text
     original = metadata_source_text(raw) if raw is not None else None
     if original is not None:
