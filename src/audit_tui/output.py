@@ -54,6 +54,7 @@ def is_terminal(stream: Any) -> bool:
 
 TOO_DEEP = "(metadata nested too deeply to write here: see the JSON export)"
 _DECODER = json.JSONDecoder()
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
 # what orjson writes for a number it read lossily: null (beyond float range) or an exponent
 _MAYBE_LOSSY = re.compile(r"null|\de[+-]?\d")
 # ...and only when the record holds such a number: 19 digits or more, or a 3-digit exponent
@@ -91,33 +92,36 @@ def metadata_source_text(raw: bytes) -> str | None:
     """The text of the top-level ``metadata`` value exactly as the record holds it (None when
     the record is not an object holding one); :data:`TOO_DEEP` past Python's nesting limit."""
     text = raw.decode("utf-8", "replace")
-    scan = _DECODER.scan_once
-    ws = json.decoder.WHITESPACE.match
+    scan = _DECODER.raw_decode  # one JSON value at an index: (value, its end)
     try:
-        i = ws(text, 0).end()
+        i = _skip(text, 0)
         if text[i : i + 1] != "{":
             return None
-        i = ws(text, i + 1).end()
+        i = _skip(text, i + 1)
         while text[i : i + 1] == '"':
             key, i = scan(text, i)
-            i = ws(text, i).end()
+            i = _skip(text, i)
             if text[i : i + 1] != ":":
                 return None
-            start = ws(text, i + 1).end()
+            start = _skip(text, i + 1)
             _, i = scan(text, start)
             if key == "metadata":
                 return text[start:i]
-            i = ws(text, i).end()
+            i = _skip(text, i)
             if text[i : i + 1] != ",":
                 return None
-            i = ws(text, i + 1).end()
+            i = _skip(text, i + 1)
         return None
     except RecursionError:
         return TOO_DEEP
     except (StopIteration, ValueError):
         return None
-    finally:
-        _DECODER.memo.clear()  # type: ignore[attr-defined]
+
+
+def _skip(text: str, i: int) -> int:
+    """The index after the JSON whitespace at ``i``."""
+    m = _WHITESPACE.match(text, i)
+    return m.end() if m else i
 
 
 def csv_cells(row: Row, raw: bytes | None = None) -> list[str]:
