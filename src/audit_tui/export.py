@@ -243,6 +243,10 @@ def _stream(
         raise _Cancelled
 
 
+def _row_and_raw(store: Store) -> Callable[[int], tuple[Any, bytes]]:
+    return lambda p: (store.row(p), store.raw(p))
+
+
 def _write_events(
     sink: _Sink,
     store: Store,
@@ -250,16 +254,20 @@ def _write_events(
     fmt: str,
     progress: Callable[[int, int], None] | None,
     cancel: threading.Event | None,
+    terminal: bool = False,
 ) -> int:
+    """``terminal``: the sink is a terminal (see :func:`audit_tui.output.is_terminal`)."""
     if progress is not None:
         progress(0, len(positions))
     if fmt == "jsonl":
-        n = output.write_jsonl(sink, _stream(store, positions, progress, cancel, store.raw))  # type: ignore[arg-type]
+        raws = _stream(store, positions, progress, cancel, store.raw)
+        n = output.write_jsonl(sink, raws, terminal=terminal)  # type: ignore[arg-type]
     elif fmt == "json":
-        n = output.write_json(sink, _stream(store, positions, progress, cancel, store.raw))  # type: ignore[arg-type]
-    else:
-        rows = _stream(store, positions, progress, cancel, store.row)
-        n = output.write_csv_rows(_TextSink(sink), rows)  # type: ignore[arg-type]
+        raws = _stream(store, positions, progress, cancel, store.raw)
+        n = output.write_json(sink, raws, terminal=terminal)  # type: ignore[arg-type]
+    else:  # rows read in the source's format, with their bytes for exact metadata cells
+        records = _stream(store, positions, progress, cancel, _row_and_raw(store))
+        n = output.write_csv_records(_TextSink(sink), records, terminal=terminal)  # type: ignore[arg-type]
     sink.flush()
     return n
 
@@ -507,8 +515,9 @@ def _export_stdout(
 ) -> ExportResult:
     out = sys.stdout.buffer
     sink = _Sink(out)
+    terminal = output.is_terminal(out)
     try:
-        n = _write_events(sink, store, matches.positions, plan.fmt, progress, cancel)
+        n = _write_events(sink, store, matches.positions, plan.fmt, progress, cancel, terminal)
         out.flush()
     except _Cancelled:
         raise ExportError("export cancelled: the output is incomplete") from None

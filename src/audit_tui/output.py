@@ -8,13 +8,15 @@ neutralised (OWASP: a leading single quote), keeping their text.
 from __future__ import annotations
 
 import csv
+import json
+import re
 from collections.abc import Iterable, Iterator
-from typing import IO
+from typing import IO, Any
 
 import orjson
 
 from audit_tui.model import Row, iso_ms
-from audit_tui.safe import clean
+from audit_tui.safe import clean, clean_json_bytes
 
 CSV_COLUMNS = (
     "audited_at",
@@ -40,8 +42,91 @@ def neutralise(cell: str) -> str:
     return "'" + cell if cell.startswith(_FORMULA_START) else cell
 
 
-def csv_cells(row: Row) -> list[str]:
-    metadata = "" if row.metadata is None else orjson.dumps(row.metadata).decode()
+def is_terminal(stream: Any) -> bool:
+    """The one rule for every command's output: is ``stream`` a terminal? Then the writers
+    are asked to make what they write safe for it (``terminal=True``); to a file or a pipe the
+    bytes stay exact."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+TOO_DEEP = "(metadata nested too deeply to write here: see the JSON export)"
+_DECODER = json.JSONDecoder()
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+# what orjson writes for a number it read lossily: null (beyond float range) or an exponent
+_MAYBE_LOSSY = re.compile(r"null|\de[+-]?\d")
+# ...and only when the record holds such a number: 19 digits or more, or a 3-digit exponent
+_BIG_NUMBER = re.compile(rb"\d{19}|\d[eE][+-]?\d{3}")
+
+
+def metadata_text(metadata: Any, raw: bytes | None = None) -> str:
+    """The metadata cell: compact JSON. A value orjson cannot write (an integer beyond 64 bits,
+    deep nesting) or may have changed (``null`` for a number beyond float range, a float in
+    exponent form for an integer beyond 64 bits) is taken as the record's
+    own text of ``metadata`` when ``raw`` holds it; otherwise :data:`TOO_DEEP` or Python's
+    JSON of it. One such value never fails the whole output."""
+    if metadata is None:
+        return ""
+    try:
+        text = orjson.dumps(metadata).decode()
+    except orjson.JSONEncodeError:
+        text = None
+    if text is not None and (
+        raw is None or _MAYBE_LOSSY.search(text) is None or _BIG_NUMBER.search(raw) is None
+    ):
+        return text
+    original = metadata_source_text(raw) if raw is not None else None
+    if original is not None:
+        return original
+    if text is not None:
+        return text
+    try:
+        return json.dumps(metadata, ensure_ascii=False, separators=(",", ":"))
+    except (RecursionError, ValueError):
+        return TOO_DEEP
+
+
+def metadata_source_text(raw: bytes) -> str | None:
+    """The text of the top-level ``metadata`` value exactly as the record holds it (None when
+    the record is not an object holding one); :data:`TOO_DEEP` past Python's nesting limit."""
+    text = raw.decode("utf-8", "replace")
+    scan = _DECODER.raw_decode  # one JSON value at an index: (value, its end)
+    try:
+        i = _skip(text, 0)
+        if text[i : i + 1] != "{":
+            return None
+        i = _skip(text, i + 1)
+        while text[i : i + 1] == '"':
+            key, i = scan(text, i)
+            i = _skip(text, i)
+            if text[i : i + 1] != ":":
+                return None
+            start = _skip(text, i + 1)
+            _, i = scan(text, start)
+            if key == "metadata":
+                return text[start:i]
+            i = _skip(text, i)
+            if text[i : i + 1] != ",":
+                return None
+            i = _skip(text, i + 1)
+        return None
+    except RecursionError:
+        return TOO_DEEP
+    except (StopIteration, ValueError):
+        return None
+
+
+def _skip(text: str, i: int) -> int:
+    """The index after the JSON whitespace at ``i``."""
+    m = _WHITESPACE.match(text, i)
+    return m.end() if m else i
+
+
+def csv_cells(row: Row, raw: bytes | None = None) -> list[str]:
+    """The CSV cells of a row (``raw``: its record's bytes, for an exact metadata cell)."""
+    metadata = metadata_text(row.metadata, raw)
     values = [
         iso_ms(row.audited_at),
         row.event_type,
@@ -60,37 +145,53 @@ def csv_cells(row: Row) -> list[str]:
     return [neutralise(v) for v in values]
 
 
+def write_csv_records(
+    out: IO[str], records: Iterable[tuple[Row, bytes]], *, terminal: bool = False
+) -> int:
+    """:func:`write_csv_rows` of rows given with their records' bytes: a metadata value that
+    orjson cannot write exactly is written as the record's own text of it."""
+    return _write_csv_cells(out, (csv_cells(row, raw) for row, raw in records), terminal)
+
+
 def write_csv_rows(out: IO[str], rows: Iterable[Row], *, terminal: bool = False) -> int:
     """The header then one line per row: RFC 4180 quoting, CRLF line ends, cells neutralised.
 
     ``terminal``: the output is a terminal, not a file: every cell also goes through the
     sanitiser, so no control character of an event reaches the terminal raw.
     ``out`` needs only a ``write(str)`` method (the csv module calls it once per line)."""
+    return _write_csv_cells(out, (csv_cells(row) for row in rows), terminal)
+
+
+def _write_csv_cells(out: IO[str], lines: Iterable[list[str]], terminal: bool) -> int:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     n = 0
-    for row in rows:
-        cells = csv_cells(row)
+    for cells in lines:
         writer.writerow([clean(c) for c in cells] if terminal else cells)
         n += 1
     return n
 
 
-def write_jsonl(out: IO[bytes], raws: Iterable[bytes]) -> int:
+def write_jsonl(out: IO[bytes], raws: Iterable[bytes], *, terminal: bool = False) -> int:
+    """One record a line, exactly as read; ``terminal``: every control, C1 and bidi character
+    written as a JSON ``\\uXXXX`` escape instead (the same JSON, nothing raw on the screen)."""
     n = 0
     for raw in raws:
-        out.write(raw.rstrip(b"\r\n"))
+        line = raw.rstrip(b"\r\n")
+        out.write(clean_json_bytes(line) if terminal else line)
         out.write(b"\n")
         n += 1
     return n
 
 
-def write_json(out: IO[bytes], raws: Iterable[bytes]) -> int:
+def write_json(out: IO[bytes], raws: Iterable[bytes], *, terminal: bool = False) -> int:
+    """One JSON array of the records, exactly as read; ``terminal``: as :func:`write_jsonl`."""
     n = 0
     out.write(b"[")
     for raw in raws:
         out.write(b"\n  " if n == 0 else b",\n  ")
-        out.write(raw.strip())
+        record = raw.strip()
+        out.write(clean_json_bytes(record) if terminal else record)
         n += 1
     out.write(b"\n]\n" if n else b"]\n")
     return n

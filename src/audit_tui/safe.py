@@ -20,6 +20,9 @@ _UNSAFE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]"
 )
 
+# the same, for ASCII bytes, leaving tab and newline (JSON whitespace)
+_UNSAFE_ASCII = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]")
+
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\x1b": "\\e"}
 
 
@@ -47,3 +50,28 @@ def clean(value: Any, limit: int | None = None) -> str:
 def is_clean(text: str) -> bool:
     """True when ``text`` holds nothing that :func:`clean` would escape."""
     return _UNSAFE.search(text) is None
+
+
+def _json_escape(m: re.Match[str]) -> str:
+    ch = m.group()
+    if ch in "\t\n":
+        return ch
+    return " " if ch == "\r" else f"\\u{ord(ch):04x}"
+
+
+def clean_json(text: str) -> str:
+    """JSON text made safe for a terminal and still the same JSON: every character that
+    :func:`clean` would escape becomes a ``\\uXXXX`` escape.
+
+    In valid JSON such a character can only stand inside a string (where ``\\uXXXX`` means
+    the same character) or, for tab, newline and carriage return, between tokens: tab and
+    newline are left alone, a carriage return (which could hide what precedes it on the line)
+    becomes a space."""
+    return text if text.isprintable() else _UNSAFE.sub(_json_escape, text)
+
+
+def clean_json_bytes(raw: bytes) -> bytes:
+    """:func:`clean_json` for UTF-8 bytes; bytes that are not UTF-8 become U+FFFD."""
+    if raw.isascii() and _UNSAFE_ASCII.search(raw) is None:
+        return raw
+    return clean_json(raw.decode("utf-8", "replace")).encode("utf-8")

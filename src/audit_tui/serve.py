@@ -35,6 +35,7 @@ import numpy as np
 import orjson
 
 from audit_tui.query import Query, QueryError, utcnow
+from audit_tui.safe import clean
 from audit_tui.sources.formats import normalise
 
 if TYPE_CHECKING:
@@ -99,6 +100,7 @@ class AuditAPI:
         self._facets: OrderedDict[str, Any] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        self._passed_through: set[int] = set()  # events sent as written (reported once each)
 
     # -- auth ------------------------------------------------------------------------------
 
@@ -223,9 +225,27 @@ class AuditAPI:
         raw = self.store.raw(position).strip()
         if b'"audited_at"' in raw and b'"event_type"' in raw:
             return raw  # the native shape: as the source wrote it
-        record = orjson.loads(raw)
-        native = normalise(record) if isinstance(record, dict) else record
-        return raw if native is record else orjson.dumps(native)
+        try:
+            record = orjson.loads(raw)
+            native = normalise(record) if isinstance(record, dict) else record
+            return raw if native is record else orjson.dumps(native)
+        except (orjson.JSONDecodeError, orjson.JSONEncodeError, RecursionError) as exc:
+            # a number beyond float or 64-bit range, or nesting orjson refuses: the event goes
+            # out as the source wrote it (still JSON), and the log says so once per event
+            self._report_passed_through(position, exc)
+            return raw.decode("utf-8", "replace").encode("utf-8")
+
+    def _report_passed_through(self, position: int, exc: Exception) -> None:
+        with self._lock:
+            if position in self._passed_through:
+                return
+            self._passed_through.add(position)
+        log.warning(
+            "an event (newest-first position %d) could not be converted to the native shape "
+            "(%s); sent as the source wrote it",
+            position,
+            clean(str(exc), 200),
+        )
 
     def facets(self, params: Any, now: datetime | None = None) -> bytes:
         """``GET /audit-logs/facets?field=…``: each value's count under the *other* filters."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from audit_tui.query import PERIODS, Query
 from audit_tui.remote.errors import RemoteError, SettingsError
 from audit_tui.remote.settings import RemoteSettings, is_url, plain_http_warning, resolve_settings
+from audit_tui.safe import clean
 
 if TYPE_CHECKING:
     from audit_tui.store import Store
@@ -47,8 +48,10 @@ def command_parser(prog: str, description: str, epilog: str, sub: str = "") -> P
 
 
 def err(message: str) -> None:
-    """One line on stderr: ``audit-tui: message``."""
-    sys.stderr.write(f"audit-tui: {message}\n")
+    """One line on stderr: ``audit-tui: message``, sanitised (a message may quote a file name,
+    an option's value or a server's words: none of their control characters reaches the
+    terminal raw, nor breaks the one line)."""
+    sys.stderr.write(f"audit-tui: {clean(message)}\n")
 
 
 # -- SOURCE and the filters ------------------------------------------------------------------
@@ -58,6 +61,7 @@ def add_source_and_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "source",
         nargs="?",
+        type=source_argument,
         metavar="SOURCE",
         help="a file (.jsonl .ndjson .json .csv, optionally .gz), - for stdin, an http(s):// "
         "audit API URL; none = sample",
@@ -110,6 +114,17 @@ def add_source_and_filters(p: argparse.ArgumentParser) -> None:
         metavar="V",
         help='workspace id or name: --workspace "Finance Ops"',
     )
+
+
+def source_argument(value: str) -> str:
+    """SOURCE as given; an empty one (an unset shell variable) is a usage error, never the
+    bundled sample, which only ``--demo`` or no SOURCE at all gives."""
+    if not value:
+        raise argparse.ArgumentTypeError(
+            "is empty (an unset variable?): give a file, - for standard input or a URL; "
+            "--demo or no SOURCE for the bundled sample"
+        )
+    return value
 
 
 def _format_names() -> list[str]:

@@ -44,6 +44,8 @@ from audit_tui.export import (
     size_text,
     verify,
 )
+from audit_tui.output import is_terminal
+from audit_tui.safe import clean
 
 EXAMPLES_EXPORT = """\
 examples:
@@ -141,7 +143,7 @@ def run_verify(args: argparse.Namespace) -> int:
         err(str(exc))
         return exc.code
     if outcome.ok:
-        print(outcome.message)
+        print(clean(outcome.message))  # names a file: its control characters escaped
         return 0
     err(outcome.message)
     return 1
@@ -178,7 +180,7 @@ def _export_remote(args: argparse.Namespace, plan: ExportPlan) -> int:
     except RemoteError as exc:
         return fail(exc)
     plan = replace(plan, source=settings.url)
-    show = _progress_line if _isatty(sys.stderr) else None
+    show = _progress_line if is_terminal(sys.stderr) else None
 
     def progress(stage: str, done: int, total: int | None) -> None:
         if show is not None:
@@ -209,7 +211,7 @@ def _export_local(args: argparse.Namespace, plan: ExportPlan) -> int:
     except SourceError as exc:
         err(str(exc))
         return 2
-    show = _progress_line if plan.path is not None and _isatty(sys.stderr) else None
+    show = _progress_line if plan.path is not None and is_terminal(sys.stderr) else None
     try:
         store.wait()
         report_load(store, line_numbers)
@@ -238,13 +240,6 @@ def _export_local(args: argparse.Namespace, plan: ExportPlan) -> int:
 
 
 # -- the terminal ----------------------------------------------------------------------------
-
-
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
 
 
 def _progress_line(done: int, total: int) -> None:

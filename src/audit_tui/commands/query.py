@@ -123,7 +123,7 @@ def _say_format(store: Store) -> None:
     """Name a detected foreign format on stderr (native files need no word)."""
     name = store.format_name
     if name and ":" in name:
-        sys.stderr.write(f"audit-tui: reading {store.label} as {name}\n")
+        err(f"reading {store.label} as {name}")
 
 
 def _local_raws(store: Store, positions: Sequence[int] | np.ndarray) -> Iterator[bytes]:
@@ -133,14 +133,16 @@ def _local_raws(store: Store, positions: Sequence[int] | np.ndarray) -> Iterator
 
 def _write_local(store: Store, positions: Sequence[int] | np.ndarray, fmt: str) -> None:
     out = sys.stdout.buffer
+    terminal = output.is_terminal(out)
     if fmt == "jsonl":
-        output.write_jsonl(out, _local_raws(store, positions))
+        output.write_jsonl(out, _local_raws(store, positions), terminal=terminal)
     elif fmt == "json":
-        output.write_json(out, _local_raws(store, positions))
+        output.write_json(out, _local_raws(store, positions), terminal=terminal)
     elif fmt == "csv":
         text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-        rows = (store.row(int(p)) for p in positions)  # read in the source's format
-        output.write_csv_rows(text, rows, terminal=out.isatty())
+        # rows read in the source's format, with their bytes for exact metadata cells
+        records = ((store.row(int(p)), store.raw(int(p))) for p in positions)
+        output.write_csv_records(text, records, terminal=terminal)
         text.detach()
     else:
         rows = (store.row(int(p)) for p in positions)
@@ -216,14 +218,15 @@ def _page_raws(pages: Generator[Page, None, None], undecodable: list[str]) -> It
 
 def _write_remote(raws: _Counter, fmt: str) -> None:
     out = sys.stdout.buffer
+    terminal = output.is_terminal(out)
     if fmt == "jsonl":
-        output.write_jsonl(out, raws)
+        output.write_jsonl(out, raws, terminal=terminal)
     elif fmt == "json":
-        output.write_json(out, raws)
+        output.write_json(out, raws, terminal=terminal)
     elif fmt == "csv":
         text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
         try:
-            output.write_csv_rows(text, _rows(raws), terminal=out.isatty())
+            output.write_csv_rows(text, _rows(raws), terminal=terminal)
         finally:
             text.detach()
     else:

@@ -14,7 +14,7 @@ import socket
 import sys
 import time
 
-from audit_tui.commands.common import UsageError, command_parser, err
+from audit_tui.commands.common import UsageError, command_parser, err, source_argument
 from audit_tui.serve import (
     DEFAULT_PORT,
     MAX_LIMIT,
@@ -45,7 +45,13 @@ def serve_parser() -> argparse.ArgumentParser:
         EXAMPLES_SERVE,
         "serve ",
     )
-    p.add_argument("source", nargs="?", metavar="SOURCE", help="a file; none = the sample")
+    p.add_argument(
+        "source",
+        nargs="?",
+        type=source_argument,
+        metavar="SOURCE",
+        help="a file; none = the sample",
+    )
     p.add_argument("--demo", action="store_true", help="serve the bundled sample")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     p.add_argument(
