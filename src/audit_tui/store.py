@@ -554,3 +554,18 @@ class Store:
             except OSError:
                 pass
         self._temp_files = []
+
+    # -- the shape of the events in time (the browser's timeline, widths, years) ----------
+
+    def time_span(self) -> tuple[int, int] | None:
+        """(oldest, newest) epoch ms of the events loaded so far; None when there are none."""
+        with self._lock:
+            self._view()
+            if not len(self._neg_ts):
+                return None
+            return int(-self._neg_ts[-1]), int(-self._neg_ts[0])
+
+    def longest_event_type(self) -> int:
+        """Characters of the longest event type loaded so far (0 when there are none)."""
+        with self._lock:
+            return max((len(str(v)) for v in self._etypes.values), default=0)

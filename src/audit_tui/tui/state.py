@@ -9,7 +9,7 @@ they work the same over a local store (:class:`View`) and over an audit API
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,13 @@ from audit_tui.tui.format import thousands
 
 EMPTY = np.empty(0, np.int64)
 NO_MATCH = "No events match. Press X to clear the filters, or / to change the search."
+
+
+def year_of(ms: int) -> int:
+    try:
+        return datetime.fromtimestamp(ms / 1000, UTC).year
+    except (OverflowError, OSError, ValueError):
+        return 0
 
 
 class EventList:
@@ -77,6 +84,21 @@ class EventList:
         """How many events an export of this view writes, in words, and a note on it."""
         raise NotImplementedError
 
+    def span(self) -> tuple[int, int] | None:
+        """(oldest, newest) epoch ms of every event of the source (not only the matches)."""
+        return None
+
+    def spans_years(self) -> bool:
+        """The source's events fall in more than one calendar year (times show their year)."""
+        span = self.span()
+        if span is None:
+            return False
+        return year_of(span[0]) != year_of(span[1])
+
+    def type_width(self) -> int:
+        """Characters of the source's longest event type (0: not known)."""
+        return 0
+
 
 @dataclass(frozen=True, eq=False)
 class View(EventList):
@@ -91,6 +113,8 @@ class View(EventList):
     total: int = 0
     complete: bool = True
     now: datetime | None = None
+    source_span: tuple[int, int] | None = None  # the store's oldest and newest event (ms)
+    longest_type: int = 0  # the store's longest event type (characters)
 
     @property
     def count(self) -> int:
@@ -121,6 +145,12 @@ class View(EventList):
 
     def empty_message(self) -> str:
         return "This source holds no events." if self.total == 0 else NO_MATCH
+
+    def span(self) -> tuple[int, int] | None:
+        return self.source_span
+
+    def type_width(self) -> int:
+        return self.longest_type
 
     def export_count(self) -> tuple[str, str]:
         if self.store is not None and self.store.loading:

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import time
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, Select
+from textual.widgets import Header, Input, Select
 
 from audit_tui.export_job import Exported, ExportJob
 from audit_tui.query import PERIODS, Query, QueryError
@@ -35,6 +35,7 @@ from audit_tui.tui.services import app_of
 from audit_tui.tui.state import EventList, LoadState, View
 from audit_tui.tui.widgets.event_table import EventTable
 from audit_tui.tui.widgets.filters import FacetPanel, FilterSidebar
+from audit_tui.tui.widgets.footer import KeyFooter
 from audit_tui.tui.widgets.period import CUSTOM, PeriodSelect
 from audit_tui.tui.widgets.status import StatusBar
 
@@ -45,6 +46,7 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
 
     BINDINGS = keys.BROWSER
     DEBOUNCE = 0.06  # seconds of quiet typing before a search runs (a first page costs ms)
+    OVERLAY_BELOW = 120  # narrower screens show the filter panels over the table, on demand
 
     audit_query: reactive[Query] = reactive(Query, init=False)
     view: reactive[EventList] = reactive(View, always_update=True, init=False)
@@ -58,6 +60,7 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
         self._initial = query
         self._debounce: Timer | None = None
         self._last_key = 0.0
+        self._narrow: bool | None = None
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -75,14 +78,13 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
             )
             yield EventTable(id="table").data_bind(BrowserScreen.view, BrowserScreen.utc)
         yield StatusBar(id="status").data_bind(BrowserScreen.view, BrowserScreen.load)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         # (Textual calls every class's on_mount: subclasses use start() instead.)
         self.audit_query = self._initial
         self.table.focus()
-        if self.app.size.width < 100:
-            self.query_one(FilterSidebar).display = False
+        self._fit_width(self.app.size.width)
         self.start()
 
     def start(self) -> None:
@@ -91,6 +93,27 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
     @property
     def table(self) -> EventTable:
         return self.query_one(EventTable)
+
+    @property
+    def overlay(self) -> bool:
+        """The filter panels show over the table (a narrow screen) rather than beside it."""
+        return bool(self._narrow)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_width(event.size.width)
+
+    def _fit_width(self, width: int) -> None:
+        """Below :attr:`OVERLAY_BELOW` columns the panels become an overlay, hidden until asked
+        for; crossing back shows them beside the table again."""
+        narrow = width < self.OVERLAY_BELOW
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        sidebar = self.query_one(FilterSidebar)
+        sidebar.set_class(narrow, "-overlay")
+        sidebar.display = not narrow
+        if narrow and self.focused is not None and sidebar in self.focused.ancestors:
+            self.table.focus()
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -169,6 +192,9 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
         self.query_one("#search", Input).focus()
 
     def action_focus_table(self) -> None:
+        sidebar = self.query_one(FilterSidebar)
+        if self.overlay and sidebar.display:
+            sidebar.display = False  # escape hides the overlay
         self.table.focus()
 
     def action_pick_period(self) -> None:

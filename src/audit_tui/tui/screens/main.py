@@ -131,9 +131,19 @@ class MainScreen(BrowserScreen):
                 if not mine:
                     return
                 first = store.first(query, FIRST_PAGE, now)
+                span, longest = store.time_span(), store.longest_event_type()
             if worker.is_cancelled:
                 return
-            view = View(store, query, first.positions, first.total, complete=False, now=now)
+            view = View(
+                store,
+                query,
+                first.positions,
+                first.total,
+                complete=False,
+                now=now,
+                source_span=span,
+                longest_type=longest,
+            )
             self.app.call_from_thread(self._show, generation, view, None)
             # While the user is still typing, the next first page matters more than this count
             # (a full count holds the store for a while): wait for a pause in the typing.
@@ -148,6 +158,7 @@ class MainScreen(BrowserScreen):
                 if worker.is_cancelled:
                     return
                 facets = store.facets(query, now)
+                span, longest = store.time_span(), store.longest_event_type()
             except QueryError as error:  # the user's range: said as it is, nothing to log
                 message = clean(str(error), 300)
                 self.app.call_from_thread(
@@ -156,7 +167,15 @@ class MainScreen(BrowserScreen):
                 return
         if worker.is_cancelled:
             return
-        view = View(store, query, result.positions, result.total, now=now)
+        view = View(
+            store,
+            query,
+            result.positions,
+            result.total,
+            now=now,
+            source_span=span,
+            longest_type=longest,
+        )
         self.app.call_from_thread(self._show, generation, view, facets)
 
     @contextmanager
