@@ -86,6 +86,12 @@ class FacetValue:
     label: str  # what the user reads (unsanitised: the UI cleans it)
     count: int
     kind: str = ""  # actor type, for markers
+    names: frozenset[str] = frozenset()  # every (folded) selection value that selects it
+
+    def selected_by(self, chosen: frozenset[str] | set[str]) -> bool:
+        """True when one of the (folded) values in ``chosen`` selects this entry (an actor
+        given by email on the command line selects the entry shown by id)."""
+        return fold(self.value) in chosen or bool(self.names & chosen)
 
 
 @dataclass(frozen=True)
@@ -534,7 +540,8 @@ class Store:
             if norm in entries:
                 continue
             n = int(sum(int(counts[c]) for c in lookup.get(norm, ())))
-            entries[norm] = FacetValue(value, label, n, kind)
+            names = frozenset(selection_names(facet, key))
+            entries[norm] = FacetValue(value, label, n, kind, names)
         sel = {fold(v) for v in selected}
         values = [f for norm, f in entries.items() if f.count > 0 or norm in sel]
         values.sort(key=lambda f: (-f.count, f.label.lower()))

@@ -77,7 +77,9 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
                 audit_query=BrowserScreen.audit_query,
             )
             yield EventTable(id="table").data_bind(BrowserScreen.view, BrowserScreen.utc)
-        yield StatusBar(id="status").data_bind(BrowserScreen.view, BrowserScreen.load)
+        yield StatusBar(id="status").data_bind(
+            BrowserScreen.view, BrowserScreen.load, BrowserScreen.facets
+        )
         yield KeyFooter()
 
     def on_mount(self) -> None:
