@@ -117,6 +117,22 @@ TABLE: list[BindingType] = [
     Binding("G,end", "last", "Oldest", key_display="G", show=False, id="table.last"),
 ]
 
+FACET_LIST: list[BindingType] = [
+    Binding("j", "cursor_down", "Down", show=False, id="facet.down", tooltip="Next value"),
+    Binding("k", "cursor_up", "Up", show=False, id="facet.up", tooltip="Previous value"),
+]
+
+NARROW: list[BindingType] = [
+    Binding(
+        "escape",
+        "clear",
+        "Clear",
+        show=False,
+        id="facet.narrow_clear",
+        tooltip="Clear the narrowing text (escape again returns to the table)",
+    ),
+]
+
 FACET: list[BindingType] = [
     Binding(
         "x",
@@ -146,6 +162,8 @@ DETAIL: list[BindingType] = [
     Binding(
         "p", "step(-1)", "Previous", id="detail.previous", tooltip="Show the previous (newer) event"
     ),
+    Binding("j,down", "scroll(1)", "Scroll down", show=False, id="detail.down"),
+    Binding("k,up", "scroll(-1)", "Scroll up", show=False, id="detail.up"),
     Binding("escape", "close", "Close", id="detail.close"),
 ]
 
@@ -155,6 +173,14 @@ RANGE: list[BindingType] = [
 ]
 
 EXPORT: list[BindingType] = [
+    Binding(
+        "enter",
+        "export",
+        "Export",
+        id="export.start",
+        tooltip="Export with the format and file shown",
+        priority=True,
+    ),
     Binding(
         "escape",
         "cancel",
@@ -188,7 +214,7 @@ def bindings(items: list[BindingType]) -> list[Binding]:
 SECTIONS: list[tuple[str, list[BindingType]]] = [
     ("Event table", TABLE),
     ("Search, filters and export", BROWSER),
-    ("Filter panels", FACET),
+    ("Filter panels", FACET + FACET_LIST + NARROW),
     ("Event details", DETAIL),
     ("Export dialog", EXPORT),
     ("Anywhere", APP),

@@ -239,7 +239,7 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
             self._debounce.stop()
         self.query_one("#search", Input).value = ""
         for panel in self.query(FacetPanel):
-            panel.query_one(".narrow", Input).value = ""
+            panel.to_top()
         self.audit_query = Query()
         self.notify("Cleared the search, the time period and every filter.", markup=False)
 

@@ -108,10 +108,27 @@ def narrowed(values: list[FacetValue], needle: str) -> list[FacetValue]:
 class FacetList(SelectionList[str]):
     """The list of one facet's values; focusing it highlights the first value."""
 
+    BINDINGS = keys.FACET_LIST
+
     def _on_focus(self, event: events.Focus) -> None:
         super()._on_focus(event)
         if self.highlighted is None and self.option_count:
             self.highlighted = 0
+
+
+class NarrowInput(Input):
+    """The box that narrows a panel's list; escape clears it (when it holds text: escape on an
+    empty box goes on to the screen, which returns to the table)."""
+
+    BINDINGS = keys.NARROW
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear":
+            return bool(self.value)
+        return super().check_action(action, parameters)
+
+    def action_clear(self) -> None:
+        self.value = ""
 
 
 class FacetPanel(Guarded, Vertical, can_focus=False):
@@ -138,7 +155,7 @@ class FacetPanel(Guarded, Vertical, can_focus=False):
         self._signature: tuple[object, ...] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="type to narrow…", compact=True, classes="narrow")
+        yield NarrowInput(placeholder="type to narrow…", compact=True, classes="narrow")
         yield FacetList(classes="facet-list", compact=True)
 
     @property
@@ -238,6 +255,12 @@ class FacetPanel(Guarded, Vertical, can_focus=False):
         kept = {s for s in self.selected if not any(v.selected_by({fold(s)}) for v in shown)}
         picked = {v for v in self.options.selected if v != MORE}
         self.post_message(self.Changed(self.facet, frozenset(kept | picked)))
+
+    def to_top(self) -> None:
+        """Forget the narrowing text and the highlight; show the list from its top."""
+        self.query_one(".narrow", Input).value = ""
+        self.options.highlighted = None
+        self.options.scroll_home(animate=False, immediate=True)
 
     def action_narrow(self) -> None:
         self.query_one(".narrow", Input).focus()
