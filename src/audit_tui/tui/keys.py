@@ -32,7 +32,8 @@ BROWSER: list[BindingType] = [
         "pick_period",
         "Time",
         id="browser.period",
-        tooltip="Choose the time period: all time, the last 7, 30 or 90 days, or a range",
+        tooltip="Choose the time period: all time, the last hour or 24 hours, the last 7, 30 or "
+        "90 days, or a range",
     ),
     Binding(
         "T",
@@ -41,6 +42,14 @@ BROWSER: list[BindingType] = [
         show=False,
         id="browser.custom_range",
         tooltip="Give a since / until time range",
+    ),
+    Binding(
+        "A",
+        "anchor",
+        "Anchor to newest",
+        show=False,
+        id="browser.anchor",
+        tooltip="When the period shows nothing, move it back to end at the newest event",
     ),
     Binding(
         "a", "focus_facet('actors')", "Actor", id="browser.actors", tooltip="Go to the Actor filter"

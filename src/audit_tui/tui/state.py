@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 from rich.text import Text
 
-from audit_tui.model import Row, flatten
-from audit_tui.query import Query
+from audit_tui.model import Row, flatten, iso_ms
+from audit_tui.query import PERIODS, Query, period_ms
 from audit_tui.safe import clean
 from audit_tui.sources.formats import normalise
 from audit_tui.store import Store
-from audit_tui.tui.format import thousands
+from audit_tui.tui.format import format_time, thousands
 
 EMPTY = np.empty(0, np.int64)
 NO_MATCH = "No events match. Press X to clear the filters, or / to change the search."
@@ -144,7 +144,31 @@ class View(EventList):
         return text
 
     def empty_message(self) -> str:
-        return "This source holds no events." if self.total == 0 else NO_MATCH
+        if self.total == 0:
+            return "This source holds no events."
+        anchored = self.anchored()
+        if anchored is None or self.source_span is None:
+            return NO_MATCH
+        label = PERIODS[self.query.period]
+        newest = format_time(self.source_span[1])
+        return (
+            f"Nothing in the {label.lower()}: the newest event is from {newest} UTC. "
+            f"Press A for the {label.removeprefix('Last ')} before it."
+        )
+
+    def anchored(self) -> Query | None:
+        """When the rolling period shows nothing because every event is older: the same query
+        with the period ending at the newest event instead of now (else None)."""
+        length = period_ms(self.query.period)
+        if length is None or self.source_span is None or self.now is None or self.count:
+            return None
+        since = self.query.window(self.now).since
+        newest = self.source_span[1]
+        if since is None or newest >= since:
+            return None
+        return self.query.with_(
+            period="custom", since=iso_ms(newest + 1 - length), until=iso_ms(newest + 1)
+        )
 
     def span(self) -> tuple[int, int] | None:
         return self.source_span

@@ -223,6 +223,16 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
             apply,
         )
 
+    def action_anchor(self) -> None:
+        view = self.view
+        anchored = view.anchored() if isinstance(view, View) else None
+        if anchored is None:
+            self.notify(
+                "The period already shows events (A helps when it shows none).", markup=False
+            )
+            return
+        self.audit_query = anchored
+
     def action_focus_facet(self, facet: str) -> None:
         sidebar = self.query_one(FilterSidebar)
         sidebar.display = True
