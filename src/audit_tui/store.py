@@ -576,3 +576,60 @@ class Store:
         """Characters of the longest event type loaded so far (0 when there are none)."""
         with self._lock:
             return max((len(str(v)) for v in self._etypes.values), default=0)
+
+    def histogram(
+        self, query: Query, start: int, step: int, buckets: int, now: datetime | None = None
+    ) -> np.ndarray:
+        """Matches of ``query`` (every condition) per time bucket: ``buckets`` counts, bucket
+        ``i`` holding the events in ``[start + i*step, start + (i+1)*step)`` ms (one
+        ``bincount`` over the matching timestamps; the browser's timeline)."""
+        now = now or utcnow()
+        if query.words:
+            self.text.wait_ready()
+        with self._lock:
+            self._view()
+            lo, hi, mask = self._conditions(query, now)
+            neg = self._neg_ts[lo:hi]
+            if mask is not None:
+                neg = neg[mask]
+            slot = (-neg - start) // max(1, step)
+            slot = slot[(slot >= 0) & (slot < buckets)]
+            counts: np.ndarray = np.bincount(slot, minlength=buckets)[:buckets]
+            return counts
+
+
+# Bucket sizes of a timeline, smallest first: a minute up to about a month.
+MINUTE_MS = 60_000
+BUCKET_STEPS = (
+    MINUTE_MS,
+    5 * MINUTE_MS,
+    15 * MINUTE_MS,
+    30 * MINUTE_MS,
+    60 * MINUTE_MS,
+    3 * 60 * MINUTE_MS,
+    6 * 60 * MINUTE_MS,
+    12 * 60 * MINUTE_MS,
+    24 * 60 * MINUTE_MS,
+    2 * 24 * 60 * MINUTE_MS,
+    3 * 24 * 60 * MINUTE_MS,
+    7 * 24 * 60 * MINUTE_MS,
+    14 * 24 * 60 * MINUTE_MS,
+    30 * 24 * 60 * MINUTE_MS,
+)
+
+
+def time_buckets(since: int, until: int, slots: int) -> tuple[int, int, int]:
+    """(start, step, buckets) covering ``[since, until)`` ms in at most ``slots`` buckets of the
+    smallest size that fits (a minute … about a month), aligned to whole sizes since the epoch
+    (whole UTC days for a day)."""
+    slots = max(1, slots)
+    until = max(until, since + 1)
+
+    def needed(step: int) -> int:
+        return -(-(until - (since - since % step)) // step)
+
+    step = next((s for s in BUCKET_STEPS if needed(s) <= slots), 0)
+    if not step:  # longer than ``slots`` months: buckets of more days
+        step = -(-(until - since) // max(1, slots - 1))
+    start = since - since % step
+    return start, step, max(1, min(slots, needed(step)))

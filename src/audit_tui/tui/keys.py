@@ -69,7 +69,40 @@ BROWSER: list[BindingType] = [
         tooltip="Go to the Workspace filter",
     ),
     Binding(
-        "f,left_square_bracket",
+        "h",
+        "toggle_timeline",
+        "Timeline",
+        id="browser.timeline",
+        tooltip="Hide or show the timeline: matching events per time bucket",
+    ),
+    Binding(
+        "left_square_bracket",
+        "timeline(-1)",
+        "Earlier bucket",
+        key_display="[",
+        show=False,
+        id="browser.timeline_earlier",
+        tooltip="Select the timeline's previous bucket (enter zooms to it)",
+    ),
+    Binding(
+        "right_square_bracket",
+        "timeline(1)",
+        "Later bucket",
+        key_display="]",
+        show=False,
+        id="browser.timeline_later",
+        tooltip="Select the timeline's next bucket (enter zooms to it)",
+    ),
+    Binding(
+        "backspace",
+        "zoom_out",
+        "Zoom out",
+        show=False,
+        id="browser.zoom_out",
+        tooltip="Back to the time range before the last zoom",
+    ),
+    Binding(
+        "f",
         "toggle_filters",
         "Filters",
         key_display="f",
@@ -114,6 +147,12 @@ BROWSER: list[BindingType] = [
         id="browser.table",
         tooltip="Return to the event table",
     ),
+]
+
+TIMELINE: list[BindingType] = [
+    Binding("enter", "zoom", "Zoom", id="timeline.zoom", tooltip="Show only the selected bucket"),
+    Binding("left", "move(-1)", "Earlier", show=False, id="timeline.left"),
+    Binding("right", "move(1)", "Later", show=False, id="timeline.right"),
 ]
 
 TABLE: list[BindingType] = [
@@ -222,9 +261,10 @@ def bindings(items: list[BindingType]) -> list[Binding]:
 # What the help screen shows, section by section.
 SECTIONS: list[tuple[str, list[BindingType]]] = [
     ("Event table", TABLE),
+    ("Event details", DETAIL),
     ("Search, filters and export", BROWSER),
     ("Filter panels", FACET + FACET_LIST + NARROW),
-    ("Event details", DETAIL),
+    ("Timeline", TIMELINE),
     ("Export dialog", EXPORT),
     ("Anywhere", APP),
 ]

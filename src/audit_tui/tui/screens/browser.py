@@ -16,13 +16,14 @@ import time
 
 from textual import events, on
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Header, Input, Select
 
 from audit_tui.export_job import Exported, ExportJob
+from audit_tui.model import iso_ms
 from audit_tui.query import PERIODS, Query, QueryError
 from audit_tui.safe import clean
 from audit_tui.store import Facets
@@ -38,6 +39,7 @@ from audit_tui.tui.widgets.filters import FacetPanel, FilterSidebar
 from audit_tui.tui.widgets.footer import KeyFooter
 from audit_tui.tui.widgets.period import CUSTOM, PeriodSelect
 from audit_tui.tui.widgets.status import StatusBar
+from audit_tui.tui.widgets.timeline import Histogram, Timeline
 
 
 class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
@@ -54,6 +56,8 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
     partial_facets: reactive[bool] = reactive(False, init=False)
     load: reactive[LoadState] = reactive(LoadState, init=False)
     utc: reactive[bool] = reactive(True, init=False)
+    histogram: reactive[Histogram | None] = reactive(None, always_update=True, init=False)
+    TIMELINE = False  # the subclass can count events per time bucket (a local store can)
 
     def __init__(self, query: Query) -> None:
         super().__init__()
@@ -61,6 +65,8 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
         self._debounce: Timer | None = None
         self._last_key = 0.0
         self._narrow: bool | None = None
+        self._zooms: list[Query] = []  # the queries before each timeline zoom, oldest first
+        self.timeline_slots = 100  # buckets the timeline holds (its width)
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -76,7 +82,9 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
                 BrowserScreen.partial_facets,
                 audit_query=BrowserScreen.audit_query,
             )
-            yield EventTable(id="table").data_bind(BrowserScreen.view, BrowserScreen.utc)
+            with Vertical(id="main"):
+                yield Timeline(id="timeline").data_bind(BrowserScreen.histogram)
+                yield EventTable(id="table").data_bind(BrowserScreen.view, BrowserScreen.utc)
         yield StatusBar(id="status").data_bind(
             BrowserScreen.view, BrowserScreen.load, BrowserScreen.facets
         )
@@ -114,6 +122,7 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
         sidebar = self.query_one(FilterSidebar)
         sidebar.set_class(narrow, "-overlay")
         sidebar.display = not narrow
+        self.query_one(Timeline).display = self.TIMELINE and not narrow
         if narrow and self.focused is not None and sidebar in self.focused.ancestors:
             self.table.focus()
 
@@ -222,6 +231,52 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
             CustomRangeScreen(query.since, query.until, now=app_of(self).now()),
             apply,
         )
+
+    # -- the timeline --------------------------------------------------------------------------
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.query_one(Timeline)
+
+    def timeline_wanted(self) -> None:
+        """Count the events per bucket again (the subclass knows how)."""
+
+    @on(Timeline.Resized)
+    def _timeline_resized(self, event: Timeline.Resized) -> None:
+        if event.slots != self.timeline_slots:
+            self.timeline_slots = event.slots
+            self.timeline_wanted()
+
+    @on(Timeline.Zoom)
+    def _zoom(self, event: Timeline.Zoom) -> None:
+        self._zooms.append(self.audit_query)
+        self.audit_query = self.audit_query.with_(
+            period=CUSTOM, since=iso_ms(event.since), until=iso_ms(event.until)
+        )
+        self.table.focus()
+
+    def action_zoom_out(self) -> None:
+        if not self._zooms:
+            self.notify("Not zoomed in: the timeline's enter zooms to a bucket.", markup=False)
+            return
+        self.audit_query = self._zooms.pop()
+
+    def action_toggle_timeline(self) -> None:
+        if not self.TIMELINE:
+            self.notify("This source has no timeline.", markup=False)
+            return
+        timeline = self.timeline
+        timeline.display = not timeline.display
+        if not timeline.display and timeline.has_focus:
+            self.table.focus()
+
+    def action_timeline(self, delta: int) -> None:
+        if not self.TIMELINE:
+            return
+        timeline = self.timeline
+        timeline.display = True
+        timeline.focus()
+        timeline.move(delta)
 
     def action_anchor(self) -> None:
         view = self.view
