@@ -47,10 +47,10 @@ class Column:
 
 COLUMNS = (
     Column("event_type", "Event Type", 3, 10, 34, 0),
-    Column("resource", "Resource", 4, 10, 999, 3),
-    Column("organization", "Organization", 2, 8, 22, 1),
-    Column("workspace", "Workspace", 2, 8, 22, 2),
-    Column("actor", "Actor", 5, 10, 999, 4),
+    Column("resource", "Resource", 4, 12, 999, 3),
+    Column("organization", "Organization", 2, 10, 22, 1),
+    Column("workspace", "Workspace", 2, 10, 22, 2),
+    Column("actor", "Actor", 5, 14, 999, 4),
 )
 WIDE_TIME = 19  # 2026-11-20 14:03:22
 NARROW_TIME = 14  # 11-20 14:03:22
