@@ -3,7 +3,8 @@
     python bench/bench_store.py --count 1000000
 
 Prints: full load and index time, time to the first rows, memory (parent + worker processes),
-facet/time changes with all facet counts, text search (first 100 newest, full count, narrowing).
+facet/time changes with all facet counts, the timeline (matches per time bucket), text search
+(first 100 newest, full count, narrowing).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from common import Timer, add_data_options, current_rss_mb, data_file  # noqa: E
 
 from audit_tui.query import Query  # noqa: E402
 from audit_tui.sources.file import open_source  # noqa: E402
+from audit_tui.store import time_buckets  # noqa: E402
 
 NOW = datetime(2025, 11, 26, tzinfo=UTC)  # the generator's default end
 
@@ -31,6 +33,18 @@ def best(fn, repeat: int = 5) -> float:
             fn()
         times.append(t.ms)
     return min(times)
+
+
+def timelines(store, queries: dict[str, Query]) -> None:
+    """The browser's timeline (matches per bucket, 160 buckets) under each query."""
+    for name, q in queries.items():
+        span = store.time_span()
+        window = q.window(NOW)
+        since = window.since if window.since is not None else span[0]
+        until = window.until if window.until is not None else span[1] + 1
+        start, step, buckets = time_buckets(since, until, 160)
+        ms = best(lambda q=q, a=start, s=step, n=buckets: store.histogram(q, a, s, n, NOW))
+        print(f"timeline, {buckets} buckets of {step // 60_000} min [{name}]: {ms:.1f} ms")
 
 
 def main() -> None:
@@ -77,6 +91,8 @@ def main() -> None:
             f"facet/time change + all facet counts [{name}]: {ms:.1f} ms "
             f"({store.count(q, NOW):,} matches)"
         )
+
+    timelines(store, queries)
 
     def searches(label: str) -> None:
         absent_id = "3d65c37e-0000-4000-8000-0734173883cd"  # an event id that is not there

@@ -17,12 +17,24 @@ from audit_tui.model import datetime_ms, iso_ms
 
 PERIODS: dict[str, str] = {
     "all": "All time",
+    "1h": "Last 1 hour",
+    "24h": "Last 24 hours",
     "7d": "Last 7 days",
     "30d": "Last 30 days",
     "90d": "Last 90 days",
 }
 FACETS = ("actors", "event_types", "workspaces")
 DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+
+
+def period_ms(period: str) -> int | None:
+    """The length of a rolling period (``1h``, ``24h``, ``7d``...) in ms; None for ``all`` and
+    ``custom``."""
+    if period in ("all", "custom") or period not in PERIODS:
+        return None
+    unit = HOUR_MS if period.endswith("h") else DAY_MS
+    return int(period[:-1]) * unit
 
 
 class QueryError(ValueError):
@@ -170,9 +182,10 @@ class Query:
         return _words(self.text)
 
     def window(self, now: datetime) -> Window:
-        if self.period in ("7d", "30d", "90d"):
+        length = period_ms(self.period)
+        if length is not None:
             end = datetime_ms(now.astimezone(UTC)) + 1  # "ending now": now itself is inside
-            return Window(end - 1 - int(self.period[:-1]) * DAY_MS, end)
+            return Window(end - 1 - length, end)
         if self.period == "custom":
             since = datetime_ms(parse_when(self.since, now)) if self.since else None
             until = datetime_ms(parse_when(self.until, now, end=True)) if self.until else None

@@ -86,6 +86,12 @@ class FacetValue:
     label: str  # what the user reads (unsanitised: the UI cleans it)
     count: int
     kind: str = ""  # actor type, for markers
+    names: frozenset[str] = frozenset()  # every (folded) selection value that selects it
+
+    def selected_by(self, chosen: frozenset[str] | set[str]) -> bool:
+        """True when one of the (folded) values in ``chosen`` selects this entry (an actor
+        given by email on the command line selects the entry shown by id)."""
+        return fold(self.value) in chosen or bool(self.names & chosen)
 
 
 @dataclass(frozen=True)
@@ -534,7 +540,8 @@ class Store:
             if norm in entries:
                 continue
             n = int(sum(int(counts[c]) for c in lookup.get(norm, ())))
-            entries[norm] = FacetValue(value, label, n, kind)
+            names = frozenset(selection_names(facet, key))
+            entries[norm] = FacetValue(value, label, n, kind, names)
         sel = {fold(v) for v in selected}
         values = [f for norm, f in entries.items() if f.count > 0 or norm in sel]
         values.sort(key=lambda f: (-f.count, f.label.lower()))
@@ -554,3 +561,78 @@ class Store:
             except OSError:
                 pass
         self._temp_files = []
+
+    # -- the shape of the events in time (the browser's timeline, widths, years) ----------
+
+    def time_span(self) -> tuple[int, int] | None:
+        """(oldest, newest) epoch ms of the events loaded so far; None when there are none."""
+        with self._lock:
+            self._view()
+            if not len(self._neg_ts):
+                return None
+            return int(-self._neg_ts[-1]), int(-self._neg_ts[0])
+
+    def longest_event_type(self) -> int:
+        """Characters of the longest event type loaded so far (0 when there are none)."""
+        with self._lock:
+            return max((len(str(v)) for v in self._etypes.values), default=0)
+
+    def histogram(
+        self, query: Query, start: int, step: int, buckets: int, now: datetime | None = None
+    ) -> np.ndarray:
+        """Matches of ``query`` (every condition) per time bucket: ``buckets`` counts, bucket
+        ``i`` holding the events in ``[start + i*step, start + (i+1)*step)`` ms (one
+        ``bincount`` over the matching timestamps; the browser's timeline)."""
+        now = now or utcnow()
+        if query.words:
+            self.text.wait_ready()
+        with self._lock:
+            self._view()
+            lo, hi, mask = self._conditions(query, now)
+            neg = self._neg_ts[lo:hi]
+            if mask is None:  # every event in the range: the sorted times give the edges
+                edges = -(start + np.arange(buckets + 1, dtype=np.int64) * step)
+                ends = np.searchsorted(neg, edges, "right")
+                return (ends[:-1] - ends[1:]).astype(np.int64)
+            neg = neg[mask]
+            slot = (-neg - start) // max(1, step)
+            slot = slot[(slot >= 0) & (slot < buckets)]
+            counts: np.ndarray = np.bincount(slot, minlength=buckets)[:buckets]
+            return counts
+
+
+# Bucket sizes of a timeline, smallest first: a minute up to about a month.
+MINUTE_MS = 60_000
+BUCKET_STEPS = (
+    MINUTE_MS,
+    5 * MINUTE_MS,
+    15 * MINUTE_MS,
+    30 * MINUTE_MS,
+    60 * MINUTE_MS,
+    3 * 60 * MINUTE_MS,
+    6 * 60 * MINUTE_MS,
+    12 * 60 * MINUTE_MS,
+    24 * 60 * MINUTE_MS,
+    2 * 24 * 60 * MINUTE_MS,
+    3 * 24 * 60 * MINUTE_MS,
+    7 * 24 * 60 * MINUTE_MS,
+    14 * 24 * 60 * MINUTE_MS,
+    30 * 24 * 60 * MINUTE_MS,
+)
+
+
+def time_buckets(since: int, until: int, slots: int) -> tuple[int, int, int]:
+    """(start, step, buckets) covering ``[since, until)`` ms in at most ``slots`` buckets of the
+    smallest size that fits (a minute … about a month), aligned to whole sizes since the epoch
+    (whole UTC days for a day)."""
+    slots = max(1, slots)
+    until = max(until, since + 1)
+
+    def needed(step: int) -> int:
+        return -(-(until - (since - since % step)) // step)
+
+    step = next((s for s in BUCKET_STEPS if needed(s) <= slots), 0)
+    if not step:  # longer than ``slots`` months: buckets of more days
+        step = -(-(until - since) // max(1, slots - 1))
+    start = since - since % step
+    return start, step, max(1, min(slots, needed(step)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -97,3 +98,51 @@ def test_export_dialog(snap_compare: Any, tmp_path: Any, monkeypatch: Any) -> No
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=WIDE, run_before=run_before)
+
+
+# -- issue 12: the main screen, a panel open, the detail view and the export dialog, at three
+# sizes (80x24 shows the panel as an overlay and no timeline; 120x40 and 200x50 show both).
+SIZES = {"80x24": (80, 24), "120x40": (120, 40), "200x50": (200, 50)}
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_sized_main_screen(snap_compare: Any, size: str) -> None:
+    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=settle)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_sized_panel_open(snap_compare: Any, size: str) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("a", "j", "space")
+        await settle(pilot)
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=run_before)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_sized_detail(snap_compare: Any, size: str) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("j", "enter")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=run_before)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_sized_export_dialog(snap_compare: Any, tmp_path: Any, monkeypatch: Any, size: str) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=run_before)

@@ -49,9 +49,11 @@ def row(**fields: object) -> Row:
 
 @pytest.mark.parametrize("width", [30, 60, 79, 80, 99, 100, 140, 160, 240])
 def test_layout_fills_the_width_exactly(width: int) -> None:
-    time_w, gap, widths = layout(width)
-    assert 1 + time_w + gap * len(COLUMNS) + sum(widths) == width or width < 60
+    plan = layout(width)
+    widths = [w for _, w in plan.columns]
+    assert 1 + plan.time + plan.gap * len(plan.columns) + sum(widths) == width or width < 60
     assert all(w >= 1 for w in widths)
+    assert len(plan.columns) == len(COLUMNS) or width < 120
 
 
 def test_fit_cuts_with_an_ellipsis_and_counts_wide_characters() -> None:

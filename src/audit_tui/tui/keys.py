@@ -32,7 +32,8 @@ BROWSER: list[BindingType] = [
         "pick_period",
         "Time",
         id="browser.period",
-        tooltip="Choose the time period: all time, the last 7, 30 or 90 days, or a range",
+        tooltip="Choose the time period: all time, the last hour or 24 hours, the last 7, 30 or "
+        "90 days, or a range",
     ),
     Binding(
         "T",
@@ -41,6 +42,14 @@ BROWSER: list[BindingType] = [
         show=False,
         id="browser.custom_range",
         tooltip="Give a since / until time range",
+    ),
+    Binding(
+        "A",
+        "anchor",
+        "Anchor to newest",
+        show=False,
+        id="browser.anchor",
+        tooltip="When the period shows nothing, move it back to end at the newest event",
     ),
     Binding(
         "a", "focus_facet('actors')", "Actor", id="browser.actors", tooltip="Go to the Actor filter"
@@ -60,7 +69,40 @@ BROWSER: list[BindingType] = [
         tooltip="Go to the Workspace filter",
     ),
     Binding(
-        "f,left_square_bracket",
+        "h",
+        "toggle_timeline",
+        "Timeline",
+        id="browser.timeline",
+        tooltip="Hide or show the timeline: matching events per time bucket",
+    ),
+    Binding(
+        "left_square_bracket",
+        "timeline(-1)",
+        "Earlier bucket",
+        key_display="[",
+        show=False,
+        id="browser.timeline_earlier",
+        tooltip="Select the timeline's previous bucket (enter zooms to it)",
+    ),
+    Binding(
+        "right_square_bracket",
+        "timeline(1)",
+        "Later bucket",
+        key_display="]",
+        show=False,
+        id="browser.timeline_later",
+        tooltip="Select the timeline's next bucket (enter zooms to it)",
+    ),
+    Binding(
+        "backspace",
+        "zoom_out",
+        "Zoom out",
+        show=False,
+        id="browser.zoom_out",
+        tooltip="Back to the time range before the last zoom",
+    ),
+    Binding(
+        "f",
         "toggle_filters",
         "Filters",
         key_display="f",
@@ -107,6 +149,12 @@ BROWSER: list[BindingType] = [
     ),
 ]
 
+TIMELINE: list[BindingType] = [
+    Binding("enter", "zoom", "Zoom", id="timeline.zoom", tooltip="Show only the selected bucket"),
+    Binding("left", "move(-1)", "Earlier", show=False, id="timeline.left"),
+    Binding("right", "move(1)", "Later", show=False, id="timeline.right"),
+]
+
 TABLE: list[BindingType] = [
     Binding("enter", "open", "Details", id="table.open", tooltip="Show the full event"),
     Binding("up,k", "cursor_up", "Up", show=False, id="table.up"),
@@ -115,6 +163,22 @@ TABLE: list[BindingType] = [
     Binding("pagedown", "page_down", "Page down", show=False, id="table.page_down"),
     Binding("g,home", "first", "Newest", key_display="g", show=False, id="table.first"),
     Binding("G,end", "last", "Oldest", key_display="G", show=False, id="table.last"),
+]
+
+FACET_LIST: list[BindingType] = [
+    Binding("j", "cursor_down", "Down", show=False, id="facet.down", tooltip="Next value"),
+    Binding("k", "cursor_up", "Up", show=False, id="facet.up", tooltip="Previous value"),
+]
+
+NARROW: list[BindingType] = [
+    Binding(
+        "escape",
+        "clear",
+        "Clear",
+        show=False,
+        id="facet.narrow_clear",
+        tooltip="Clear the narrowing text (escape again returns to the table)",
+    ),
 ]
 
 FACET: list[BindingType] = [
@@ -146,6 +210,8 @@ DETAIL: list[BindingType] = [
     Binding(
         "p", "step(-1)", "Previous", id="detail.previous", tooltip="Show the previous (newer) event"
     ),
+    Binding("j,down", "scroll(1)", "Scroll down", show=False, id="detail.down"),
+    Binding("k,up", "scroll(-1)", "Scroll up", show=False, id="detail.up"),
     Binding("escape", "close", "Close", id="detail.close"),
 ]
 
@@ -155,6 +221,14 @@ RANGE: list[BindingType] = [
 ]
 
 EXPORT: list[BindingType] = [
+    Binding(
+        "enter",
+        "export",
+        "Export",
+        id="export.start",
+        tooltip="Export with the format and file shown",
+        priority=True,
+    ),
     Binding(
         "escape",
         "cancel",
@@ -187,9 +261,10 @@ def bindings(items: list[BindingType]) -> list[Binding]:
 # What the help screen shows, section by section.
 SECTIONS: list[tuple[str, list[BindingType]]] = [
     ("Event table", TABLE),
-    ("Search, filters and export", BROWSER),
-    ("Filter panels", FACET),
     ("Event details", DETAIL),
+    ("Search, filters and export", BROWSER),
+    ("Filter panels", FACET + FACET_LIST + NARROW),
+    ("Timeline", TIMELINE),
     ("Export dialog", EXPORT),
     ("Anywhere", APP),
 ]

@@ -9,21 +9,28 @@ they work the same over a local store (:class:`View`) and over an audit API
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 from rich.text import Text
 
-from audit_tui.model import Row, flatten
-from audit_tui.query import Query
+from audit_tui.model import Row, flatten, iso_ms
+from audit_tui.query import PERIODS, Query, period_ms
 from audit_tui.safe import clean
 from audit_tui.sources.formats import normalise
 from audit_tui.store import Store
-from audit_tui.tui.format import thousands
+from audit_tui.tui.format import format_time, thousands
 
 EMPTY = np.empty(0, np.int64)
 NO_MATCH = "No events match. Press X to clear the filters, or / to change the search."
+
+
+def year_of(ms: int) -> int:
+    try:
+        return datetime.fromtimestamp(ms / 1000, UTC).year
+    except (OverflowError, OSError, ValueError):
+        return 0
 
 
 class EventList:
@@ -77,6 +84,21 @@ class EventList:
         """How many events an export of this view writes, in words, and a note on it."""
         raise NotImplementedError
 
+    def span(self) -> tuple[int, int] | None:
+        """(oldest, newest) epoch ms of every event of the source (not only the matches)."""
+        return None
+
+    def spans_years(self) -> bool:
+        """The source's events fall in more than one calendar year (times show their year)."""
+        span = self.span()
+        if span is None:
+            return False
+        return year_of(span[0]) != year_of(span[1])
+
+    def type_width(self) -> int:
+        """Characters of the source's longest event type (0: not known)."""
+        return 0
+
 
 @dataclass(frozen=True, eq=False)
 class View(EventList):
@@ -91,6 +113,8 @@ class View(EventList):
     total: int = 0
     complete: bool = True
     now: datetime | None = None
+    source_span: tuple[int, int] | None = None  # the store's oldest and newest event (ms)
+    longest_type: int = 0  # the store's longest event type (characters)
 
     @property
     def count(self) -> int:
@@ -120,7 +144,37 @@ class View(EventList):
         return text
 
     def empty_message(self) -> str:
-        return "This source holds no events." if self.total == 0 else NO_MATCH
+        if self.total == 0:
+            return "This source holds no events."
+        anchored = self.anchored()
+        if anchored is None or self.source_span is None:
+            return NO_MATCH
+        label = PERIODS[self.query.period]
+        newest = format_time(self.source_span[1])
+        return (
+            f"Nothing in the {label.lower()}: the newest event is from {newest} UTC. "
+            f"Press A for the {label.removeprefix('Last ')} before it."
+        )
+
+    def anchored(self) -> Query | None:
+        """When the rolling period shows nothing because every event is older: the same query
+        with the period ending at the newest event instead of now (else None)."""
+        length = period_ms(self.query.period)
+        if length is None or self.source_span is None or self.now is None or self.count:
+            return None
+        since = self.query.window(self.now).since
+        newest = self.source_span[1]
+        if since is None or newest >= since:
+            return None
+        return self.query.with_(
+            period="custom", since=iso_ms(newest + 1 - length), until=iso_ms(newest + 1)
+        )
+
+    def span(self) -> tuple[int, int] | None:
+        return self.source_span
+
+    def type_width(self) -> int:
+        return self.longest_type
 
     def export_count(self) -> tuple[str, str]:
         if self.store is not None and self.store.loading:

@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import time
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, Select
+from textual.widgets import Header, Input, Select
 
 from audit_tui.export_job import Exported, ExportJob
+from audit_tui.model import iso_ms
 from audit_tui.query import PERIODS, Query, QueryError
 from audit_tui.safe import clean
 from audit_tui.store import Facets
@@ -35,8 +36,10 @@ from audit_tui.tui.services import app_of
 from audit_tui.tui.state import EventList, LoadState, View
 from audit_tui.tui.widgets.event_table import EventTable
 from audit_tui.tui.widgets.filters import FacetPanel, FilterSidebar
+from audit_tui.tui.widgets.footer import KeyFooter
 from audit_tui.tui.widgets.period import CUSTOM, PeriodSelect
 from audit_tui.tui.widgets.status import StatusBar
+from audit_tui.tui.widgets.timeline import Histogram, Timeline
 
 
 class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
@@ -45,6 +48,7 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
 
     BINDINGS = keys.BROWSER
     DEBOUNCE = 0.06  # seconds of quiet typing before a search runs (a first page costs ms)
+    OVERLAY_BELOW = 120  # narrower screens show the filter panels over the table, on demand
 
     audit_query: reactive[Query] = reactive(Query, init=False)
     view: reactive[EventList] = reactive(View, always_update=True, init=False)
@@ -52,12 +56,17 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
     partial_facets: reactive[bool] = reactive(False, init=False)
     load: reactive[LoadState] = reactive(LoadState, init=False)
     utc: reactive[bool] = reactive(True, init=False)
+    histogram: reactive[Histogram | None] = reactive(None, always_update=True, init=False)
+    TIMELINE = False  # the subclass can count events per time bucket (a local store can)
 
     def __init__(self, query: Query) -> None:
         super().__init__()
         self._initial = query
         self._debounce: Timer | None = None
         self._last_key = 0.0
+        self._narrow: bool | None = None
+        self._zooms: list[Query] = []  # the queries before each timeline zoom, oldest first
+        self.timeline_slots = 100  # buckets the timeline holds (its width)
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -73,16 +82,19 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
                 BrowserScreen.partial_facets,
                 audit_query=BrowserScreen.audit_query,
             )
-            yield EventTable(id="table").data_bind(BrowserScreen.view, BrowserScreen.utc)
-        yield StatusBar(id="status").data_bind(BrowserScreen.view, BrowserScreen.load)
-        yield Footer()
+            with Vertical(id="main"):
+                yield Timeline(id="timeline").data_bind(BrowserScreen.histogram)
+                yield EventTable(id="table").data_bind(BrowserScreen.view, BrowserScreen.utc)
+        yield StatusBar(id="status").data_bind(
+            BrowserScreen.view, BrowserScreen.load, BrowserScreen.facets
+        )
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         # (Textual calls every class's on_mount: subclasses use start() instead.)
         self.audit_query = self._initial
         self.table.focus()
-        if self.app.size.width < 100:
-            self.query_one(FilterSidebar).display = False
+        self._fit_width(self.app.size.width)
         self.start()
 
     def start(self) -> None:
@@ -91,6 +103,28 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
     @property
     def table(self) -> EventTable:
         return self.query_one(EventTable)
+
+    @property
+    def overlay(self) -> bool:
+        """The filter panels show over the table (a narrow screen) rather than beside it."""
+        return bool(self._narrow)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_width(event.size.width)
+
+    def _fit_width(self, width: int) -> None:
+        """Below :attr:`OVERLAY_BELOW` columns the panels become an overlay, hidden until asked
+        for; crossing back shows them beside the table again."""
+        narrow = width < self.OVERLAY_BELOW
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        sidebar = self.query_one(FilterSidebar)
+        sidebar.set_class(narrow, "-overlay")
+        sidebar.display = not narrow
+        self.query_one(Timeline).display = self.TIMELINE and not narrow
+        if narrow and self.focused is not None and sidebar in self.focused.ancestors:
+            self.table.focus()
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -169,6 +203,9 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
         self.query_one("#search", Input).focus()
 
     def action_focus_table(self) -> None:
+        sidebar = self.query_one(FilterSidebar)
+        if self.overlay and sidebar.display:
+            sidebar.display = False  # escape hides the overlay
         self.table.focus()
 
     def action_pick_period(self) -> None:
@@ -195,6 +232,62 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
             apply,
         )
 
+    # -- the timeline --------------------------------------------------------------------------
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.query_one(Timeline)
+
+    def timeline_wanted(self) -> None:
+        """Count the events per bucket again (the subclass knows how)."""
+
+    @on(Timeline.Resized)
+    def _timeline_resized(self, event: Timeline.Resized) -> None:
+        if event.slots != self.timeline_slots:
+            self.timeline_slots = event.slots
+            self.timeline_wanted()
+
+    @on(Timeline.Zoom)
+    def _zoom(self, event: Timeline.Zoom) -> None:
+        self._zooms.append(self.audit_query)
+        self.audit_query = self.audit_query.with_(
+            period=CUSTOM, since=iso_ms(event.since), until=iso_ms(event.until)
+        )
+        self.table.focus()
+
+    def action_zoom_out(self) -> None:
+        if not self._zooms:
+            self.notify("Not zoomed in: the timeline's enter zooms to a bucket.", markup=False)
+            return
+        self.audit_query = self._zooms.pop()
+
+    def action_toggle_timeline(self) -> None:
+        if not self.TIMELINE:
+            self.notify("This source has no timeline.", markup=False)
+            return
+        timeline = self.timeline
+        timeline.display = not timeline.display
+        if not timeline.display and timeline.has_focus:
+            self.table.focus()
+
+    def action_timeline(self, delta: int) -> None:
+        if not self.TIMELINE:
+            return
+        timeline = self.timeline
+        timeline.display = True
+        timeline.focus()
+        timeline.move(delta)
+
+    def action_anchor(self) -> None:
+        view = self.view
+        anchored = view.anchored() if isinstance(view, View) else None
+        if anchored is None:
+            self.notify(
+                "The period already shows events (A helps when it shows none).", markup=False
+            )
+            return
+        self.audit_query = anchored
+
     def action_focus_facet(self, facet: str) -> None:
         sidebar = self.query_one(FilterSidebar)
         sidebar.display = True
@@ -211,7 +304,7 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
             self._debounce.stop()
         self.query_one("#search", Input).value = ""
         for panel in self.query(FacetPanel):
-            panel.query_one(".narrow", Input).value = ""
+            panel.to_top()
         self.audit_query = Query()
         self.notify("Cleared the search, the time period and every filter.", markup=False)
 

@@ -104,6 +104,11 @@ class DetailScreen(Guarded, ModalScreen[int]):
         else:
             self.app.bell()
 
+    def action_scroll(self, lines: int) -> None:
+        self.query_one("#detail-body", VerticalScroll).scroll_relative(
+            y=lines, animate=False, immediate=True
+        )
+
     def action_close(self) -> None:
         self.dismiss(self.index)
 

@@ -139,6 +139,11 @@ class ExportScreen(Guarded, WorkerFailures, ModalScreen[Exported | None]):
         self._notes()
         self._status("")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "export" and isinstance(self.focused, Button):
+            return False  # enter presses the focused button (Cancel cancels)
+        return super().check_action(action, parameters)
+
     @on(Input.Submitted, "#export-path")
     @on(Button.Pressed, "#export-start")
     def action_export(self) -> None:

@@ -20,6 +20,8 @@ PRETTY = {
     "slash": "/",
     "question_mark": "?",
     "left_square_bracket": "[",
+    "right_square_bracket": "]",
+    "backspace": "⌫",
     "pageup": "PgUp",
     "pagedown": "PgDn",
     "escape": "esc",

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from textual import work
@@ -23,10 +24,11 @@ from audit_tui.export import export
 from audit_tui.export_job import Exported, ExportJob, Progress
 from audit_tui.query import Query, QueryError
 from audit_tui.safe import clean
-from audit_tui.store import Facets, Store, describe_skipped
+from audit_tui.store import Facets, Store, describe_skipped, time_buckets
 from audit_tui.tui.screens.browser import BrowserScreen
 from audit_tui.tui.services import app_of
 from audit_tui.tui.state import LoadState, View
+from audit_tui.tui.widgets.timeline import Histogram
 
 FIRST_PAGE = 200  # rows of a new search shown before its full count is known
 COUNT_DELAY = 0.35  # seconds without a key before a new search's full count is computed
@@ -37,6 +39,8 @@ REFRESH_EMPTY = 0.2  # ... while nothing is shown yet (the first rows appear at 
 
 class MainScreen(BrowserScreen):
     """Browse the events of one store."""
+
+    TIMELINE = True
 
     def __init__(self, store: Store | None, query: Query) -> None:
         super().__init__(query)
@@ -131,9 +135,19 @@ class MainScreen(BrowserScreen):
                 if not mine:
                     return
                 first = store.first(query, FIRST_PAGE, now)
+                span, longest = store.time_span(), store.longest_event_type()
             if worker.is_cancelled:
                 return
-            view = View(store, query, first.positions, first.total, complete=False, now=now)
+            view = View(
+                store,
+                query,
+                first.positions,
+                first.total,
+                complete=False,
+                now=now,
+                source_span=span,
+                longest_type=longest,
+            )
             self.app.call_from_thread(self._show, generation, view, None)
             # While the user is still typing, the next first page matters more than this count
             # (a full count holds the store for a while): wait for a pause in the typing.
@@ -148,6 +162,8 @@ class MainScreen(BrowserScreen):
                 if worker.is_cancelled:
                     return
                 facets = store.facets(query, now)
+                span, longest = store.time_span(), store.longest_event_type()
+                histogram = self._histogram(store, query, now, span)
             except QueryError as error:  # the user's range: said as it is, nothing to log
                 message = clean(str(error), 300)
                 self.app.call_from_thread(
@@ -156,8 +172,47 @@ class MainScreen(BrowserScreen):
                 return
         if worker.is_cancelled:
             return
-        view = View(store, query, result.positions, result.total, now=now)
-        self.app.call_from_thread(self._show, generation, view, facets)
+        view = View(
+            store,
+            query,
+            result.positions,
+            result.total,
+            now=now,
+            source_span=span,
+            longest_type=longest,
+        )
+        self.app.call_from_thread(self._show, generation, view, facets, histogram)
+
+    def _histogram(
+        self, store: Store, query: Query, now: datetime, span: tuple[int, int] | None
+    ) -> Histogram | None:
+        """The matches per bucket over the query's time range (the source's, for all time)."""
+        window = query.window(now)
+        since = window.since if window.since is not None else (span[0] if span else None)
+        until = window.until if window.until is not None else (span[1] + 1 if span else None)
+        if since is None or until is None:
+            return None
+        start, step, buckets = time_buckets(since, until, self.timeline_slots)
+        return Histogram(start, step, store.histogram(query, start, step, buckets, now))
+
+    def timeline_wanted(self) -> None:
+        if self.store is not None and self.view.ready:
+            self._count_buckets(self.store, self.audit_query, self._generation)
+
+    @work(thread=True, exclusive=True, group="timeline", exit_on_error=False)
+    def _count_buckets(self, store: Store, query: Query, generation: int) -> None:
+        worker = get_current_worker()
+        now = app_of(self).now()
+        with self._turn(worker) as mine:
+            if not mine:
+                return
+            histogram = self._histogram(store, query, now, store.time_span())
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._show_histogram, generation, histogram)
+
+    def _show_histogram(self, generation: int, histogram: Histogram | None) -> None:
+        if generation == self._generation:
+            self.histogram = histogram
 
     @contextmanager
     def _turn(self, worker: Worker[None]) -> Iterator[bool]:
@@ -172,12 +227,19 @@ class MainScreen(BrowserScreen):
         finally:
             self._store_turn.release()
 
-    def _show(self, generation: int, view: View, facets: Facets | None) -> None:
+    def _show(
+        self,
+        generation: int,
+        view: View,
+        facets: Facets | None,
+        histogram: Histogram | None = None,
+    ) -> None:
         if generation != self._generation or view.store is not self.store:
             return  # a newer request is on its way
         self.view = view
         if facets is not None:
             self.facets = facets
+            self.histogram = histogram
         if self._retired:
             self._close_retired()
 

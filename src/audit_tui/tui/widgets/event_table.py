@@ -42,48 +42,90 @@ class Column:
     weight: int
     minimum: int
     maximum: int  # wider than this is wasted: the rest goes to the columns without a cap
+    drop: int  # columns that do not fit go, lowest first (0: never)
 
 
 COLUMNS = (
-    Column("event_type", "Event Type", 3, 10, 30),
-    Column("resource", "Resource", 4, 10, 999),
-    Column("organization", "Organization", 2, 8, 22),
-    Column("workspace", "Workspace", 2, 8, 22),
-    Column("actor", "Actor", 5, 10, 999),
+    Column("event_type", "Event Type", 3, 10, 34, 0),
+    Column("resource", "Resource", 4, 12, 999, 3),
+    Column("organization", "Organization", 2, 10, 22, 1),
+    Column("workspace", "Workspace", 2, 10, 22, 2),
+    Column("actor", "Actor", 5, 14, 999, 4),
 )
 WIDE_TIME = 19  # 2026-11-20 14:03:22
 NARROW_TIME = 14  # 11-20 14:03:22
-NARROW = 100  # below this width: short times, one-space gaps
+NARROW = 100  # below this width: short times (unless the events span years), one-space gaps
+TYPE_WIDTH = 24  # room the Event Type column keeps when the longest type is not known
 AHEAD = 20  # rows before the end of a growing view at which more are asked for (beyond a page)
 
 
-def layout(width: int) -> tuple[int, int, list[int]]:
-    """(time width, gap, widths of the other columns) for a table ``width`` cells wide."""
+@dataclass(frozen=True)
+class Layout:
+    """Where the table's columns go at one width: the time's width, the gap between columns,
+    and the columns shown (the others were dropped, least important first) with their widths."""
+
+    time: int
+    gap: int
+    columns: tuple[tuple[Column, int], ...]
+
+
+def layout(width: int, type_width: int = TYPE_WIDTH, years: bool = False) -> Layout:
+    """The columns of a table ``width`` cells wide. The Event Type column gets ``type_width``
+    cells (its longest value) before any other column gets more than its minimum; a column
+    that does not fit is dropped (Organization first) rather than every column shrinking.
+    ``years``: the events span more than one year, so times keep their year when narrow."""
     narrow = width < NARROW
-    time_w = NARROW_TIME if narrow else WIDE_TIME
+    time_w = WIDE_TIME if years or not narrow else NARROW_TIME
     gap = 1 if narrow else 2
-    avail = max(0, width - 1 - time_w - gap * len(COLUMNS))
-    widths = [c.minimum for c in COLUMNS]
+    wanted = {"event_type": max(COLUMNS[0].minimum, min(type_width, COLUMNS[0].maximum))}
+    shown = list(COLUMNS)
+
+    def room() -> int:
+        return max(0, width - 1 - time_w - gap * len(shown))
+
+    def minimum(c: Column) -> int:
+        return wanted.get(c.key, c.minimum)
+
+    def maximum(c: Column) -> int:  # the event type needs no more than its longest value
+        return wanted.get(c.key, c.maximum)
+
+    while sum(minimum(c) for c in shown) > room() and any(c.drop for c in shown):
+        shown.remove(min((c for c in shown if c.drop), key=lambda c: c.drop))
+    avail = room()
+    widths = [minimum(c) for c in shown]
     spare = avail - sum(widths)
-    if spare < 0:  # too narrow even for the minimums: shrink the widest columns
+    if spare < 0:  # too narrow even for the event type: shrink the widest columns
         while sum(widths) > avail and max(widths) > 1:
             widths[widths.index(max(widths))] -= 1
-        return time_w, gap, widths
+        return Layout(time_w, gap, tuple(zip(shown, widths, strict=True)))
     # Hand out the rest by weight, never past a column's maximum.
-    open_ = [i for i, c in enumerate(COLUMNS) if widths[i] < c.maximum]
+    open_ = [i for i, c in enumerate(shown) if widths[i] < maximum(c)]
     while spare > 0 and open_:
-        weights = sum(COLUMNS[i].weight for i in open_)
+        weights = sum(shown[i].weight for i in open_)
         given = 0
         for i in open_:
-            share = max(1, spare * COLUMNS[i].weight // weights)
-            share = min(share, COLUMNS[i].maximum - widths[i], spare - given)
+            share = max(1, spare * shown[i].weight // weights)
+            share = min(share, maximum(shown[i]) - widths[i], spare - given)
             widths[i] += share
             given += share
         spare -= given
-        open_ = [i for i in open_ if widths[i] < COLUMNS[i].maximum]
+        open_ = [i for i in open_ if widths[i] < maximum(shown[i])]
         if given == 0:
             break
-    return time_w, gap, widths
+    return Layout(time_w, gap, tuple(zip(shown, widths, strict=True)))
+
+
+def cell_text(key: str, row: Row) -> Text:
+    """The cell of column ``key`` for ``row``."""
+    if key == "event_type":
+        return plain_text(row.event_type)
+    if key == "resource":
+        return resource_text(row)
+    if key == "organization":
+        return plain_text(row.organization)
+    if key == "workspace":
+        return plain_text(row.workspace, "(organization)")
+    return actor_text(row)
 
 
 class EventTable(Guarded, ScrollView, can_focus=True):
@@ -146,12 +188,16 @@ class EventTable(Guarded, ScrollView, can_focus=True):
         self._rows: LRUCache[int, Row | None] = LRUCache(2000)
         self._lines: LRUCache[tuple[object, ...], Strip] = LRUCache(500)
         self._styles: dict[str, Style] | None = None
+        self._type_width = TYPE_WIDTH
+        self._years = False
 
     # -- state -----------------------------------------------------------------------------
 
     def watch_view(self, old: EventList, new: EventList) -> None:
         self._rows.clear()
         self._lines.clear()
+        self._type_width = new.type_width() or TYPE_WIDTH
+        self._years = new.spans_years()
         if old.same_list(new):
             self.cursor = min(self.cursor, max(0, new.count - 1))
         else:
@@ -271,15 +317,18 @@ class EventTable(Guarded, ScrollView, can_focus=True):
             self._lines[key] = strip
         return strip
 
+    def columns_at(self, width: int) -> Layout:
+        """The columns at ``width``, for the view shown (its longest type, its years)."""
+        return layout(width, self._type_width, self._years)
+
     def _header(self, width: int) -> Strip:
-        time_w, gap, widths = layout(width)
+        plan = self.columns_at(width)
         zone = "UTC" if self.utc else "local"
-        when = f"Audited At ({zone})" if time_w == WIDE_TIME else f"Audited ({zone})"
-        titles = [when, *(c.title for c in COLUMNS)]
+        when = f"Audited At ({zone})" if plan.time == WIDE_TIME else f"Audited ({zone})"
         style = self._style("header")
-        text = " " + fit(titles[0], time_w)
-        for title, w in zip(titles[1:], widths, strict=True):
-            text += " " * gap + fit(title, w)
+        text = " " + fit(when, plan.time)
+        for column, w in plan.columns:
+            text += " " * plan.gap + fit(column.title, w)
         return Strip([Segment(text, style)]).adjust_cell_length(width, style)
 
     def _empty(self, width: int) -> Strip:
@@ -291,7 +340,7 @@ class EventTable(Guarded, ScrollView, can_focus=True):
         return Strip([Segment(" " + fit(message, max(0, width - 1)), style)], width)
 
     def _line(self, index: int, width: int, is_cursor: bool) -> Strip:
-        time_w, gap, widths = layout(width)
+        plan = self.columns_at(width)
         base = self._style("base")
         if is_cursor:
             base = base + self._style("cursor")
@@ -299,26 +348,19 @@ class EventTable(Guarded, ScrollView, can_focus=True):
             base = base + self._style("odd")
         row = self.row_at(index)
         if row is None:
-            cells = [Text("(unreadable record)", "dim")] + [Text("")] * len(COLUMNS)
-            when = ""
+            cells = [Text("(unreadable record)", "dim")] + [Text("")] * len(plan.columns)
         else:
             when = format_time(row.audited_at, self.utc)
-            if width < NARROW:
+            if plan.time == NARROW_TIME:
                 when = when[5:]
-            cells = [
-                Text(when),
-                plain_text(row.event_type),
-                resource_text(row),
-                plain_text(row.organization),
-                plain_text(row.workspace, "(organization)"),
-                actor_text(row),
-            ]
+            cells = [Text(when), *(cell_text(column.key, row) for column, _ in plan.columns)]
         time_style = Style() if is_cursor else self._style("time")
         cells[0].stylize(time_style)
         line = Text(" ")
-        for i, (cell, w) in enumerate(zip(cells, [time_w, *widths], strict=True)):
+        widths = [plan.time, *(w for _, w in plan.columns)]
+        for i, (cell, w) in enumerate(zip(cells, widths, strict=True)):
             if i:
-                line.append(" " * gap)
+                line.append(" " * plan.gap)
             cell.truncate(w, overflow="ellipsis", pad=True)
             line.append_text(cell)
         line.stylize_before(base)

@@ -6,7 +6,10 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from audit_tui.facets import fold
+from audit_tui.query import FACETS, Query
 from audit_tui.safe import clean
+from audit_tui.store import Facets
 from audit_tui.tui.failures import Guarded
 from audit_tui.tui.format import thousands
 from audit_tui.tui.state import EventList, LoadState, View
@@ -17,11 +20,31 @@ def tail(text: str, limit: int) -> str:
     return text if len(text) <= limit else "…" + text[-(limit - 1) :]
 
 
-def status_text(view: EventList, load: LoadState) -> Text:
-    """``1,204 of 3,000 events · "deploy" · 7d`` as Text."""
+def labelled(query: Query, facets: Facets | None) -> Query:
+    """``query`` with each facet selection replaced by what its panel shows (the name, not
+    the id): only for reading, as in the status line."""
+    if facets is None:
+        return query
+    changes: dict[str, frozenset[str]] = {}
+    for name in FACETS:
+        chosen = query.facet(name)
+        if not chosen:
+            continue
+        values = facets.get(name)
+        names = set()
+        for selected in chosen:
+            key = fold(selected)
+            entry = next((v for v in values if v.selected_by({key})), None)
+            names.add(entry.label if entry is not None else selected)
+        changes[name] = frozenset(names)
+    return query.with_(**changes) if changes else query
+
+
+def status_text(view: EventList, load: LoadState, facets: Facets | None = None) -> Text:
+    """``1,204 of 3,000 events · "deploy" · 7d · actor: Olga Becker`` as Text."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append_text(view.count_text(load.total))
-    summary = clean(view.query.summary(), 160)
+    summary = clean(labelled(view.query, facets).summary(), 160)
     if summary:
         text.append(" · ", "dim")
         text.append(summary, "italic")
@@ -59,14 +82,16 @@ class StatusBar(Guarded, Widget):
 
     view: reactive[EventList] = reactive(View, always_update=True)
     load: reactive[LoadState] = reactive(LoadState)
+    facets: reactive[Facets | None] = reactive(None, always_update=True)
 
     @property
     def plain(self) -> str:
         """The status as plain text (what tests and the bench read)."""
-        return status_text(self.view, self.load).plain + "   " + source_text(self.load).plain
+        left = status_text(self.view, self.load, self.facets)
+        return left.plain + "   " + source_text(self.load).plain
 
     def render(self) -> Text:
-        left = status_text(self.view, self.load)
+        left = status_text(self.view, self.load, self.facets)
         right = source_text(self.load)
         width = self.content_region.width
         room = max(0, width - right.cell_len - 2)
