@@ -228,8 +228,11 @@ async def test_without_total_the_status_says_more_available(server: tuple[str, L
 
 
 async def test_search_and_facets_restart_paging_with_the_filters_on_the_server(
-    server: tuple[str, Layer], store: Any
+    server: tuple[str, Layer], store: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # a pause between two keys longer than the debounce sends the partial word: on a loaded
+    # machine Pilot's keys can be 0.25 s apart, so the test waits longer for a pause
+    monkeypatch.setattr(RemoteScreen, "DEBOUNCE", 2.0)
     url, layer = server
     app = make_remote(url)
     async with app.run_test(size=SIZE) as pilot:
@@ -237,6 +240,7 @@ async def test_search_and_facets_restart_paging_with_the_filters_on_the_server(
         layer.seen.clear()
         await pilot.press("slash")
         await type_text(pilot, "terraform")
+        await pilot.pause(RemoteScreen.DEBOUNCE + 0.2)
         await settle(pilot)
         pages = layer.pages()
         assert pages and ("q", "terraform") in pages[0]
