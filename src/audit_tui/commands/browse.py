@@ -57,7 +57,7 @@ def run_browse(argv: list[str]) -> int:
     if wants_remote(args):
         return run_remote_browse(args, query)
     try:
-        opener = _opener(args)
+        opener = source_opener(args)
         store = opener()
     except SourceError as exc:
         err(str(exc))
@@ -78,7 +78,7 @@ def run_browse(argv: list[str]) -> int:
     return run_browser(open_store, query, source=None if args.demo else args.source)
 
 
-def _opener(args: argparse.Namespace) -> Callable[[], Store]:
+def source_opener(args: argparse.Namespace) -> Callable[[], Store]:
     """How to open the source, again on reload (standard input, a named pipe or ``<(cmd)``
     is read once and kept)."""
     from audit_tui.sources.file import is_stream, open_data, open_source, read_stream

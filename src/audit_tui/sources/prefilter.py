@@ -57,6 +57,13 @@ def scan_range(
                 if not chunk:
                     continue
             data = carry + chunk
+            if carry:  # the line carried over may end here past the limit
+                nl = data.find(b"\n", len(carry))
+                final = nl >= 0 or not chunk or remaining <= 0
+                if final and (nl if nl >= 0 else len(data)) > max_line:
+                    long.append(line_base)
+                    line_base += 1
+                    data = data[nl + 1 :] if nl >= 0 else b""
             if chunk and remaining > 0:
                 cut = data.rfind(b"\n") + 1
                 if cut == 0:
