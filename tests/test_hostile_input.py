@@ -339,3 +339,22 @@ def test_query_sees_every_event_of_a_deep_file_count_and_search(deep_file: Path)
         assert store.count(Query(text="e030002")) == 1
     finally:
         store.close()
+
+
+def test_a_csv_cell_past_the_csv_size_limit_skips_only_its_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "events.csv"
+    path.write_bytes(
+        b"id,audited_at,event_type\n"
+        b"a,2026-11-10T10:00:00Z,login\n"
+        b"b,2026-11-10T10:00:01Z," + b"x" * 200_000 + b"\n"
+        b"c,2026-11-10T10:00:02Z,logout\n"
+    )
+    assert main(["query", str(path), "--format", "jsonl"]) == 0
+    out, err = capsys.readouterr()
+    assert [orjson.loads(line)["id"] for line in out.splitlines()] == ["c", "a"]
+    assert err == (
+        "audit-tui: skipped 1 invalid record: line 3 unreadable CSV "
+        "(field larger than field limit (131072))\n"
+    )

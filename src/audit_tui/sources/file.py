@@ -493,19 +493,26 @@ def _csv_records(data: bytes, label: str) -> tuple[list[Any], list[int], list[tu
     lines: list[int] = []
     skipped: list[tuple[int, str]] = []
     try:
-        for row in reader:
-            extra = row.get(None)
-            if extra is not None:
-                width = len(reader.fieldnames or ())
-                skipped.append(
-                    (reader.line_num, f"has {width + len(extra)} cells, the header {width}")
-                )
-                continue
-            # the nested record is what the store keeps: store.row() and the detail view read it
-            records.append(csv_row_to_record(row))
-            lines.append(reader.line_num)
-    except csv.Error as exc:
+        header = reader.fieldnames
+    except csv.Error as exc:  # no header to read the rows by: the file is what is broken
         raise SourceError(f"{label}: unreadable CSV at line {reader.line_num} ({exc})") from None
+    width = len(header or ())
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a cell past the csv module's size limit: skip that row
+            # (the reader has not counted the line it stopped in)
+            skipped.append((reader.line_num + 1, f"unreadable CSV ({exc})"))
+            continue
+        extra = row.get(None)
+        if extra is not None:
+            skipped.append((reader.line_num, f"has {width + len(extra)} cells, the header {width}"))
+            continue
+        # the nested record is what the store keeps: store.row() and the detail view read it
+        records.append(csv_row_to_record(row))
+        lines.append(reader.line_num)
     if not reader.fieldnames:  # no line at all, or only blank lines
         raise SourceError(f"{label}: empty CSV; it needs a header row")
     return records, lines, skipped
