@@ -56,8 +56,8 @@ def run_browse(argv: list[str]) -> int:
     query = build_query(args)
     if wants_remote(args):
         return run_remote_browse(args, query)
-    opener = _opener(args)
     try:
+        opener = source_opener(args)
         store = opener()
     except SourceError as exc:
         err(str(exc))
@@ -78,15 +78,19 @@ def run_browse(argv: list[str]) -> int:
     return run_browser(open_store, query, source=None if args.demo else args.source)
 
 
-def _opener(args: argparse.Namespace) -> Callable[[], Store]:
-    """How to open the source, again on reload (standard input is read once and kept)."""
-    from audit_tui.sources.file import open_data, open_source
+def source_opener(args: argparse.Namespace) -> Callable[[], Store]:
+    """How to open the source, again on reload (standard input, a named pipe or ``<(cmd)``
+    is read once and kept)."""
+    from audit_tui.sources.file import is_stream, open_data, open_source, read_stream
 
     spec = None if args.demo else args.source
     fmt = args.input_format
     if spec == "-":
         data = sys.stdin.buffer.read()
         return lambda: open_data(data, "stdin", input_format=fmt)
+    if spec and is_stream(spec):
+        kept = read_stream(spec)
+        return lambda: open_data(kept, spec, input_format=fmt, source=spec)
     return lambda: open_source(spec, demo=args.demo or spec is None, input_format=fmt)
 
 

@@ -17,6 +17,7 @@ from audit_tui.remote.settings import RemoteSettings, is_url, plain_http_warning
 from audit_tui.safe import clean
 
 if TYPE_CHECKING:
+    from audit_tui.sources.prefilter import Candidates
     from audit_tui.store import Store
 
 
@@ -222,11 +223,12 @@ def fail(exc: RemoteError) -> int:
 # -- opening a local source ------------------------------------------------------------------
 
 
-def open_for_query(args: argparse.Namespace, query: Query) -> tuple[Store, list[int] | None]:
+def open_for_query(args: argparse.Namespace, query: Query) -> tuple[Store, Candidates | None]:
     """Open the source; a plain JSON-lines file with search words is pre-filtered first.
 
-    The line numbers are those of the kept lines in the file (None when nothing was
-    pre-filtered): :func:`report_load` puts them back into the skipped-line messages."""
+    The candidates say where the kept lines are in the file (None when nothing was
+    pre-filtered): :func:`report_load` puts the file's line numbers into the skipped-line
+    messages."""
     from audit_tui.sources.file import open_data, open_source, sniff_file
 
     spec = None if args.demo else args.source
@@ -245,13 +247,13 @@ def open_for_query(args: argparse.Namespace, query: Query) -> tuple[Store, list[
         if sniff_file(Path(spec)) == "jsonl":
             from audit_tui.sources.prefilter import candidate_lines
 
-            data, numbers = candidate_lines(spec, words)
-            store = open_data(data, spec, kind="jsonl", input_format=args.input_format)
-            return store, numbers
+            candidates = candidate_lines(spec, words)
+            store = open_data(candidates.data, spec, kind="jsonl", input_format=args.input_format)
+            return store, candidates
     return open_source(spec, demo=args.demo or spec is None, input_format=args.input_format), None
 
 
-def report_load(store: Store, line_numbers: list[int] | None) -> None:
+def report_load(store: Store, candidates: Candidates | None) -> None:
     """After loading: the source's error and the skipped records, one line each on stderr
     (with the file's own line numbers when it was pre-filtered)."""
     from audit_tui.store import describe_skipped
@@ -259,8 +261,7 @@ def report_load(store: Store, line_numbers: list[int] | None) -> None:
     if store.error:
         err(f"{store.label}: {store.error}")
     skipped = store.skipped
-    if line_numbers is not None:
-        for s in skipped:
-            s.line = line_numbers[s.line - 1] if 0 < s.line <= len(line_numbers) else s.line
+    if candidates is not None:
+        skipped = candidates.in_file(skipped)
     if skipped:
         err(describe_skipped(skipped))

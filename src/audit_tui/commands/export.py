@@ -207,14 +207,14 @@ def _export_local(args: argparse.Namespace, plan: ExportPlan) -> int:
     from audit_tui.sources.file import SourceError
 
     try:
-        store, line_numbers = open_for_query(args, plan.query)
+        store, candidates = open_for_query(args, plan.query)
     except SourceError as exc:
         err(str(exc))
         return 2
     show = _progress_line if plan.path is not None and is_terminal(sys.stderr) else None
     try:
         store.wait()
-        report_load(store, line_numbers)
+        report_load(store, candidates)
         try:
             result = export(store, plan, progress=show, force=args.force)
         except KeyboardInterrupt:

@@ -98,14 +98,14 @@ def run_local_query(args: argparse.Namespace, query: Query, now: datetime) -> in
     from audit_tui.sources.file import SourceError
 
     try:
-        store, line_numbers = open_for_query(args, query)
+        store, candidates = open_for_query(args, query)
     except SourceError as exc:
         err(str(exc))
         return 2
     try:
         store.wait()
         _say_format(store)
-        report_load(store, line_numbers)
+        report_load(store, candidates)
         result = store.search(query, now)
         positions = result.positions
         if args.limit is not None:

@@ -10,6 +10,7 @@ result carries only the dictionary entries that are new since the last one.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ from audit_tui.model import (
     InvalidRecord,
     event_time,
     event_type,
+    load_json,
     parse_time,
     party,
 )
@@ -30,6 +32,25 @@ from audit_tui.store import BlockResult
 from audit_tui.textindex import TextPart, is_irregular, lower, searchable_bytes, unescape
 
 Keys = tuple[int, str, PartyKey | None, PartyKey | None]  # what the index reads of a record
+
+# The longest line read as a record: a longer one is skipped without being held in memory.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+
+
+def failure_reason(exc: BaseException) -> str:
+    """Why a record that raised ``exc`` while being read is skipped (one short phrase; never
+    the record's own text)."""
+    if isinstance(exc, InvalidRecord):
+        return str(exc)
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    if isinstance(exc, (msgspec.DecodeError, ValueError)):  # orjson's and json's errors too
+        return "invalid JSON"
+    return f"unreadable ({type(exc).__name__})"
+
+
+def too_long(limit: int) -> str:
+    return f"longer than {limit:,} bytes"
 
 
 class _P(msgspec.Struct):
@@ -56,7 +77,7 @@ def _index_slow(line: bytes, forced: str | None) -> Keys:
     fast = index_line(line, forced)  # Kubernetes and CloudTrail: only the keys the index needs
     if fast is not None:
         return fast
-    rec = orjson.loads(line)
+    rec = read_record(line)
     if not isinstance(rec, dict):
         raise InvalidRecord("not an object")
     native = normalise(rec, forced)
@@ -66,6 +87,24 @@ def _index_slow(line: bytes, forced: str | None) -> Keys:
         _generic_key(native.get("actor")),
         _generic_key(native.get("workspace")),
     )
+
+
+# A UTF-16 surrogate escape without its pair: no text, whatever a lenient reader makes of it.
+_LONE_SURROGATE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def read_record(line: bytes) -> Any:
+    """A line's record as the store reads it back (:func:`load_json`: leniently, for invalid
+    UTF-8 or 1e400), except that a lone surrogate escape makes it invalid."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        if _LONE_SURROGATE.search(line):
+            raise
+        return load_json(line)
 
 
 def _generic_key(value: Any) -> PartyKey | None:
@@ -148,10 +187,12 @@ class BlockIndexer:
     """Turns blocks of lines into :class:`BlockResult` and search texts.
 
     ``forced``: the format every non-native record is read as (a name ``formats.resolve``
-    returned; None: detect per record)."""
+    returned; None: detect per record). A line longer than ``max_line`` bytes is skipped.
+    Whatever reading one record raises, that record is skipped and the block goes on."""
 
-    def __init__(self, forced: str | None = None) -> None:
+    def __init__(self, forced: str | None = None, max_line: int = MAX_LINE_BYTES) -> None:
         self.forced = forced
+        self.max_line = max_line
         self.etypes = _Codes()
         self.actors = _Codes()
         self.workspaces = _Codes()
@@ -195,32 +236,37 @@ class BlockIndexer:
         """Read each line's time, type, actor and workspace: typed msgspec decoding for the
         native shape, the slow path (:func:`_index_slow`) for anything else."""
         cols = _Columns(self)
-        add, invalid, forced = cols.add, cols.invalid, self.forced
+        add, invalid, forced, max_line = cols.add, cols.invalid, self.forced, self.max_line
         foreign = 0  # foreign lines seen: past a few, the native decoder is not tried first
         for i, line in enumerate(lines):
+            if len(line) > max_line:
+                invalid.append((i, too_long(max_line)))
+                continue
+            if not line or line.isspace():  # a blank line is no record
+                continue
             try:
                 if foreign > 4:
-                    if not line or line.isspace():
-                        continue
                     keys = _index_slow(line, forced)
                 else:
                     try:
                         native = _native_keys(_DECODE(line))
-                    except msgspec.ValidationError:  # JSON, but not shaped as expected
+                    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+                        # not shaped as expected, not read by msgspec, or deeper than it goes
+                        # here: the slow path decides, as the store reads records back
                         native = None
                     else:
                         if native is None:
                             foreign += 1
                     keys = _index_slow(line, forced) if native is None else native
-            except (msgspec.DecodeError, orjson.JSONDecodeError):
-                if line.strip():  # a blank line is no record
-                    invalid.append((i, "invalid JSON"))
-                continue
-            except InvalidRecord as exc:
-                invalid.append((i, str(exc)))
+            except Exception as exc:  # noqa: BLE001 - one record's failure skips that record
+                invalid.append((i, failure_reason(exc)))
                 continue
             add(keys, i)
         return cols
+
+    def long_line(self, offset: int) -> tuple[BlockResult, TextPart]:
+        """A block of one line, starting at byte ``offset``, too long to be read: skipped."""
+        return _empty_block(self, offset, 1, [(0, too_long(self.max_line))])
 
     @staticmethod
     def _texts(block: bytes, lines: Sequence[bytes], valid: np.ndarray) -> TextPart:
@@ -243,8 +289,9 @@ def index_records(
 ) -> tuple[BlockResult, TextPart]:
     """Index parsed records held in memory (JSON arrays, CSV rows, API pages).
 
-    ``records`` are (original, normalised) pairs or plain dicts; the originals are kept as
-    JSON text in ``raws``.
+    ``records`` are (original, record) pairs or plain dicts; the originals are kept as JSON
+    text in ``raws`` (bytes as they are). A record that is an :class:`InvalidRecord` was
+    refused while it was read: it is skipped with that reason.
     """
     n = len(records)
     ts = np.empty(n, np.int64)
@@ -258,19 +305,23 @@ def index_records(
     for i, item in enumerate(records):
         original, rec = item if isinstance(item, tuple) else (item, item)
         try:
+            if isinstance(rec, InvalidRecord):  # refused while it was read
+                raise rec
             if not isinstance(rec, dict):
                 raise InvalidRecord("not an object")
+            raw = original if isinstance(original, bytes) else orjson.dumps(original)
+            text = searchable_bytes(rec if isinstance(original, bytes) else original)
             rec = normalise(rec, indexer.forced)
             ts[i] = event_time(rec)
             et[i] = indexer.etypes.code(event_type(rec))
             ac[i] = indexer.actors.code(_generic_key(rec.get("actor")))
             ws[i] = indexer.workspaces.code(_generic_key(rec.get("workspace")))
-        except InvalidRecord as exc:
-            invalid.append((i, str(exc)))
+        except Exception as exc:  # noqa: BLE001 - one record's failure skips that record
+            invalid.append((i, failure_reason(exc)))
             continue
         keep[i] = True
-        raws.append(original if isinstance(original, bytes) else orjson.dumps(original))
-        texts.append(searchable_bytes(original))
+        raws.append(raw)
+        texts.append(text)
     valid = np.flatnonzero(keep)
     result = BlockResult(
         offset=offset,
@@ -290,3 +341,20 @@ def index_records(
     part = TextPart.from_texts(texts)
     part.ts = result.ts
     return result, part
+
+
+def _empty_block(
+    indexer: BlockIndexer, offset: int, nlines: int, invalid: list[tuple[int, str]]
+) -> tuple[BlockResult, TextPart]:
+    """A block of ``nlines`` lines holding no event, only the skipped ``invalid`` ones."""
+    result, part = index_records([], indexer, offset)
+    result.nlines, result.invalid = nlines, invalid
+    return result, part
+
+
+def skipped_block(
+    indexer: BlockIndexer, invalid: list[tuple[int, str]]
+) -> tuple[BlockResult, TextPart]:
+    """A block that only reports records skipped before indexing (numbered from the source's
+    start: it adds no lines to the numbering)."""
+    return _empty_block(indexer, 0, 0, invalid)

@@ -14,6 +14,8 @@ import csv
 import gzip
 import io
 import os
+import re
+import stat
 import sys
 import threading
 import zlib
@@ -26,7 +28,16 @@ from typing import Any
 
 import orjson
 
-from audit_tui.sources.blocks import BlockIndexer, index_records
+from audit_tui.model import InvalidRecord
+from audit_tui.sources import lines
+from audit_tui.sources.blocks import (
+    MAX_LINE_BYTES,
+    BlockIndexer,
+    failure_reason,
+    index_records,
+    read_record,
+    skipped_block,
+)
 from audit_tui.sources.formats import (
     describe_file,
     describe_formats,
@@ -56,6 +67,7 @@ class _Origin:
     label: str  # what the user reads
     source: str | None  # what opens it again (see Store)
     forced: str | None  # the format non-native records are read as (None: detect per record)
+    max_line: int = MAX_LINE_BYTES  # the longest line read as a record
 
     def new_store(self, text_index: TextIndex | None = None) -> Store:
         native = partial(normalise, forced=self.forced)
@@ -76,19 +88,60 @@ def open_source(
     now: datetime | None = None,
     workers: int | None = None,
     input_format: str | None = None,
+    max_line: int = MAX_LINE_BYTES,
 ) -> Store:
     """Start loading ``spec`` (a path, ``-`` for stdin, None or ``demo`` for the sample).
 
     ``input_format`` (a name of ``formats.NAMES``, or "auto") reads every non-native record as
-    that format instead of detecting it per record (None: detect)."""
+    that format instead of detecting it per record (None: detect). A line longer than
+    ``max_line`` bytes is skipped (and reported) without being held in memory.
+
+    A path that is no regular file (a named pipe, ``<(command)``) is read once, as standard
+    input is: :func:`read_stream` and :func:`open_data` keep its bytes for a reload."""
     forced = _resolve(input_format)
     if spec is None or demo:
-        return _open_sample(now, _Origin("sample data", "", forced))
+        return _open_sample(now, _Origin("sample data", "", forced, max_line))
     if spec == "-":
         return _open_bytes(
-            _maybe_gunzip(sys.stdin.buffer.read(), "stdin"), _Origin("stdin", "-", forced), ""
+            _maybe_gunzip(sys.stdin.buffer.read(), "stdin"),
+            _Origin("stdin", "-", forced, max_line),
+            "",
         )
-    return _open_path(spec, workers, _Origin(spec, spec, forced))
+    origin = _Origin(spec, spec, forced, max_line)
+    if is_stream(spec):
+        return _open_bytes(_maybe_gunzip(read_stream(spec), spec), origin, _stream_ext(spec))
+    return _open_path(spec, workers, origin)
+
+
+def is_stream(spec: str) -> bool:
+    """True when ``spec`` names something that exists but is no regular file or folder: a
+    named pipe, a process substitution (``/dev/fd/63``), a character device. Such a source can
+    be read only once, so it is read whole, as standard input is."""
+    if spec in ("", "-"):
+        return False
+    try:
+        mode = os.stat(Path(spec).expanduser()).st_mode
+    except OSError:
+        return False  # opening it says why
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def read_stream(spec: str) -> bytes:
+    """Every byte of a source that can be read only once (see :func:`is_stream`)."""
+    try:
+        with open(Path(spec).expanduser(), "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise SourceError(f"{spec}: cannot read ({exc.strerror})") from None
+
+
+def _stream_ext(spec: str) -> str:
+    """What a stream's name says of its content (``events.jsonl``: JSON lines; ``63``:
+    nothing, the bytes decide)."""
+    suffixes = [s.lower() for s in Path(spec).suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        return suffixes[-2] if len(suffixes) >= 2 else ""
+    return suffixes[-1] if suffixes else ""
 
 
 def open_data(
@@ -98,13 +151,15 @@ def open_data(
     kind: str | None = None,
     input_format: str | None = None,
     source: str | None = None,
+    max_line: int = MAX_LINE_BYTES,
 ) -> Store:
     """Start loading events held in memory (standard input already read, for instance).
 
     ``kind`` ("jsonl", "json" or "csv") says what the data is when the caller knows (otherwise
-    its content decides); ``source`` is what opens it again, when there is such a thing."""
-    origin = _Origin(label, source, _resolve(input_format))
-    return _open_bytes(_maybe_gunzip(data, label), origin, "", kind=kind)
+    the extension of the name ``label``, then the content decides); ``source`` is what opens
+    it again, when there is such a thing."""
+    origin = _Origin(label, source, _resolve(input_format), max_line)
+    return _open_bytes(_maybe_gunzip(data, label), origin, _stream_ext(label), kind=kind)
 
 
 def _open_sample(now: datetime | None, origin: _Origin) -> Store:
@@ -112,7 +167,7 @@ def _open_sample(now: datetime | None, origin: _Origin) -> Store:
 
     data = sample_bytes(now)
     store = origin.new_store()
-    _start(store, lambda: _load_jsonl_buffer(store, data, origin.forced))
+    _start(store, lambda: _load_jsonl_buffer(store, data, origin))
     store.format_name = "sample (JSON lines)"
     return store
 
@@ -139,7 +194,7 @@ def _open_path(spec: str, workers: int | None, origin: _Origin) -> Store:
     store = origin.new_store()
     store.format_name = format_label("JSON lines", describe_file(str(path), forced=origin.forced))
     store.set_raw_file(str(path))
-    _start(store, lambda: _load_jsonl_file(store, str(path), size, origin.forced))
+    _start(store, lambda: _load_jsonl_file(store, str(path), size, origin))
     return store
 
 
@@ -230,18 +285,19 @@ def _open_bytes(data: bytes, origin: _Origin, ext: str, kind: str | None = None)
         described = describe_lines(data[: 64 * 1024], forced=forced)
         store.format_name = format_label("JSON lines", described)
         store.set_raw_buffer(data)
-        _start(store, lambda: _load_jsonl_buffer(store, data, forced))
+        _start(store, lambda: _load_jsonl_buffer(store, data, origin))
         return store
     if kind == "json":
         records = _json_records(data, label)
-        store.format_name = format_label("JSON", describe_formats(records[:200], forced))
+        sample = [r[1] if isinstance(r, tuple) else r for r in records[:200]]
+        store.format_name = format_label("JSON", describe_formats(sample, forced))
         store.unit = "record"
         _start(store, lambda: _load_records(store, records, forced))
         return store
     if kind == "csv":
-        records, lines = _csv_records(data, label)
+        records, lines, skipped = _csv_records(data, label)
         store.format_name = format_label("CSV", describe_formats(records[:200], forced))
-        _start(store, lambda: _load_records(store, records, forced, lines))
+        _start(store, lambda: _load_records(store, records, forced, lines, skipped))
         return store
     what = "binary data" if kind == "binary" else "an unknown format"
     raise SourceError(
@@ -266,9 +322,14 @@ def _json_records(data: bytes, label: str) -> list[Any]:
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise SourceError(
-            f"{label}: not valid JSON ({exc}); fix the file or convert it to JSON lines"
-        ) from None
+        # one item that cannot be read (too deep, a lone surrogate) is skipped, the rest read;
+        # when none can be, the document is what is broken
+        records = [_read_item(item) for item in split_array(data) or ()]
+        if not any(isinstance(r, tuple) for r in records):
+            raise SourceError(
+                f"{label}: not valid JSON ({exc}); fix the file or convert it to JSON lines"
+            ) from None
+        return records
     if isinstance(doc, list):
         return doc
     if isinstance(doc, dict):
@@ -279,6 +340,98 @@ def _json_records(data: bytes, label: str) -> list[Any]:
     raise SourceError(
         f"{label}: holds a JSON {type(doc).__name__}, not events; give an array of events"
     )
+
+
+# A JSON string, or one byte of JSON structure: enough to find where an array's items end.
+_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}:,]', re.S)
+
+
+def split_array(data: bytes) -> list[bytes] | None:
+    """The items of a JSON document's array of events, as bytes, without parsing them: the
+    document itself (``[…]``) or its envelope's (``{"records": […]}``). For a document one of
+    whose items cannot be parsed (too deep, a lone surrogate): the others are still read.
+    None when the document's structure itself is broken."""
+    tokens = _TOKEN.finditer(data)
+    first = next(tokens, None)
+    if first is None or data[: first.start()].strip(BOM + b" \t\r\n"):
+        return None
+    if first.group() == b"[":
+        return _whole(_items(data, first.end(), tokens))
+    if first.group() != b"{":
+        return None
+    found: dict[str, list[bytes]] = {}
+    depth, key, pending, capture = 1, b"", "", ""
+    items: list[bytes] = []
+    begin = 0
+    for tok in tokens:
+        t = tok.group()
+        if t in (b"{", b"["):
+            depth += 1
+            if pending and depth == 2 and t == b"[":
+                capture, items, begin = pending, [], tok.end()
+            pending = ""
+        elif t in (b"}", b"]"):
+            depth -= 1
+            if capture and depth == 1:
+                item = data[begin : tok.start()].strip()
+                if item or items:
+                    items.append(item)
+                found.setdefault(capture, items)
+                capture = ""
+            if depth == 0:
+                break
+        elif capture and depth == 2 and t == b",":
+            items.append(data[begin : tok.start()].strip())
+            begin = tok.end()
+        elif depth == 1 and t[:1] == b'"':
+            key = t
+        elif depth == 1 and t == b":":
+            name = key[1:-1].decode("utf-8", "replace")
+            pending = name if name in ENVELOPE_KEYS else ""
+        else:
+            pending = ""
+    if depth != 0:
+        return None
+    for name in ENVELOPE_KEYS:
+        if name in found:
+            return _whole(found[name])
+    return None
+
+
+def _whole(items: list[bytes] | None) -> list[bytes] | None:
+    """The items, unless one is empty (``[1,,2]``, ``[1,]``: the document's structure is
+    broken, not one record)."""
+    return None if items is None or not all(items) else items
+
+
+def _items(data: bytes, start: int, tokens: Any) -> list[bytes] | None:
+    """The items of the array whose ``[`` ends at ``start``; None when it never closes."""
+    items: list[bytes] = []
+    depth, begin = 1, start
+    for tok in tokens:
+        t = tok.group()
+        if t in (b"{", b"["):
+            depth += 1
+        elif t in (b"}", b"]"):
+            depth -= 1
+            if depth == 0:
+                item = data[begin : tok.start()].strip()
+                if item or items:
+                    items.append(item)
+                return items
+        elif t == b"," and depth == 1:
+            items.append(data[begin : tok.start()].strip())
+            begin = tok.end()
+    return None
+
+
+def _read_item(item: bytes) -> Any:
+    """One item of a JSON array as a record: (its bytes, its value), or the reason it is
+    skipped."""
+    try:
+        return (item, read_record(item))
+    except Exception as exc:  # noqa: BLE001 - one record's failure skips that record
+        return InvalidRecord(failure_reason(exc))
 
 
 CSV_PARTIES = ("resource", "organization", "workspace", "actor")
@@ -321,7 +474,12 @@ def csv_row_to_record(row: dict[str, str]) -> dict[str, Any]:
     return rec
 
 
-def _csv_records(data: bytes, label: str) -> tuple[list[Any], list[int]]:
+def _csv_records(data: bytes, label: str) -> tuple[list[Any], list[int], list[tuple[int, str]]]:
+    """(the nested records, the line each ends on, the rows skipped: (line, why)).
+
+    A row with more cells than the header is skipped, as pandas and DuckDB refuse it: which
+    column would the extra cells be? (A row with fewer cells reads its missing cells as
+    empty.)"""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -333,16 +491,31 @@ def _csv_records(data: bytes, label: str) -> tuple[list[Any], list[int]]:
     reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
     records: list[Any] = []
     lines: list[int] = []
+    skipped: list[tuple[int, str]] = []
     try:
-        for row in reader:
-            # the nested record is what the store keeps: store.row() and the detail view read it
-            records.append(csv_row_to_record(row))
-            lines.append(reader.line_num)
-    except csv.Error as exc:
+        header = reader.fieldnames
+    except csv.Error as exc:  # no header to read the rows by: the file is what is broken
         raise SourceError(f"{label}: unreadable CSV at line {reader.line_num} ({exc})") from None
+    width = len(header or ())
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a cell past the csv module's size limit: skip that row
+            # (the reader has not counted the line it stopped in)
+            skipped.append((reader.line_num + 1, f"unreadable CSV ({exc})"))
+            continue
+        extra = row.get(None)
+        if extra is not None:
+            skipped.append((reader.line_num, f"has {width + len(extra)} cells, the header {width}"))
+            continue
+        # the nested record is what the store keeps: store.row() and the detail view read it
+        records.append(csv_row_to_record(row))
+        lines.append(reader.line_num)
     if not reader.fieldnames:  # no line at all, or only blank lines
         raise SourceError(f"{label}: empty CSV; it needs a header row")
-    return records, lines
+    return records, lines, skipped
 
 
 # -- loaders (run in a background thread) -------------------------------------------------
@@ -360,9 +533,9 @@ def _start(store: Store, job: Callable[[], None]) -> None:
     threading.Thread(target=run, name=f"load {store.label}", daemon=True).start()
 
 
-def _load_jsonl_buffer(store: Store, data: bytes, forced: str | None) -> None:
+def _load_jsonl_buffer(store: Store, data: bytes, origin: _Origin) -> None:
     store.set_raw_buffer(data)
-    indexer = BlockIndexer(forced)
+    indexer = BlockIndexer(origin.forced, origin.max_line)
     pos, size = 0, len(data)
     while pos < size:
         end = data.rfind(b"\n", pos, pos + MEMORY_BLOCK)
@@ -373,26 +546,32 @@ def _load_jsonl_buffer(store: Store, data: bytes, forced: str | None) -> None:
         store.progress = pos / size
 
 
-def _load_jsonl_file(store: Store, path: str, size: int, forced: str | None) -> None:
-    indexer = BlockIndexer(forced)
+def _load_jsonl_file(store: Store, path: str, size: int, origin: _Origin) -> None:
+    indexer = BlockIndexer(origin.forced, origin.max_line)
     with open(path, "rb") as f:
-        pos = 0
-        while True:
-            data = f.read(MEMORY_BLOCK)
-            if not data:
-                break
-            if len(data) == MEMORY_BLOCK:
-                data += f.readline()
-            result, texts = indexer.index_block(data, pos)
+        end = os.fstat(f.fileno()).st_size
+        for pos, nbytes, data in lines.forward(f, 0, end, MEMORY_BLOCK, origin.max_line):
+            if data is None:
+                result, texts = indexer.long_line(pos)
+            else:
+                result, texts = indexer.index_block(data, pos)
             store.add_block(0, result, texts)
-            pos += len(data)
-            store.progress = pos / max(size, 1)
+            store.progress = min(1.0, (pos + nbytes) / max(size, 1))
 
 
 def _load_records(
-    store: Store, records: list[Any], forced: str | None, lines: list[int] | None = None
+    store: Store,
+    records: list[Any],
+    forced: str | None,
+    lines: list[int] | None = None,
+    skipped: list[tuple[int, str]] | None = None,
 ) -> None:
+    """Index parsed records; ``lines``: the line each ends on (CSV), ``skipped``: the records
+    already refused (line, why), numbered like them."""
     indexer = BlockIndexer(forced)
+    if skipped:
+        result, texts = skipped_block(indexer, [(line - 1, why) for line, why in skipped])
+        store.add_block(0, result, texts)
     step = RECORD_BLOCK
     for start in range(0, len(records), step):
         result, texts = index_records(records[start : start + step], indexer, start)
@@ -427,7 +606,7 @@ def _open_spooled(data: bytes, origin: _Origin) -> Store:
 def _open_parallel(path: str, size: int, origin: _Origin, workers: int) -> Store:
     from audit_tui.sources.parallel import ShardedTextIndex, pump, start_workers
 
-    conns, procs = start_workers(path, size, workers, origin.forced)
+    conns, procs = start_workers(path, size, workers, origin.forced, origin.max_line)
     index = ShardedTextIndex(conns, procs)
     store = origin.new_store(index)
     store.format_name = format_label("JSON lines", describe_file(path, forced=origin.forced))

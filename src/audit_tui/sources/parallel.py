@@ -20,59 +20,35 @@ from typing import Any
 
 import numpy as np
 
-from audit_tui.sources.blocks import BlockIndexer
+from audit_tui.sources import lines
+from audit_tui.sources.blocks import MAX_LINE_BYTES, BlockIndexer
 from audit_tui.textindex import TextBlob
 
 FIRST_BLOCK = 256 * 1024
 BLOCK = 4 * 1024 * 1024
 
 
-def _blocks(f: Any, start: int, end: int, backwards: bool) -> Any:
-    """Yield (offset, bytes) runs of whole lines covering [start, end)."""
-    size = FIRST_BLOCK
-    if not backwards:
-        pos = start
-        while pos < end:
-            f.seek(pos)
-            data = f.read(min(size, end - pos))
-            if pos + len(data) < end:
-                cut = data.rfind(b"\n")
-                if cut >= 0:
-                    data = data[: cut + 1]
-                else:
-                    data += f.readline()
-            yield pos, data
-            pos += len(data)
-            size = BLOCK
-    else:
-        stop = end
-        while stop > start:
-            lo = max(start, stop - size)
-            f.seek(lo)
-            data = f.read(stop - lo)
-            if lo > start:
-                cut = data.find(b"\n")
-                if cut < 0 or cut == len(data) - 1:
-                    size *= 2  # a line longer than the block: read more
-                    continue
-                data = data[cut + 1 :]
-                lo += cut + 1
-            yield lo, data
-            stop = lo
-            size = BLOCK
-
-
 def worker_main(
-    conn: Connection, path: str, start: int, end: int, backwards: bool, forced: str | None
+    conn: Connection,
+    path: str,
+    start: int,
+    end: int,
+    backwards: bool,
+    forced: str | None,
+    max_line: int = MAX_LINE_BYTES,
 ) -> None:
     texts = TextBlob()
     try:
-        indexer = BlockIndexer(forced)
+        indexer = BlockIndexer(forced, max_line)
+        read = lines.backward if backwards else lines.forward
         with open(path, "rb") as f:
-            for offset, data in _blocks(f, start, end, backwards):
-                result, block_texts = indexer.index_block(data, offset)
+            for offset, nbytes, data in read(f, start, end, BLOCK, max_line, FIRST_BLOCK):
+                if data is None:
+                    result, block_texts = indexer.long_line(offset)
+                else:
+                    result, block_texts = indexer.index_block(data, offset)
                 texts.add(block_texts)
-                conn.send(("block", result, len(data)))
+                conn.send(("block", result, nbytes))
         conn.send(("done", len(texts)))
     except Exception as exc:  # reported to the parent, which keeps what arrived
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
@@ -234,10 +210,8 @@ def split_point(path: str, size: int) -> int:
     """A line boundary near the middle of the file."""
     if size < 2:
         return size
-    with open(path, "rb") as f:
-        f.seek(size // 2)
-        f.readline()
-        return min(f.tell(), size)
+    with open(path, "rb") as f:  # (never reading a long line whole: see lines.end_of_line)
+        return min(lines.end_of_line(f, size // 2, size), size)
 
 
 @contextmanager
@@ -271,9 +245,14 @@ def worker_context() -> Any:
 
 
 def start_workers(
-    path: str, size: int, workers: int = 2, forced: str | None = None
+    path: str,
+    size: int,
+    workers: int = 2,
+    forced: str | None = None,
+    max_line: int = MAX_LINE_BYTES,
 ) -> tuple[list[Connection], list[Any]]:
-    """Start the loader's processes; ``forced``: the format they read non-native records as."""
+    """Start the loader's processes; ``forced``: the format they read non-native records as;
+    ``max_line``: the longest line they read (longer ones are skipped)."""
     ctx = worker_context()
     mid = split_point(path, size)
     ranges = [(0, mid, False), (mid, size, True)] if workers > 1 else [(0, size, False)]
@@ -281,7 +260,9 @@ def start_workers(
     for start, end, backwards in ranges:
         parent, child = ctx.Pipe()
         proc = ctx.Process(
-            target=worker_main, args=(child, path, start, end, backwards, forced), daemon=True
+            target=worker_main,
+            args=(child, path, start, end, backwards, forced, max_line),
+            daemon=True,
         )
         with no_main_reimport():
             proc.start()
