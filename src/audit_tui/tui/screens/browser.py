@@ -115,7 +115,7 @@ class BrowserScreen(Screen[None]):
         if self._debounce is not None:
             self._debounce.stop()
         value = event.value
-        self._debounce = self.set_timer(self.DEBOUNCE, lambda: self._set_text(value))
+        self._debounce = self.set_timer(self.DEBOUNCE, lambda: self._set_text(value, typing=True))
 
     @on(Input.Submitted, "#search")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -124,9 +124,13 @@ class BrowserScreen(Screen[None]):
         self._set_text(event.value)
         self.table.focus()
 
-    def _set_text(self, text: str) -> None:
+    def _set_text(self, text: str, typing: bool = False) -> None:
         if text != self.audit_query.text:
-            self.audit_query = self.audit_query.with_(text=text)
+            try:
+                self.audit_query = self.audit_query.with_(text=text)
+            except QueryError as error:  # keep the last good result; while typing, say nothing
+                if not typing:
+                    self.notify(clean(str(error), 300), severity="error", markup=False)
 
     @on(Select.Changed, "#period")
     def _period(self, event: Select.Changed) -> None:
