@@ -239,9 +239,10 @@ def test_words_keep_their_meaning(lang_store, fixed_now) -> None:
 
 def test_language_needs_the_parser() -> None:
     assert not Query(text="a OR b").plain
-    assert Query(text="-x y").words == ("y",)  # the prefilter's required words
-    assert Query(text="(a OR b) c").words == ("c",)
-    assert Query(text='"a b" c:d').words == ()
+    assert Query(text="-x y").required_words == ("y",)  # for the prefilter
+    assert Query(text="(a OR b) c").required_words == ("c",)
+    assert Query(text='"a b" c:d').required_words == ()
+    assert Query(text="A b a").required_words == ("a", "b")
 
 
 def test_negation_excludes(lang_store, fixed_now) -> None:

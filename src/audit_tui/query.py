@@ -179,7 +179,13 @@ class Query:
 
     @property
     def words(self) -> tuple[str, ...]:
-        """The words of a plain search; for the language, the plain words every match holds."""
+        """The text split on whitespace, lower-cased: the words of a plain search."""
+        return _words(self.text)
+
+    @property
+    def required_words(self) -> tuple[str, ...]:
+        """Words every match holds in some value (for prefilters): all the words of a plain
+        search; for the language, its top-level plain words."""
         if self.plain:
             return _words(self.text)
         return searchlang.required_words(self.expr)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from audit_tui import searchlang
+from audit_tui import countby, searchlang
 from audit_tui.model import EPOCH, Party, Row, flatten, load_json, party
 from audit_tui.query import Query, extends, parse_when, utcnow
 from audit_tui.sources.blocks import BlockResult, PartyKey
@@ -552,6 +553,29 @@ class Store:
         values = [f for norm, f in entries.items() if f.count > 0 or norm in sel]
         values.sort(key=lambda f: (-f.count, f.label.lower()))
         return values
+
+    def count_by(
+        self, query: Query, field: str, now: datetime | None = None
+    ) -> list[tuple[str, int]]:
+        """``--count-by``: (value, count) of the matching events per ``field`` (see countby)."""
+        result = self.search(query, now)
+        with self._lock:
+            positions = result.positions
+            if field in countby.TIME_FIELDS:
+                return countby.time_buckets(-self._neg_ts[positions], field)
+            facet = {"actor": "actors", "event_type": "event_types", "workspace": "workspaces"}
+            if field not in facet:
+                return countby.count_rows(self.rows(positions), field)
+            table = self._table(facet[field])
+            counts = np.bincount(self._cols[facet[field]][positions], minlength=len(table.values))
+            out: Counter[str] = Counter()
+            for code in np.flatnonzero(counts).tolist():
+                key = table.values[code]
+                value = (
+                    str(key) if field == "event_type" else countby.party_value(field, _party(key))
+                )
+                out[value] += int(counts[code])
+            return countby.ranked(out)
 
     # -- the search language ---------------------------------------------------------------
 

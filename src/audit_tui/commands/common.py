@@ -75,7 +75,8 @@ def add_source_and_filters(p: argparse.ArgumentParser) -> None:
         "--search",
         metavar="TEXT",
         default="",
-        help='words that must all appear in some value, any case: --search "ada invoice"',
+        help='words that must all appear in some value, any case: --search "ada invoice"; '
+        "or the search language (docs/search.md): --search 'actor:ada -type:login'",
     )
     g.add_argument(
         "--period",
@@ -211,7 +212,7 @@ def open_for_query(args: argparse.Namespace, query: Query) -> tuple[Store, list[
     from audit_tui.sources.formats import set_forced_format
 
     spec = None if args.demo else args.source
-    words = query.words
+    words = query.required_words
     if args.input_format is not None:
         try:
             set_forced_format(args.input_format)
