@@ -123,7 +123,7 @@ def naive(expr: sl.Expr, rec: dict[str, Any], now: datetime) -> bool:
 # -- generated queries -----------------------------------------------------------------------
 
 WORDS = ["alice", "login", "prod", "10.0", "key", "bot", "é", "école", "acme", "secret", "zz"]
-PHRASES = ["alice liddell", "api key", "finance ops", "user.log", "say \\", "hi"]
+PHRASES = ["alice liddell", "api key", "finance ops", "user.log", 'say "hi', "c:\\temp", "hi"]
 FIELD_VALUES = {
     "actor": ["ali", "usr_", "bob", "@example", "chloe", "tom becker"],
     "type": ["login", "key", "secret accessed", "deleted", "out"],
@@ -143,8 +143,12 @@ PATHS = {
 TIMES = [("since", "2026-11-18"), ("until", "2026-11-19T10:00:00Z"), ("since", "30d")]
 
 
+def _escape(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _quote(value: str) -> str:
-    return f'"{value}"' if " " in value or "\\" in value else value
+    return _escape(value) if " " in value or "\\" in value else value
 
 
 terms = st.one_of(
@@ -171,7 +175,7 @@ trees = st.recursive(
 
 def render(expr: sl.Expr) -> str:
     if isinstance(expr, sl.Word):
-        return f'"{expr.text}"' if expr.quoted else expr.text
+        return _escape(expr.text) if expr.quoted else expr.text
     if isinstance(expr, sl.Field):
         return f"{expr.name}:{_quote(expr.value)}"
     if isinstance(expr, sl.Path):
@@ -261,7 +265,8 @@ def test_time_terms_intersect_the_period(lang_store, fixed_now) -> None:
 def test_path_terms_read_the_original_record(lang_store, fixed_now) -> None:
     assert ids_of(lang_store, "metadata.key.name:deploy", fixed_now) == {"e04"}
     assert ids_of(lang_store, "key.name:deploy", fixed_now) == set()  # from the root
-    assert ids_of(lang_store, 'metadata.text:"say \\"', fixed_now) == set()  # quote ends at \"
+    assert ids_of(lang_store, 'metadata.text:"say \\"hi"', fixed_now) == {"e11"}
+    assert ids_of(lang_store, 'metadata.path:"c:\\\\temp"', fixed_now) == {"e11"}
 
 
 # -- errors say where ------------------------------------------------------------------------
@@ -298,6 +303,7 @@ def test_errors_say_where(text: str, message: str) -> None:
         ("Actor:x", sl.And((sl.Path(("Actor",), "x"),))),  # field names are lower case
         ('actor:"Ada L"', sl.And((sl.Field("actor", "Ada L"),))),
         ("or", sl.And((sl.Word("or"),))),
+        ('"a \\"b\\" c\\\\d \\x"', sl.And((sl.Word('a "b" c\\d \\x', quoted=True),))),
         (
             "-(a OR b) since:3d",
             sl.And((sl.Not(sl.Or((sl.Word("a"), sl.Word("b")))), sl.Time("since", "3d"))),

@@ -10,7 +10,7 @@ Grammar (``OR`` binds tighter than the implicit AND)::
     query   := group*
     group   := unary ("OR" unary)*
     unary   := "-" unary | "(" query ")" | term
-    term    := word | "phrase" | name:value | name:"value"
+    term    := word | "phrase" | name:value | name:"value"   (\\" and \\\\ inside quotes)
 
 ``name`` is a field (:data:`FIELDS`), ``since``/``until``, or any other name, which is a path
 into the original record (``a.b.c``). Errors are :class:`~audit_tui.query.QueryError` with the
@@ -100,11 +100,21 @@ def _fail(col: int, what: str) -> SearchError:
 
 
 def _quoted(text: str, i: int) -> tuple[str, int]:
-    """The text between the quote at ``i`` and the next quote, and the index after it."""
-    end = text.find('"', i + 1)
-    if end < 0:
-        raise _fail(i + 1, 'unbalanced quote: this " is never closed')
-    return text[i + 1 : end], end + 1
+    """The text between the quote at ``i`` and the closing one, and the index after it
+    (inside, ``\\"`` is a quote and ``\\\\`` a backslash; other backslashes stay as typed)."""
+    out: list[str] = []
+    j = i + 1
+    while j < len(text):
+        c = text[j]
+        if c == "\\" and text[j + 1 : j + 2] in ('"', "\\"):
+            out.append(text[j + 1])
+            j += 2
+        elif c == '"':
+            return "".join(out), j + 1
+        else:
+            out.append(c)
+            j += 1
+    raise _fail(i + 1, 'unbalanced quote: this " is never closed')
 
 
 def _term(text: str, i: int, check_time: Any) -> tuple[Expr, int]:
