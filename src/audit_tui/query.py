@@ -166,7 +166,8 @@ class Query:
             object.__setattr__(self, "period", "all")
         self.window(utcnow())  # validate now: a bad time or an inverted range fails early
         try:
-            object.__setattr__(self, "expr", searchlang.parse(self.text))
+            expr = searchlang.parse(self.text, lambda spec: parse_when(spec, utcnow()))
+            object.__setattr__(self, "expr", expr)
         except searchlang.SearchError as exc:
             raise QueryError(str(exc)) from None
 

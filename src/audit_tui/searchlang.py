@@ -20,9 +20,8 @@ column (1-based) where the text goes wrong.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from audit_tui.textindex import iter_values
@@ -214,17 +213,17 @@ class _Parser:
         return tok.term
 
 
-def parse(text: str, now: datetime | None = None) -> Expr:
-    """The tree of ``text``; :data:`EMPTY` for a blank text. ``now`` checks since:/until:
-    times (they stay relative in the tree, like the query's own bounds)."""
-    from audit_tui.query import QueryError, parse_when, utcnow
-
-    checked_at = now or utcnow()
+def parse(text: str, read_time: Callable[[str], object] | None = None) -> Expr:
+    """The tree of ``text``; :data:`EMPTY` for a blank text. ``read_time`` checks the times of
+    since:/until: (raising ValueError with the reason); they stay as typed in the tree, relative
+    ones too, like the query's own bounds."""
 
     def check_time(spec: str, col: int) -> None:
+        if read_time is None:
+            return
         try:
-            parse_when(spec, checked_at)
-        except QueryError as exc:
+            read_time(spec)
+        except ValueError as exc:
             raise _fail(col, str(exc)) from None
 
     tokens = list(_tokens(text, check_time))
