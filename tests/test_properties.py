@@ -25,6 +25,7 @@ import orjson
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from audit_tui import searchlang
 from audit_tui.query import Query
 from audit_tui.sources.file import open_source
 
@@ -209,6 +210,15 @@ def _identifiers(party: Any, fields: tuple[str, ...]) -> list[str]:
     return [str(party[f]) for f in fields if party.get(f)]
 
 
+def _plain_word(word: str) -> bool:
+    try:
+        return all(
+            searchlang.parse(w) == searchlang.And((searchlang.Word(w),)) for w in word.split()
+        )
+    except searchlang.SearchError:
+        return False
+
+
 @st.composite
 def queries(draw: Any, data: dict[str, Any]) -> Query:
     records = data["records"]
@@ -225,7 +235,8 @@ def queries(draw: Any, data: dict[str, Any]) -> Query:
                     text, st.sampled_from(["user_agent", "metadata", "audited_at", "id", "actor"])
                 )
             )
-        words.append(word)
+        if _plain_word(word):  # quotes, ( ), -x, name:x and OR are the search language's
+            words.append(word)
     kwargs: dict[str, Any] = {"text": " ".join(words)}
     period = draw(st.sampled_from(["all", "7d", "30d", "90d", "custom"]))
     if period == "custom":

@@ -349,10 +349,10 @@ def test_key_names_do_not_match(store, fixed_now, word: str) -> None:
         ("école", ["e05"]),
         ("ÉCOLE", ["e05"]),
         ("polytech", ["e05"]),
-        ('"hi"', ["e11"]),  # from \"hi\" in the source
+        ('"\\"hi\\""', ["e11"]),  # from \"hi\" in the source (a quote, quoted: \")
         ("café", ["e11"]),  # from caf\u00e9
         ("CAFÉ", ["e11"]),
-        ("c:\\temp\\x", ["e11"]),  # from C:\\temp\\x
+        ('"c:\\temp\\x"', ["e11"]),  # from C:\\temp\\x (quoted: c: is no path)
         ("42", ["e06"]),  # numbers, booleans and null are searched as their JSON text
         ("true", ["e06"]),
         ("null", ["e05", "e06"]),  # e05's workspace is null
@@ -368,7 +368,7 @@ def test_key_names_do_not_match(store, fixed_now, word: str) -> None:
         ('"hi" café', ["e11"]),
         ('"read","write"', []),  # JSON punctuation across values is no value
         ("read,write", []),
-        ('ok":true', []),
+        ('"ok\\":true"', []),
     ],
 )
 def test_text_search(store, fixed_now, text: str, expected: list[str]) -> None:

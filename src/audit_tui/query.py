@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, AnyStr
 
+from audit_tui import searchlang
 from audit_tui.model import datetime_ms, iso_ms
 
 PERIODS: dict[str, str] = {
@@ -154,6 +155,8 @@ class Query:
     actors: frozenset[str] = field(default_factory=frozenset)
     event_types: frozenset[str] = field(default_factory=frozenset)
     workspaces: frozenset[str] = field(default_factory=frozenset)
+    # the parsed search text (see searchlang), derived from ``text``
+    expr: searchlang.Expr = field(default=searchlang.EMPTY, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.period not in PERIODS and self.period != "custom":
@@ -174,12 +177,31 @@ class Query:
         elif self.period == "custom":
             object.__setattr__(self, "period", "all")
         self.window(utcnow())  # validate now: a bad time or an inverted range fails early
+        try:
+            expr = searchlang.parse(self.text, lambda spec: parse_when(spec, utcnow()))
+            object.__setattr__(self, "expr", expr)
+        except searchlang.SearchError as exc:
+            raise QueryError(str(exc)) from None
 
     # -- derived -------------------------------------------------------------------------
 
     @property
+    def plain(self) -> bool:
+        """The search text is plain words only (or nothing): the word-only paths apply."""
+        return searchlang.is_plain(self.expr)
+
+    @property
     def words(self) -> tuple[str, ...]:
+        """The text split on whitespace, lower-cased: the words of a plain search."""
         return _words(self.text)
+
+    @property
+    def required_words(self) -> tuple[str, ...]:
+        """Words every match holds in some value (for prefilters): all the words of a plain
+        search; for the language, its top-level plain words."""
+        if self.plain:
+            return _words(self.text)
+        return searchlang.required_words(self.expr)
 
     def window(self, now: datetime) -> Window:
         length = period_ms(self.period)

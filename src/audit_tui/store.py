@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import numpy as np
 
-from audit_tui.facets import describe, fold, selection_names
-from audit_tui.model import Row, flatten, load_json
-from audit_tui.query import Query, extends, utcnow
+from audit_tui import countby, searchlang
+from audit_tui.facets import describe, fold, party_of, selection_names
+from audit_tui.model import EPOCH, Row, flatten, load_json, party
+from audit_tui.query import Query, extends, parse_when, utcnow
 from audit_tui.textindex import (
     LocalTextIndex,
     TextPart,
@@ -30,6 +32,8 @@ from audit_tui.textindex import (
     record_text,
 )
 
+# search-language fields that are dictionary-coded columns
+COLUMN_FIELDS = {"actor": "actors", "type": "event_types", "workspace": "workspaces"}
 # Ties in time are broken by id, read back from the records: only when there are few of them.
 TIE_BREAK_LIMIT = 20_000
 
@@ -198,6 +202,7 @@ class Store:
         self._cols: dict[str, np.ndarray] = {}
         self._text_cache: tuple[tuple[bytes, ...], int, np.ndarray] | None = None
         self._lookups: dict[str, tuple[int, dict[str, list[int]]]] = {}
+        self._term_masks: dict[searchlang.Expr, np.ndarray] = {}  # for the sorted view
         self.loading = True
         self.progress = 0.0  # 0..1 of the bytes (or records) read
         self.error: str | None = None
@@ -277,6 +282,7 @@ class Store:
         }
         self._sorted_n = self._n
         self._text_cache = None
+        self._term_masks = {}
 
     def _break_ties(self, order: np.ndarray) -> np.ndarray:
         ts_sorted = self._ts[order]
@@ -447,15 +453,18 @@ class Store:
             m = self._facet_mask(facet, query.facet(facet), lo, hi)
             if m is not None:
                 mask = m if mask is None else (mask & m)
-        if text and query.words:
+        if text and query.plain and query.words:
             tm = self._text_mask(query.words)[lo:hi]
             mask = tm if mask is None else (mask & tm)
+        if not query.plain:
+            em = self.expr_mask(query.expr, now)[lo:hi]
+            mask = em if mask is None else (mask & em)
         return lo, hi, mask
 
     def search(self, query: Query, now: datetime | None = None) -> Result:
         """Every matching event, newest first."""
         now = now or utcnow()
-        if query.words:
+        if query.text:
             self.text.wait_ready()  # outside the lock: loading needs it
         with self._lock:
             self._view()
@@ -466,6 +475,9 @@ class Store:
     def first(self, query: Query, limit: int, now: datetime | None = None) -> Result:
         """The newest ``limit`` matches, fast even when the text is new (no full count)."""
         now = now or utcnow()
+        if not query.plain:  # the language: one full evaluation (its term masks are cached)
+            result = self.search(query, now)
+            return Result(result.positions[:limit], result.total)
         if query.words:
             self.text.wait_ready()
         with self._lock:
@@ -509,7 +521,7 @@ class Store:
     def facets(self, query: Query, now: datetime | None = None) -> Facets:
         """For each facet, the count each value would give with all *other* conditions."""
         now = now or utcnow()
-        if query.words:
+        if query.text:
             self.text.wait_ready()
         with self._lock:
             self._view()
@@ -546,6 +558,124 @@ class Store:
         values = [f for norm, f in entries.items() if f.count > 0 or norm in sel]
         values.sort(key=lambda f: (-f.count, f.label.lower()))
         return values
+
+    def count_by(
+        self, query: Query, field: str, now: datetime | None = None
+    ) -> list[tuple[str, int]]:
+        """``--count-by``: (value, count) of the matching events per ``field`` (see countby)."""
+        result = self.search(query, now)
+        with self._lock:
+            positions = result.positions
+            if field in countby.TIME_FIELDS:
+                return countby.time_buckets(-self._neg_ts[positions], field)
+            facet = {"actor": "actors", "event_type": "event_types", "workspace": "workspaces"}
+            if field not in facet:
+                return countby.count_rows(self.rows(positions), field)
+            table = self._table(facet[field])
+            counts = np.bincount(self._cols[facet[field]][positions], minlength=len(table.values))
+            out: Counter[str] = Counter()
+            for code in np.flatnonzero(counts).tolist():
+                key = table.values[code]
+                value = (
+                    str(key) if field == "event_type" else countby.party_value(field, party_of(key))
+                )
+                out[value] += int(counts[code])
+            return countby.ranked(out)
+
+    # -- the search language ---------------------------------------------------------------
+
+    def expr_mask(self, expr: searchlang.Expr, now: datetime) -> np.ndarray:
+        """Sorted-order mask of the events a search-language tree matches (a new array; call
+        with the lock held and the view sorted). Field terms read the dictionary-coded columns,
+        words and phrases the text index, other terms parse the text index's candidates only."""
+        if isinstance(expr, searchlang.And):
+            mask = np.ones(self._sorted_n, bool)
+            words = [i for i in expr.items if isinstance(i, searchlang.Word)]
+            rest = list(expr.items)
+            if len(words) > 1:  # one text scan for all of them
+                mask &= self._words_mask(tuple(w.text for w in words))
+                rest = [i for i in expr.items if not isinstance(i, searchlang.Word)]
+            for item in rest:
+                mask &= self.expr_mask(item, now)
+            return mask
+        if isinstance(expr, searchlang.Or):
+            mask = np.zeros(self._sorted_n, bool)
+            for item in expr.items:
+                mask |= self.expr_mask(item, now)
+            return mask
+        if isinstance(expr, searchlang.Not):
+            return ~self.expr_mask(expr.item, now)
+        if isinstance(expr, searchlang.Time):
+            bound = parse_when(expr.spec, now, end=expr.bound == "until")
+            ms = (bound - EPOCH) // timedelta(milliseconds=1)
+            return (-self._neg_ts >= ms) if expr.bound == "since" else (-self._neg_ts < ms)
+        cached = self._term_masks.get(expr)
+        if cached is None:
+            if isinstance(expr, searchlang.Word):
+                cached = self._words_mask((expr.text,))
+            elif isinstance(expr, searchlang.Field) and expr.name in COLUMN_FIELDS:
+                cached = self._field_mask(COLUMN_FIELDS[expr.name], expr.value)
+            else:
+                cached = self._verified_mask(expr)
+            if len(self._term_masks) >= 64:
+                self._term_masks.clear()
+            self._term_masks[expr] = cached
+        return cached.copy()
+
+    def _words_mask(self, words: tuple[str, ...]) -> np.ndarray:
+        hits = self._match(encode_words(words), None, None)
+        mask = np.zeros(self._sorted_n, bool)
+        mask[self._pos_of[hits]] = True
+        return mask
+
+    def _field_mask(self, facet: str, value: str) -> np.ndarray:
+        """The events whose ``facet`` entry holds ``value`` (any case) in its id, name (and an
+        actor's email); an event type in its name."""
+        table = self._table(facet)
+        needle = value.lower()
+        selected = np.zeros(len(table.values) + 1, bool)
+        for code, key in enumerate(table.values):
+            if facet == "event_types":
+                texts: tuple[str, ...] = (str(key),)
+            else:
+                p = party_of(key)
+                texts = (p.id, p.name, p.email) if facet == "actors" else (p.id, p.name)
+            selected[code] = any(needle in t.lower() for t in texts)
+        mask: np.ndarray = selected[self._cols[facet]]
+        return mask
+
+    def _verified_mask(self, term: searchlang.Expr) -> np.ndarray:
+        """A term read from the record itself (a path, resource, org, id): the text index
+        gives the events holding the value somewhere, and only those are parsed. Foreign
+        formats can make up a resource or org from other values, so they parse everything."""
+        assert isinstance(term, searchlang.Field | searchlang.Path)
+        if isinstance(term, searchlang.Path) or ": " not in self.format_name:
+            candidates = self._match(encode_words((term.value,)), None, None)
+        else:
+            candidates = np.arange(self._sorted_n)
+        keep = [g for g in candidates.tolist() if self._holds(g, term)]
+        mask = np.zeros(self._sorted_n, bool)
+        mask[self._pos_of[np.asarray(keep, dtype=np.int64)]] = True
+        return mask
+
+    def _holds(self, g: int, term: searchlang.Field | searchlang.Path) -> bool:
+        try:
+            record = load_json(self._raw(g))
+        except ValueError:
+            return False
+        if isinstance(term, searchlang.Path):
+            return searchlang.path_holds(record, term.keys, term.value)
+        if not isinstance(record, dict):
+            return False
+        native = self.native(record)
+        needle = term.value.lower()
+        if term.name == "id":
+            value = native.get("id")
+            texts: tuple[str, ...] = ("" if value is None else str(value),)
+        else:
+            p = party(native.get("resource" if term.name == "resource" else "organization"))
+            texts = (p.type, p.id, p.name) if term.name == "resource" else (p.id, p.name)
+        return any(needle in t.lower() for t in texts)
 
     def remove_on_close(self, path: str) -> None:
         self._temp_files.append(path)

@@ -80,7 +80,8 @@ def add_source_and_filters(p: argparse.ArgumentParser) -> None:
         "--search",
         metavar="TEXT",
         default="",
-        help='words that must all appear in some value, any case: --search "ada invoice"',
+        help='words that must all appear in some value, any case: --search "ada invoice"; '
+        "or the search language (docs/search.md): --search 'actor:ada -type:login'",
     )
     g.add_argument(
         "--period",
@@ -232,7 +233,7 @@ def open_for_query(args: argparse.Namespace, query: Query) -> tuple[Store, Candi
     from audit_tui.sources.file import open_data, open_source, sniff_file
 
     spec = None if args.demo else args.source
-    words = query.words
+    words = query.required_words
     if (
         spec
         and spec != "-"

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import orjson
 
-from audit_tui import output
+from audit_tui import countby, output
 from audit_tui.commands.common import (
     UsageError,
     add_remote_options,
@@ -36,6 +36,7 @@ from audit_tui.commands.common import (
     wants_remote,
     warn_transport,
 )
+from audit_tui.countby import COUNT_FIELDS
 from audit_tui.model import InvalidRecord, Row, flatten
 from audit_tui.query import Query
 from audit_tui.remote.errors import RemoteError
@@ -54,6 +55,8 @@ examples:
   cat events.json | audit-tui query - --workspace "Finance Ops" --limit 20
   audit-tui query https://host/api/v2/audit-logs --actor ada@example.com --format jsonl
   audit-tui query --profile prod --period 7d --count
+  audit-tui query --demo -- 'type:deleted OR type:revoked workspace:prod -actor:scheduler'
+  audit-tui query --demo --search 'type:"key created"' --count-by day --format csv
 
 SOURCE is a file (.jsonl, .ndjson, .json, .csv, optionally .gz), - for standard input,
 an http(s):// audit API endpoint (docs/api.md), or nothing / --demo for the bundled sample.
@@ -67,6 +70,13 @@ def query_parser() -> argparse.ArgumentParser:
         "audit-tui query", "Print the events that match, newest first.", EXAMPLES_QUERY, "query "
     )
     add_source_and_filters(p)
+    p.add_argument(
+        "terms",
+        nargs="*",
+        metavar="QUERY",
+        help="the search language after --, so a leading -term is not an option: "
+        "-- 'type:deleted OR type:revoked -actor:scheduler' (docs/search.md)",
+    )
     o = p.add_argument_group("output")
     o.add_argument(
         "--format",
@@ -74,8 +84,21 @@ def query_parser() -> argparse.ArgumentParser:
         default="table",
         help="table (aligned, sanitised), jsonl/json (original records), csv",
     )
-    o.add_argument("--limit", type=int, metavar="N", help="print at most N events: --limit 50")
+    o.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help="print at most N events (with --count-by: N rows): --limit 50",
+    )
     o.add_argument("--count", action="store_true", help="print only the number of matches")
+    o.add_argument(
+        "--count-by",
+        choices=COUNT_FIELDS,
+        metavar="FIELD",
+        help="one row per value with its count, most frequent first: "
+        + ", ".join(COUNT_FIELDS)
+        + " (hour/day: UTC buckets, oldest first, empty ones included)",
+    )
     add_remote_options(p)
     return p
 
@@ -84,6 +107,10 @@ def run_query(argv: list[str]) -> int:
     args = query_parser().parse_args(argv)
     if args.limit is not None and args.limit < 0:
         raise UsageError("--limit takes a number ≥ 0 (see audit-tui query --help)")
+    if args.demo and args.source is not None:  # --demo takes no SOURCE: -- QUERY is the query
+        args.terms, args.source = [args.source, *args.terms], None
+    if args.terms:  # the positional form ANDs with --search
+        args.search = " ".join(t for t in [args.search, *args.terms] if t)
     query = build_query(args)
     now = datetime.now().astimezone()
     if wants_remote(args):
@@ -106,6 +133,10 @@ def run_local_query(args: argparse.Namespace, query: Query, now: datetime) -> in
         store.wait()
         _say_format(store)
         report_load(store, candidates)
+        if args.count_by:
+            counts = store.count_by(query, args.count_by, now)[: args.limit]
+            sys.stdout.write(countby.render(counts, args.format))
+            return 0
         result = store.search(query, now)
         positions = result.positions
         if args.limit is not None:
@@ -171,6 +202,16 @@ def run_remote_query(args: argparse.Namespace, query: Query, now: datetime) -> i
     written = 0
     undecodable: list[str] = []
     try:
+        if args.count_by:  # the server has no grouping: count the rows of every page
+            pages = client.pages(params, limit=None)
+            try:
+                counts = countby.count_rows(_rows(_page_raws(pages, undecodable)), args.count_by)
+            finally:
+                pages.close()
+                if undecodable:
+                    err(describe_undecodable(undecodable))
+            sys.stdout.write(countby.render(counts[: args.limit], args.format))
+            return 0
         if args.count:
             n, _exact = client.count(params)
             print(n if args.limit is None else min(n, args.limit))

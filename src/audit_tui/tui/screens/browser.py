@@ -153,7 +153,7 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
             self._debounce.stop()
         value = event.value
         self._debounce = self.set_timer(
-            self.DEBOUNCE, self.guarded(lambda: self._set_text(value), "search")
+            self.DEBOUNCE, self.guarded(lambda: self._set_text(value, typing=True), "search")
         )
 
     @on(Input.Submitted, "#search")
@@ -163,9 +163,13 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
         self._set_text(event.value)
         self.table.focus()
 
-    def _set_text(self, text: str) -> None:
+    def _set_text(self, text: str, typing: bool = False) -> None:
         if text != self.audit_query.text:
-            self.audit_query = self.audit_query.with_(text=text)
+            try:
+                self.audit_query = self.audit_query.with_(text=text)
+            except QueryError as error:  # keep the last good result; while typing, say nothing
+                if not typing:
+                    self.notify(clean(str(error), 300), severity="error", markup=False)
 
     @on(Select.Changed, "#period")
     def _period(self, event: Select.Changed) -> None:
