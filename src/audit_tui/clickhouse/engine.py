@@ -104,7 +104,7 @@ class ChdbEngine:
         if not path:
             raise ClickHouseError("chdb: needs a database directory: chdb:/path/to/db")
         self.label = f"{CHDB_PREFIX}{path}"
-        self._session = session.Session(path)
+        self._session: Any = session.Session(path)  # type: ignore[no-untyped-call]
 
     def _run(self, sql: str, fmt: str, params: Mapping[str, Param] | None) -> Any:
         encoded = {k: encode_param(v) for k, v in (params or {}).items()}

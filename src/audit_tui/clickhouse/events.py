@@ -117,6 +117,11 @@ def _row(r: dict[str, Any]) -> Row:
     )
 
 
+def _event(r: dict[str, Any]) -> Event:
+    cursor = Cursor(int(r["time_ms"]), r["id"], int(r["content_hash"]))
+    return Event(_row(r), r["raw"].encode("utf-8"), cursor)
+
+
 class ClickHouseEvents:
     """Audit events in a ClickHouse table, queried where they are."""
 
@@ -164,12 +169,19 @@ class ClickHouseEvents:
             f"SELECT {_ROW_COLUMNS} FROM {self._t} WHERE {where.sql()} "
             "ORDER BY time DESC, id DESC, content_hash DESC LIMIT {limit:UInt64}"
         )
-        events = []
-        for r in self.engine.rows(sql, where.params):
-            cursor = Cursor(int(r["time_ms"]), r["id"], int(r["content_hash"]))
-            events.append(Event(_row(r), r["raw"].encode("utf-8"), cursor))
+        events = [_event(r) for r in self.engine.rows(sql, where.params)]
         more = len(events) == limit and limit > 0
         return Page(events, events[-1].cursor if more else None)
+
+    def oldest(self, query: Query, now: datetime | None = None) -> Event | None:
+        """The oldest match (None when nothing matches)."""
+        where = conditions(query, now or utcnow())
+        sql = (
+            f"SELECT {_ROW_COLUMNS} FROM {self._t} WHERE {where.sql()} "
+            "ORDER BY time, id, content_hash LIMIT 1"
+        )
+        rows = self.engine.rows(sql, where.params)
+        return _event(rows[0]) if rows else None
 
     def iter_events(
         self, query: Query, now: datetime | None = None, batch: int = 5000

@@ -16,6 +16,7 @@ from audit_tui.remote.errors import RemoteError, SettingsError
 from audit_tui.remote.settings import RemoteSettings, is_url, plain_http_warning, resolve_settings
 
 if TYPE_CHECKING:
+    from audit_tui.clickhouse.events import ClickHouseEvents
     from audit_tui.store import Store
 
 
@@ -109,6 +110,15 @@ def add_source_and_filters(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="V",
         help='workspace id or name: --workspace "Finance Ops"',
+    )
+
+
+def add_table_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--table",
+        default="audit_events",
+        metavar="NAME",
+        help="the table of a ClickHouse source (chdb:PATH): default audit_events",
     )
 
 
@@ -244,3 +254,24 @@ def report_load(store: Store, line_numbers: list[int] | None) -> None:
             s.line = line_numbers[s.line - 1] if 0 < s.line <= len(line_numbers) else s.line
     if skipped:
         err(describe_skipped(skipped))
+
+
+def open_clickhouse(spec: str, table: str) -> ClickHouseEvents:
+    """The events of a ClickHouse source (``chdb:PATH``); ClickHouseError when the engine
+    cannot be opened or holds no such table."""
+    from audit_tui.clickhouse.engine import ClickHouseError, open_engine, table_name
+    from audit_tui.clickhouse.events import ClickHouseEvents
+
+    table_name(table)  # a plain identifier, or ClickHouseError
+    engine = open_engine(spec)
+    events = ClickHouseEvents(engine, table)
+    try:
+        if not events.exists():
+            raise ClickHouseError(
+                f"{engine.label} has no table {table}: load one with "
+                f"audit-tui load SOURCE --into {spec}"
+            )
+    except ClickHouseError:
+        engine.close()
+        raise
+    return events
