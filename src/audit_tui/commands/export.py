@@ -211,7 +211,7 @@ def _export_clickhouse(args: argparse.Namespace, plan: ExportPlan) -> int:
     from audit_tui.clickhouse.view import PagedView
 
     try:
-        events = open_clickhouse(plan.source, args.table)
+        events = open_clickhouse(args.source, args.table)
     except ClickHouseError as exc:
         err(str(exc))
         return 2
