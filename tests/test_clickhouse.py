@@ -310,3 +310,19 @@ def test_missing_table_and_bad_target(
     assert "invalid table name" in capsys.readouterr().err
     assert main(["load", "--demo", "--into", "/tmp/x.db"]) == 2
     assert "--into takes chdb:PATH" in capsys.readouterr().err
+
+
+def test_worker_processes_load_the_same_rows(both: Any, db: Path) -> None:
+    store, ch = both
+    engine = ChdbEngine(str(db))
+    try:
+        report = load_store(store, engine, "parallel", batch=400, workers=2)
+        assert report.inserted == 3000
+        assert load_store(store, engine, "parallel", batch=400, workers=2).inserted == 0
+        columns = "id, content_hash, actor_keys, workspace_keys, search, raw"
+        sql = "SELECT {c} FROM {t:Identifier} ORDER BY id, content_hash"
+        one = engine.rows(sql.replace("{c}", columns), {"t": "parallel"})
+        other = engine.rows(sql.replace("{c}", columns), {"t": "audit_events"})
+        assert one == other
+    finally:
+        engine.close()

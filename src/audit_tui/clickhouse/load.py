@@ -10,8 +10,13 @@ inserts only the events whose (id, content hash) the table does not hold yet.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -28,6 +33,7 @@ MIN_TIME_MS = -2_208_988_800_000
 MAX_TIME_MS = 10_413_791_999_999
 
 Progress = Callable[[int, int], None]  # (events done, events in all)
+Record = dict[str, Any]
 
 
 @dataclass
@@ -43,10 +49,15 @@ def ensure_table(engine: Engine, table: str) -> None:
 
 def event_row(store: Store, position: int) -> dict[str, object]:
     """The loaded columns of the event at a store position (see schema.LOADED_COLUMNS)."""
-    raw = store.raw(position)
+    return event_columns(store.raw(position), store.native)
+
+
+def event_columns(raw: bytes, read_native: Callable[[Record], Record]) -> dict[str, object]:
+    """The loaded columns of one original record, read in its native form by ``read_native``
+    (the store's reading of its source's format)."""
     parsed = load_json(raw)
     record = parsed if isinstance(parsed, dict) else {"value": parsed}
-    native = store.native(record)
+    native = read_native(record)
     row = flatten(native)
     actor = party(native.get("actor"))
     org = party(native.get("organization"))
@@ -93,24 +104,56 @@ def _insert_sql(table: str) -> str:
     )
 
 
-def _batches(store: Store, report: LoadReport, size: int) -> Iterator[list[dict[str, object]]]:
-    batch: list[dict[str, object]] = []
-    for position in range(store.total):
+@dataclass
+class Batch:
+    """One batch's rows as JSON lines, ready for the engine."""
+
+    data: bytes
+    count: int
+    lo: int  # the oldest and newest time, epoch ms
+    hi: int
+    out_of_range: int
+
+
+def encode_batch(raws: list[bytes], read_native: Callable[[Record], Record]) -> Batch:
+    """The loaded columns of ``raws`` as JSON lines (run in a worker process)."""
+    lines: list[bytes] = []
+    lo, hi, out_of_range = MAX_TIME_MS, MIN_TIME_MS, 0
+    for raw in raws:
         try:
-            row = event_row(store, position)
+            row = event_columns(raw, read_native)
         except (InvalidRecord, ValueError):
             continue  # the store indexed it, so this does not happen; never load half a record
         ms = row["time_ms"]
         assert isinstance(ms, int)
         if not MIN_TIME_MS <= ms <= MAX_TIME_MS:
-            report.out_of_range += 1
+            out_of_range += 1
             continue
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+        lo, hi = min(lo, ms), max(hi, ms)
+        lines.append(orjson.dumps(row))
+    return Batch(b"\n".join(lines), len(lines), lo, hi, out_of_range)
+
+
+def _encoded(store: Store, size: int, workers: int) -> Iterator[Batch]:
+    """The store's events in encoded batches, in order; ``workers`` processes encode them
+    while the engine inserts (a few batches ahead, so memory stays bounded)."""
+    chunks = (
+        [store.raw(p) for p in range(start, min(start + size, store.total))]
+        for start in range(0, store.total, size)
+    )
+    if workers <= 1:
+        for raws in chunks:
+            yield encode_batch(raws, store.native)
+        return
+    ctx = multiprocessing.get_context("spawn")  # the engine's threads make fork unsafe
+    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        pending: deque[Future[Batch]] = deque()
+        for raws in chunks:
+            pending.append(pool.submit(encode_batch, raws, store.native))
+            if len(pending) > workers * 2:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def count_rows(engine: Engine, table: str) -> int:
@@ -124,19 +167,25 @@ def load_store(
     table: str,
     progress: Progress | None = None,
     batch: int = BATCH,
+    workers: int | None = None,
 ) -> LoadReport:
-    """Insert the events of a finished ``store`` that the table does not hold yet."""
+    """Insert the events of a finished ``store`` that the table does not hold yet
+    (``workers``: processes that prepare the batches; default one per CPU, none for small
+    stores)."""
+    if workers is None:
+        workers = (os.cpu_count() or 1) if store.total > 4 * batch else 1
     ensure_table(engine, table)
     before = count_rows(engine, table)
     report = LoadReport(read=store.total, inserted=0, out_of_range=0)
     sql = _insert_sql(table)
     structure = ", ".join(f"{name} {kind}" for name, kind in LOADED_COLUMNS)
     done = 0
-    for rows in _batches(store, report, batch):
-        times = [int(r["time_ms"]) for r in rows]  # type: ignore[call-overload]
-        data = b"\n".join(orjson.dumps(r) for r in rows)
-        engine.insert_select(sql, data, structure, {"lo": min(times), "hi": max(times)})
-        done += len(rows)
+    for encoded in _encoded(store, batch, workers):
+        report.out_of_range += encoded.out_of_range
+        if encoded.count:
+            params = {"lo": encoded.lo, "hi": encoded.hi}
+            engine.insert_select(sql, encoded.data, structure, params)
+        done += encoded.count + encoded.out_of_range
         if progress is not None:
             progress(done, store.total)
     report.inserted = count_rows(engine, table) - before
