@@ -326,3 +326,49 @@ def test_worker_processes_load_the_same_rows(both: Any, db: Path) -> None:
         assert one == other
     finally:
         engine.close()
+
+
+def test_the_driver_path_end_to_end(
+    both: Any,
+    db: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """clickhouse:// through clickhouse-connect, against an endpoint answering ClickHouse's HTTP
+    interface with chDB: the same answers as the store, values sent as parameters."""
+    from clickhouse_http import clickhouse_http
+
+    from audit_tui.clickhouse.engine import ConnectEngine, open_engine
+
+    store, _ = both
+    monkeypatch.setenv("AUDIT_TUI_CLICKHOUSE_PASSWORD", "s3cret-pw")
+    with clickhouse_http(str(db)) as server:
+        url = f"clickhouse://default@127.0.0.1:{server.server_address[1]}/default"
+        engine = open_engine(url)
+        assert isinstance(engine, ConnectEngine)
+        try:
+            assert load_store(store, engine, "via_http", batch=1000).inserted == 3000
+            assert load_store(store, engine, "via_http", batch=1000).inserted == 0
+            ch = ClickHouseEvents(engine, "via_http")
+            for query in QUERIES[::3] + [Query(actors=frozenset({HOSTILE[0]}), text=HOSTILE[1])]:
+                result = store.search(query, NOW)
+                assert ch.count(query, NOW) == result.count
+                page = ch.page(query, 20, None, NOW)
+                assert [e.row for e in page.events] == store.rows(result.positions[:20])
+                want = store.facets(query, NOW)
+                for name in ("actors", "event_types", "workspaces"):
+                    assert _facet_map(ch.facets(query, NOW), name) == _facet_map(want, name)
+            assert any("drop table audit_events" in v for p in server.seen for v in p.values())
+            with pytest.raises(ClickHouseError, match="UNKNOWN_TABLE|doesn't exist|does not exist"):
+                ClickHouseEvents(engine, "nope").count(Query(), NOW)
+        finally:
+            engine.close()
+        assert main(["query", url, "--table", "via_http", "--actor", "bob", "--count"]) == 0
+        out, err = capsys.readouterr()
+        assert int(out) == store.count(Query(actors=frozenset({"bob"})), NOW)
+        assert main(["query", url, "--table", "missing", "--count"]) == 2
+        out, err = capsys.readouterr()
+        assert "has no table missing" in err and "s3cret-pw" not in out + err
+    bad = "clickhouse://u:pw@127.0.0.1/db"
+    assert main(["query", bad, "--count"]) == 2
+    assert "no password in a clickhouse:// URL" in capsys.readouterr().err

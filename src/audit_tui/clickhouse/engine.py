@@ -7,14 +7,18 @@ holds names and a validated table identifier.
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
 
 import orjson
 
 CHDB_PREFIX = "chdb:"
+SERVER_SCHEMES = ("clickhouse://", "clickhouses://")
+PASSWORD_ENV = "AUDIT_TUI_CLICKHOUSE_PASSWORD"
 DEFAULT_TABLE = "audit_events"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,126}$")
 
@@ -139,8 +143,84 @@ def _first_line(message: str) -> str:
     return line[:500]
 
 
+class ConnectEngine:
+    """A ClickHouse server over HTTP(S), through the official driver (clickhouse-connect).
+
+    ``clickhouse://[user@]host[:port]/DATABASE`` (``clickhouses://`` for TLS); the password
+    comes from ``$AUDIT_TUI_CLICKHOUSE_PASSWORD``, never from the URL, and is never shown."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        secure = parts.scheme == "clickhouses"
+        if parts.password is not None:
+            raise ClickHouseError(
+                "put no password in a clickhouse:// URL: set AUDIT_TUI_CLICKHOUSE_PASSWORD"
+            )
+        if not parts.hostname:
+            raise ClickHouseError(f"no host in {parts.scheme}:// URL: {parts.scheme}://host/db")
+        try:
+            port = parts.port or (8443 if secure else 8123)
+        except ValueError as exc:
+            raise ClickHouseError(f"invalid port in the {parts.scheme}:// URL") from exc
+        database = parts.path.strip("/") or "default"
+        user = unquote(parts.username) if parts.username else "default"
+        self.label = f"{parts.scheme}://{user}@{parts.hostname}:{port}/{database}"
+        try:
+            import clickhouse_connect
+        except ImportError as exc:
+            raise ClickHouseError(
+                "clickhouse:// needs clickhouse-connect: pip install 'audit-tui[clickhouse]'"
+            ) from exc
+        try:
+            self._client: Any = clickhouse_connect.get_client(
+                host=parts.hostname,
+                port=port,
+                username=user,
+                password=os.environ.get(PASSWORD_ENV, ""),
+                database=database,
+                secure=secure,
+            )
+        except Exception as exc:  # the driver's own errors: one line, no traceback
+            raise ClickHouseError(f"{self.label}: {_first_line(str(exc))}") from exc
+
+    def rows(self, sql: str, params: Mapping[str, Param] | None = None) -> list[dict[str, Any]]:
+        try:
+            result = self._client.query(sql, parameters=dict(params or {}))
+            return list(result.named_results())
+        except Exception as exc:
+            raise ClickHouseError(_first_line(str(exc))) from exc
+
+    def command(self, sql: str, params: Mapping[str, Param] | None = None) -> None:
+        try:
+            self._client.command(sql, parameters=dict(params or {}))
+        except Exception as exc:
+            raise ClickHouseError(_first_line(str(exc))) from exc
+
+    def insert_select(
+        self, sql: str, data: bytes, structure: str, params: Mapping[str, Param]
+    ) -> None:
+        # the rows travel in the request's body, read by the input() table function
+        statement = sql.replace("{rows}", f"input('{structure}')") + " FORMAT JSONEachRow"
+        try:
+            self._client.command(statement, parameters=dict(params), data=data)
+        except Exception as exc:
+            raise ClickHouseError(_first_line(str(exc))) from exc
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def is_clickhouse(spec: str | None) -> bool:
+    """True for a ClickHouse source: ``chdb:PATH``, ``clickhouse://`` or ``clickhouses://``."""
+    return is_chdb(spec) or str(spec or "").startswith(SERVER_SCHEMES)
+
+
 def open_engine(spec: str) -> Engine:
-    """The engine a source spec names: ``chdb:PATH`` (``clickhouse://`` comes with the driver)."""
+    """The engine a source spec names: ``chdb:PATH``, ``clickhouse://…`` or ``clickhouses://…``."""
     if is_chdb(spec):
         return ChdbEngine(spec[len(CHDB_PREFIX) :])
-    raise ClickHouseError(f"not a ClickHouse source: {spec!r} (use chdb:PATH)")
+    if spec.startswith(SERVER_SCHEMES):
+        return ConnectEngine(spec)
+    raise ClickHouseError(
+        f"not a ClickHouse source: {spec!r} (use chdb:PATH or clickhouse://host/db)"
+    )

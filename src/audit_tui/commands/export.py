@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from audit_tui.clickhouse.engine import is_chdb
+from audit_tui.clickhouse.engine import is_clickhouse
 from audit_tui.commands.common import (
     UsageError,
     add_remote_options,
@@ -130,7 +130,7 @@ def run_export(argv: list[str]) -> int:
             err(str(exc))
             return exc.code
     with _terminate_as_interrupt():
-        if is_chdb(spec):
+        if is_clickhouse(spec):
             return _export_clickhouse(args, plan)
         if remote:
             return _export_remote(args, plan)

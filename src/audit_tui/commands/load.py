@@ -57,12 +57,15 @@ def _progress(done: int, total: int) -> None:
 
 def run_load(argv: list[str]) -> int:
     args = load_parser().parse_args(argv)
-    from audit_tui.clickhouse.engine import ClickHouseError, is_chdb, open_engine, table_name
+    from audit_tui.clickhouse.engine import ClickHouseError, is_clickhouse, open_engine, table_name
     from audit_tui.clickhouse.load import load_store
     from audit_tui.sources.file import SourceError, open_source
 
-    if not is_chdb(args.into):
-        err(f"--into takes chdb:PATH, not {args.into!r} (see audit-tui load --help)")
+    if not is_clickhouse(args.into):
+        err(
+            f"--into takes chdb:PATH or clickhouse://host/DB, not {args.into!r} "
+            "(see audit-tui load --help)"
+        )
         return 2
     try:
         table_name(args.table)

@@ -20,7 +20,7 @@ import numpy as np
 import orjson
 
 from audit_tui import output
-from audit_tui.clickhouse.engine import is_chdb
+from audit_tui.clickhouse.engine import is_clickhouse
 from audit_tui.commands.common import (
     UsageError,
     add_remote_options,
@@ -90,7 +90,7 @@ def run_query(argv: list[str]) -> int:
         raise UsageError("--limit takes a number ≥ 0 (see audit-tui query --help)")
     query = build_query(args)
     now = datetime.now().astimezone()
-    if is_chdb(args.source) and not args.demo:
+    if is_clickhouse(args.source) and not args.demo:
         return run_clickhouse_query(args, query, now)
     if wants_remote(args):
         return run_remote_query(args, query, now)
