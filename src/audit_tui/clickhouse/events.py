@@ -130,6 +130,7 @@ class ClickHouseEvents:
         self.table = table
         self._t = table_name(table)
         self.label = f"{engine.label} {table}"
+        self._key_cache: dict[str, tuple[int, list[tuple[Any, ...]]]] = {}
 
     def close(self) -> None:
         self.engine.close()
@@ -211,13 +212,8 @@ class ClickHouseEvents:
             f"WHERE {where.sql()} GROUP BY name"
         )
         counts = {r["name"]: int(r["n"]) for r in self.engine.rows(counts_sql, where.params)}
-        keys_sql = (
-            f"SELECT DISTINCT {', '.join(_KEY_COLUMNS[facet])} FROM {self._t} "
-            f"ORDER BY {', '.join(str(i + 1) for i in range(len(_KEY_COLUMNS[facet])))}"
-        )
         entries: dict[str, FacetValue] = {}
-        for r in self.engine.rows(keys_sql):
-            parts = tuple(r.values())
+        for parts in self._keys(facet):
             key: Any = parts[0] if facet == "event_types" else (parts or None)
             if facet != "event_types" and not any(parts):
                 key = None
@@ -229,6 +225,22 @@ class ClickHouseEvents:
         values = [f for norm, f in entries.items() if f.count > 0 or norm in selected]
         values.sort(key=lambda f: (-f.count, f.label.lower()))
         return values
+
+    def _keys(self, facet: str) -> list[tuple[Any, ...]]:
+        """Every distinct identity of a facet in the table (cached while the table's row
+        count stays the same: a count is read from the parts' metadata)."""
+        total = self.total
+        cached = self._key_cache.get(facet)
+        if cached is not None and cached[0] == total:
+            return cached[1]
+        columns = _KEY_COLUMNS[facet]
+        sql = (
+            f"SELECT DISTINCT {', '.join(columns)} FROM {self._t} "
+            f"ORDER BY {', '.join(str(i + 1) for i in range(len(columns)))}"
+        )
+        keys = [tuple(r.values()) for r in self.engine.rows(sql)]
+        self._key_cache[facet] = (total, keys)
+        return keys
 
     def timeline(
         self, query: Query, bucket_ms: int, now: datetime | None = None
