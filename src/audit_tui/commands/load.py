@@ -22,10 +22,12 @@ examples:
   audit-tui load events.jsonl --into chdb:./audit.db
   audit-tui load cloudtrail.json.gz --into chdb:./audit.db --table trail
   audit-tui load --demo --into chdb:./audit.db
+  audit-tui load events.jsonl --into clickhouses://ada@ch.example.com/audit
   audit-tui query chdb:./audit.db --actor ada@example.com --count
 
-TARGET is chdb:PATH, a ClickHouse database directory opened in this process (chDB).
-The table's schema is in docs/clickhouse.md.
+TARGET is chdb:PATH, a ClickHouse database directory opened in this process (chDB), or a
+server: clickhouse://[user@]host[:port]/DB (clickhouses:// for TLS), its password from
+$AUDIT_TUI_CLICKHOUSE_PASSWORD. The table's schema is in docs/clickhouse.md.
 """
 
 
@@ -40,7 +42,9 @@ def load_parser() -> argparse.ArgumentParser:
         help="a file (.jsonl .ndjson .json .csv, optionally .gz), - for stdin; none = sample",
     )
     p.add_argument("--demo", action="store_true", help="load the bundled sample dataset")
-    p.add_argument("--into", required=True, metavar="TARGET", help="chdb:PATH")
+    p.add_argument(
+        "--into", required=True, metavar="TARGET", help="chdb:PATH or clickhouse://host/DB"
+    )
     p.add_argument(
         "--input-format",
         metavar="NAME",

@@ -57,9 +57,11 @@ examples:
   cat events.json | audit-tui query - --workspace "Finance Ops" --limit 20
   audit-tui query https://host/api/v2/audit-logs --actor ada@example.com --format jsonl
   audit-tui query --profile prod --period 7d --count
+  audit-tui query chdb:./audit.db --actor ada@example.com --count
 
 SOURCE is a file (.jsonl, .ndjson, .json, .csv, optionally .gz), - for standard input,
-an http(s):// audit API endpoint (docs/api.md), or nothing / --demo for the bundled sample.
+an http(s):// audit API endpoint (docs/api.md), a ClickHouse table (chdb:PATH,
+clickhouse://host/DB; docs/clickhouse.md), or nothing / --demo for the bundled sample.
 Times: ISO dates or datetimes (naive = UTC), 3d, 12h, yesterday, now. --since is inclusive,
 --until exclusive; a date alone as --until means the end of that day.
 """
