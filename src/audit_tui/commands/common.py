@@ -17,6 +17,7 @@ from audit_tui.remote.settings import RemoteSettings, is_url, plain_http_warning
 from audit_tui.safe import clean
 
 if TYPE_CHECKING:
+    from audit_tui.clickhouse.events import ClickHouseEvents
     from audit_tui.sources.prefilter import Candidates
     from audit_tui.store import Store
 
@@ -127,6 +128,15 @@ def source_argument(value: str) -> str:
             "--demo or no SOURCE for the bundled sample"
         )
     return value
+
+
+def add_table_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--table",
+        default="audit_events",
+        metavar="NAME",
+        help="the table of a ClickHouse source (chdb:PATH): default audit_events",
+    )
 
 
 def _format_names() -> list[str]:
@@ -266,3 +276,24 @@ def report_load(store: Store, candidates: Candidates | None) -> None:
         skipped = candidates.in_file(skipped)
     if skipped:
         err(describe_skipped(skipped))
+
+
+def open_clickhouse(spec: str, table: str) -> ClickHouseEvents:
+    """The events of a ClickHouse source (``chdb:PATH``); ClickHouseError when the engine
+    cannot be opened or holds no such table."""
+    from audit_tui.clickhouse.engine import ClickHouseError, open_engine, table_name
+    from audit_tui.clickhouse.events import ClickHouseEvents
+
+    table_name(table)  # a plain identifier, or ClickHouseError
+    engine = open_engine(spec)
+    events = ClickHouseEvents(engine, table)
+    try:
+        if not events.exists():
+            raise ClickHouseError(
+                f"{engine.label} has no table {table}: load one with "
+                f"audit-tui load SOURCE --into {spec}"
+            )
+    except ClickHouseError:
+        engine.close()
+        raise
+    return events

@@ -17,14 +17,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from audit_tui.clickhouse.engine import is_clickhouse
 from audit_tui.commands.common import (
     UsageError,
     add_remote_options,
     add_source_and_filters,
+    add_table_option,
     build_query,
     command_parser,
     err,
     fail,
+    open_clickhouse,
     open_for_query,
     report_load,
     settings_from,
@@ -76,6 +79,7 @@ def export_parser() -> argparse.ArgumentParser:
     )
     add_source_and_filters(p)
     add_remote_options(p)
+    add_table_option(p)
     o = p.add_argument_group("output")
     o.add_argument(
         "--format",
@@ -128,6 +132,8 @@ def run_export(argv: list[str]) -> int:
             err(str(exc))
             return exc.code
     with _terminate_as_interrupt():
+        if is_clickhouse(spec):
+            return _export_clickhouse(args, plan)
         if remote:
             return _export_remote(args, plan)
         return _export_local(args, plan)
@@ -200,6 +206,40 @@ def _export_remote(args: argparse.Namespace, plan: ExportPlan) -> int:
         return exc.code
     _clear_progress(show)
     err(_exported(outcome.result, outcome.note))
+    return 0
+
+
+def _export_clickhouse(args: argparse.Namespace, plan: ExportPlan) -> int:
+    """The matches read from the engine a page at a time, written like a file's."""
+    from audit_tui.clickhouse.engine import ClickHouseError
+    from audit_tui.clickhouse.view import PagedView
+
+    try:
+        events = open_clickhouse(args.source, args.table)
+    except ClickHouseError as exc:
+        err(str(exc))
+        return 2
+    view = PagedView(events, plan.query, plan.now)
+    show = _progress_line if plan.path is not None and is_terminal(sys.stderr) else None
+    try:
+        result = export(view, plan, progress=show, force=args.force)  # type: ignore[arg-type]
+    except KeyboardInterrupt:
+        _clear_progress(show)
+        err("export cancelled: nothing written" if plan.path else "export cancelled")
+        return 130
+    except ExportError as exc:
+        _clear_progress(show)
+        err(str(exc))
+        return exc.code
+    except ClickHouseError as exc:
+        _clear_progress(show)
+        err(f"{events.label}: {exc}; nothing written")
+        return 1
+    finally:
+        view.close()
+    _clear_progress(show)
+    if result.path is not None:
+        err(_exported(result))
     return 0
 
 

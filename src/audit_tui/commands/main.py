@@ -49,6 +49,10 @@ def _dispatch(args_list: list[str]) -> int:
         from audit_tui.commands.export import run_export
 
         return run_export(args_list[1:])
+    if command == "load":
+        from audit_tui.commands.load import run_load
+
+        return run_load(args_list[1:])
     if command == "serve":
         from audit_tui.commands.serve import run_serve
 

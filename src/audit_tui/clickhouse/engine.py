@@ -1,0 +1,226 @@
+"""The engines a ClickHouse source runs on, behind one small interface.
+
+``chdb:PATH`` opens a database directory with chDB, in this process. Every value reaches the
+engine as a query parameter (``{name:Type}`` in the SQL text); the SQL text itself only ever
+holds names and a validated table identifier.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
+
+import orjson
+
+CHDB_PREFIX = "chdb:"
+SERVER_SCHEMES = ("clickhouse://", "clickhouses://")
+PASSWORD_ENV = "AUDIT_TUI_CLICKHOUSE_PASSWORD"
+DEFAULT_TABLE = "audit_events"
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,126}$")
+
+# How ClickHouse reads a parameter's text (its "escaped" format): the characters that would end
+# or change it are written as backslash escapes (the backslash first).
+_ESCAPES = (
+    ("\\", "\\\\"),
+    ("\n", "\\n"),
+    ("\t", "\\t"),
+    ("\r", "\\r"),
+    ("\0", "\\0"),
+    ("\b", "\\b"),
+    ("\f", "\\f"),
+)
+
+
+def escape(text: str) -> str:
+    for char, escaped in _ESCAPES:
+        if char in text:
+            text = text.replace(char, escaped)
+    return text
+
+
+Param = str | int | Sequence[str]
+
+
+class ClickHouseError(Exception):
+    """The engine refused or failed a statement: one line for the user."""
+
+
+def is_chdb(spec: str | None) -> bool:
+    return bool(spec) and str(spec).startswith(CHDB_PREFIX)
+
+
+def table_name(name: str) -> str:
+    """``name`` quoted as an identifier, after checking it is a plain one (letters, digits,
+    underscores): the one name that goes into the SQL text."""
+    if not _IDENTIFIER.match(name):
+        raise ClickHouseError(
+            f"invalid table name {name!r}: use letters, digits and underscores (audit_events)"
+        )
+    return f"`{name}`"
+
+
+def encode_param(value: Param) -> str:
+    """A parameter's value as the engine reads it: text escaped, an array of text quoted."""
+    if isinstance(value, bool):
+        raise TypeError("booleans are not parameters here")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return escape(value)
+    items = ("'" + escape(v).replace("'", "\\'") + "'" for v in value)  # an array literal
+    return "[" + ",".join(items) + "]"
+
+
+class Engine(Protocol):
+    """What the loader and the query object need from ClickHouse."""
+
+    label: str
+
+    def rows(self, sql: str, params: Mapping[str, Param] | None = None) -> list[dict[str, Any]]:
+        """The rows of a SELECT, as dicts."""
+
+    def command(self, sql: str, params: Mapping[str, Param] | None = None) -> None:
+        """Run a statement that returns nothing (DDL, INSERT … SELECT)."""
+
+    def insert_select(
+        self, sql: str, data: bytes, structure: str, params: Mapping[str, Param]
+    ) -> None:
+        """Run ``sql``, an INSERT … SELECT whose ``{rows}`` placeholder stands for a table
+        function reading ``data`` (JSON lines of columns ``structure``)."""
+
+    def close(self) -> None: ...
+
+
+class ChdbEngine:
+    """ClickHouse embedded in this process (chDB) over a database directory."""
+
+    def __init__(self, path: str) -> None:
+        try:
+            from chdb import session
+        except ImportError as exc:  # an optional extra
+            raise ClickHouseError(
+                "chdb:PATH needs chDB: pip install 'audit-tui[clickhouse]'"
+            ) from exc
+        if not path:
+            raise ClickHouseError("chdb: needs a database directory: chdb:/path/to/db")
+        self.label = f"{CHDB_PREFIX}{path}"
+        self._session: Any = session.Session(path)  # type: ignore[no-untyped-call]
+
+    def _run(self, sql: str, fmt: str, params: Mapping[str, Param] | None) -> Any:
+        encoded = {k: encode_param(v) for k, v in (params or {}).items()}
+        try:
+            return self._session.query(sql, fmt, params=encoded)
+        except Exception as exc:  # chDB raises its own error types (and RuntimeError)
+            raise ClickHouseError(_first_line(str(exc))) from exc
+
+    def rows(self, sql: str, params: Mapping[str, Param] | None = None) -> list[dict[str, Any]]:
+        data = self._run(sql, "JSONEachRow", params).bytes()
+        return [orjson.loads(line) for line in data.splitlines() if line]
+
+    def command(self, sql: str, params: Mapping[str, Param] | None = None) -> None:
+        self._run(sql, "CSV", params)
+
+    def insert_select(
+        self, sql: str, data: bytes, structure: str, params: Mapping[str, Param]
+    ) -> None:
+        # a file is read at C speed; a parameter this size would be parsed slowly
+        with tempfile.NamedTemporaryFile(suffix=".jsonl") as f:
+            f.write(data)
+            f.flush()
+            source = f"file({{batch_path:String}}, JSONEachRow, '{structure}')"
+            self.command(sql.replace("{rows}", source), {**params, "batch_path": f.name})
+
+    def close(self) -> None:
+        self._session.close()
+
+
+def _first_line(message: str) -> str:
+    line = message.strip().splitlines()[0] if message.strip() else "ClickHouse failed"
+    return line[:500]
+
+
+class ConnectEngine:
+    """A ClickHouse server over HTTP(S), through the official driver (clickhouse-connect).
+
+    ``clickhouse://[user@]host[:port]/DATABASE`` (``clickhouses://`` for TLS); the password
+    comes from ``$AUDIT_TUI_CLICKHOUSE_PASSWORD``, never from the URL, and is never shown."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        secure = parts.scheme == "clickhouses"
+        if parts.password is not None:
+            raise ClickHouseError(
+                "put no password in a clickhouse:// URL: set AUDIT_TUI_CLICKHOUSE_PASSWORD"
+            )
+        if not parts.hostname:
+            raise ClickHouseError(f"no host in {parts.scheme}:// URL: {parts.scheme}://host/db")
+        try:
+            port = parts.port or (8443 if secure else 8123)
+        except ValueError as exc:
+            raise ClickHouseError(f"invalid port in the {parts.scheme}:// URL") from exc
+        database = parts.path.strip("/") or "default"
+        user = unquote(parts.username) if parts.username else "default"
+        self.label = f"{parts.scheme}://{user}@{parts.hostname}:{port}/{database}"
+        try:
+            import clickhouse_connect
+        except ImportError as exc:
+            raise ClickHouseError(
+                "clickhouse:// needs clickhouse-connect: pip install 'audit-tui[clickhouse]'"
+            ) from exc
+        try:
+            self._client: Any = clickhouse_connect.get_client(
+                host=parts.hostname,
+                port=port,
+                username=user,
+                password=os.environ.get(PASSWORD_ENV, ""),
+                database=database,
+                secure=secure,
+            )
+        except Exception as exc:  # the driver's own errors: one line, no traceback
+            raise ClickHouseError(f"{self.label}: {_first_line(str(exc))}") from exc
+
+    def rows(self, sql: str, params: Mapping[str, Param] | None = None) -> list[dict[str, Any]]:
+        try:
+            result = self._client.query(sql, parameters=dict(params or {}))
+            return list(result.named_results())
+        except Exception as exc:
+            raise ClickHouseError(_first_line(str(exc))) from exc
+
+    def command(self, sql: str, params: Mapping[str, Param] | None = None) -> None:
+        try:
+            self._client.command(sql, parameters=dict(params or {}))
+        except Exception as exc:
+            raise ClickHouseError(_first_line(str(exc))) from exc
+
+    def insert_select(
+        self, sql: str, data: bytes, structure: str, params: Mapping[str, Param]
+    ) -> None:
+        # the rows travel in the request's body, read by the input() table function
+        statement = sql.replace("{rows}", f"input('{structure}')") + " FORMAT JSONEachRow"
+        try:
+            self._client.command(statement, parameters=dict(params), data=data)
+        except Exception as exc:
+            raise ClickHouseError(_first_line(str(exc))) from exc
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def is_clickhouse(spec: str | None) -> bool:
+    """True for a ClickHouse source: ``chdb:PATH``, ``clickhouse://`` or ``clickhouses://``."""
+    return is_chdb(spec) or str(spec or "").startswith(SERVER_SCHEMES)
+
+
+def open_engine(spec: str) -> Engine:
+    """The engine a source spec names: ``chdb:PATH``, ``clickhouse://…`` or ``clickhouses://…``."""
+    if is_chdb(spec):
+        return ChdbEngine(spec[len(CHDB_PREFIX) :])
+    if spec.startswith(SERVER_SCHEMES):
+        return ConnectEngine(spec)
+    raise ClickHouseError(
+        f"not a ClickHouse source: {spec!r} (use chdb:PATH or clickhouse://host/db)"
+    )

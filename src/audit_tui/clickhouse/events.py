@@ -1,0 +1,262 @@
+"""The query object over the audit table: every question one parameterised SQL query.
+
+A page (newest first, keyset pagination on time, id and content hash: never OFFSET), the count,
+the three facet lists with counts (each excluding its own facet, as the local store does) and
+the timeline. The filters come from a :class:`~audit_tui.query.Query`: its window, its facet
+selections (folded as :mod:`audit_tui.facets` folds them, matched against the folded names
+stored when loading) and its words (each contained in the values-only search text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from audit_tui.clickhouse.engine import ClickHouseError, Engine, Param, table_name
+from audit_tui.facets import describe, fold
+from audit_tui.model import Row
+from audit_tui.query import FACETS, Query, utcnow
+from audit_tui.store import Facets, FacetValue
+
+_ROW_COLUMNS = (
+    "toUnixTimestamp64Milli(time) AS time_ms, id, content_hash, event_type, resource_type, "
+    "resource_id, resource_name, organization_id, organization_name, workspace_id, "
+    "workspace_name, actor_type, actor_id, actor_name, actor_email, metadata, raw"
+)
+# the columns a facet entry's identity is read from (the party key: id, name, email, type)
+_KEY_COLUMNS = {
+    "actors": ("actor_id", "actor_name", "actor_email", "actor_type"),
+    "workspaces": ("workspace_id", "workspace_name", "'' AS ws_email", "'' AS ws_type"),
+    "event_types": ("event_type",),
+}
+# how an event's folded selection names are read, per facet
+_NAMES = {
+    "actors": "actor_keys",
+    "workspaces": "workspace_keys",
+    "event_types": "[event_type_key]",
+}
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ended: the last event's sort key (time ms, id, content hash)."""
+
+    time_ms: int
+    id: str
+    content_hash: int
+
+
+@dataclass(frozen=True)
+class Event:
+    row: Row
+    raw: bytes
+    cursor: Cursor
+
+
+@dataclass(frozen=True)
+class Page:
+    events: list[Event]
+    next: Cursor | None  # None: no more events
+
+
+class Where:
+    """Conditions as SQL with placeholders, and the parameters they name."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.params: dict[str, Param] = {}
+
+    def add(self, sql: str, **params: Param) -> None:
+        self.parts.append(sql)
+        self.params.update(params)
+
+    def sql(self) -> str:
+        return " AND ".join(self.parts) if self.parts else "1"
+
+
+def conditions(query: Query, now: datetime, skip: str | None = None) -> Where:
+    """The WHERE clause of ``query`` (without the facet ``skip``)."""
+    if not query.plain:
+        raise ClickHouseError(
+            "the search language (field:value, quotes, OR, -term, paths) is not pushed down to "
+            "ClickHouse yet; search it with plain words"
+        )
+    where = Where()
+    window = query.window(now)
+    if window.since is not None:
+        where.add("time >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')", since=window.since)
+    if window.until is not None:
+        where.add("time < fromUnixTimestamp64Milli({until:Int64}, 'UTC')", until=window.until)
+    for facet in FACETS:
+        values = query.facet(facet)
+        if facet == skip or not values:
+            continue
+        names = sorted({fold(v) for v in values})
+        where.add(f"hasAny({_NAMES[facet]}, {{{facet}:Array(String)}})", **{facet: names})
+    for i, word in enumerate(query.words):
+        where.add(f"position(search, {{w{i}:String}}) > 0", **{f"w{i}": word.lower()})
+    return where
+
+
+def _row(r: dict[str, Any]) -> Row:
+    metadata = orjson.loads(r["metadata"]) if r["metadata"] else None
+    return Row(
+        audited_at=int(r["time_ms"]),
+        event_type=r["event_type"],
+        resource_type=r["resource_type"],
+        resource_id=r["resource_id"],
+        resource_name=r["resource_name"],
+        organization=r["organization_name"] or r["organization_id"],
+        workspace=r["workspace_name"] or r["workspace_id"],
+        workspace_id=r["workspace_id"],
+        actor_type=r["actor_type"],
+        actor_id=r["actor_id"],
+        actor_name=r["actor_name"],
+        actor_email=r["actor_email"],
+        id=r["id"],
+        metadata=metadata,
+    )
+
+
+def _event(r: dict[str, Any]) -> Event:
+    cursor = Cursor(int(r["time_ms"]), r["id"], int(r["content_hash"]))
+    return Event(_row(r), r["raw"].encode("utf-8"), cursor)
+
+
+class ClickHouseEvents:
+    """Audit events in a ClickHouse table, queried where they are."""
+
+    def __init__(self, engine: Engine, table: str) -> None:
+        self.engine = engine
+        self.table = table
+        self._t = table_name(table)
+        self.label = f"{engine.label} {table}"
+        self._key_cache: dict[str, tuple[int, list[tuple[Any, ...]]]] = {}
+
+    def close(self) -> None:
+        self.engine.close()
+
+    def exists(self) -> bool:
+        rows = self.engine.rows("EXISTS TABLE {t:Identifier}", {"t": self.table})
+        return bool(rows and int(next(iter(rows[0].values()))))
+
+    @property
+    def total(self) -> int:
+        return int(self.engine.rows(f"SELECT count() AS n FROM {self._t}")[0]["n"])
+
+    def count(self, query: Query, now: datetime | None = None) -> int:
+        where = conditions(query, now or utcnow())
+        sql = f"SELECT count() AS n FROM {self._t} WHERE {where.sql()}"
+        return int(self.engine.rows(sql, where.params)[0]["n"])
+
+    def page(
+        self,
+        query: Query,
+        limit: int,
+        after: Cursor | None = None,
+        now: datetime | None = None,
+    ) -> Page:
+        """The newest ``limit`` matches older than ``after`` (newest first)."""
+        where = conditions(query, now or utcnow())
+        if after is not None:
+            where.add(
+                "(time, id, content_hash) < (fromUnixTimestamp64Milli({after_ms:Int64}, 'UTC'), "
+                "{after_id:String}, {after_hash:UInt64})",
+                after_ms=after.time_ms,
+                after_id=after.id,
+                after_hash=after.content_hash,
+            )
+        where.params["limit"] = limit
+        sql = (
+            f"SELECT {_ROW_COLUMNS} FROM {self._t} WHERE {where.sql()} "
+            "ORDER BY time DESC, id DESC, content_hash DESC LIMIT {limit:UInt64}"
+        )
+        events = [_event(r) for r in self.engine.rows(sql, where.params)]
+        more = len(events) == limit and limit > 0
+        return Page(events, events[-1].cursor if more else None)
+
+    def oldest(self, query: Query, now: datetime | None = None) -> Event | None:
+        """The oldest match (None when nothing matches)."""
+        where = conditions(query, now or utcnow())
+        sql = (
+            f"SELECT {_ROW_COLUMNS} FROM {self._t} WHERE {where.sql()} "
+            "ORDER BY time, id, content_hash LIMIT 1"
+        )
+        rows = self.engine.rows(sql, where.params)
+        return _event(rows[0]) if rows else None
+
+    def iter_events(
+        self, query: Query, now: datetime | None = None, batch: int = 5000
+    ) -> Iterator[Event]:
+        """Every match, newest first, a page at a time (only a page is held)."""
+        now = now or utcnow()
+        cursor: Cursor | None = None
+        while True:
+            page = self.page(query, batch, cursor, now)
+            yield from page.events
+            if page.next is None:
+                return
+            cursor = page.next
+
+    def facets(self, query: Query, now: datetime | None = None) -> Facets:
+        """For each facet, the count each value would give with all *other* conditions."""
+        now = now or utcnow()
+        out: dict[str, list[FacetValue]] = {}
+        for facet in FACETS:
+            out[facet] = self._facet(facet, query, now)
+        return Facets(out["actors"], out["event_types"], out["workspaces"])
+
+    def _facet(self, facet: str, query: Query, now: datetime) -> list[FacetValue]:
+        where = conditions(query, now, skip=facet)
+        counts_sql = (
+            f"SELECT name, count() AS n FROM {self._t} ARRAY JOIN {_NAMES[facet]} AS name "
+            f"WHERE {where.sql()} GROUP BY name"
+        )
+        counts = {r["name"]: int(r["n"]) for r in self.engine.rows(counts_sql, where.params)}
+        entries: dict[str, FacetValue] = {}
+        for parts in self._keys(facet):
+            key: Any = parts[0] if facet == "event_types" else (parts or None)
+            if facet != "event_types" and not any(parts):
+                key = None
+            value, label, kind = describe(facet, key)
+            norm = fold(value)
+            if norm not in entries:
+                entries[norm] = FacetValue(value, label, counts.get(norm, 0), kind)
+        selected = {fold(v) for v in query.facet(facet)}
+        values = [f for norm, f in entries.items() if f.count > 0 or norm in selected]
+        values.sort(key=lambda f: (-f.count, f.label.lower()))
+        return values
+
+    def _keys(self, facet: str) -> list[tuple[Any, ...]]:
+        """Every distinct identity of a facet in the table (cached while the table's row
+        count stays the same: a count is read from the parts' metadata)."""
+        total = self.total
+        cached = self._key_cache.get(facet)
+        if cached is not None and cached[0] == total:
+            return cached[1]
+        columns = _KEY_COLUMNS[facet]
+        sql = (
+            f"SELECT DISTINCT {', '.join(columns)} FROM {self._t} "
+            f"ORDER BY {', '.join(str(i + 1) for i in range(len(columns)))}"
+        )
+        keys = [tuple(r.values()) for r in self.engine.rows(sql)]
+        self._key_cache[facet] = (total, keys)
+        return keys
+
+    def timeline(
+        self, query: Query, bucket_ms: int, now: datetime | None = None
+    ) -> list[tuple[int, int]]:
+        """(bucket start in epoch ms, events) for every bucket with events, oldest first."""
+        where = conditions(query, now or utcnow())
+        where.params["bucket"] = bucket_ms
+        sql = (
+            "SELECT toUnixTimestamp64Milli(time) - positiveModulo(toUnixTimestamp64Milli(time), "
+            "{bucket:Int64}) "
+            f"AS start, count() AS n FROM {self._t} WHERE {where.sql()} "
+            "GROUP BY start ORDER BY start"
+        )
+        return [(int(r["start"]), int(r["n"])) for r in self.engine.rows(sql, where.params)]

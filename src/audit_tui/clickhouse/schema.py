@@ -1,0 +1,91 @@
+"""The audit table in ClickHouse (documented in docs/clickhouse.md).
+
+One row per event: the time and id, the event type, the actor, resource, organization and
+workspace parts as ``LowCardinality`` columns, the folded names that select the actor and the
+workspace (the facet identity rules of :mod:`audit_tui.facets`, computed once when loading), the
+values-only lower-cased search text, the original record unchanged, and a hash of it. Sorted by
+time (then id and hash), partitioned by month, with an n-gram skip index on the search text.
+Re-loading is idempotent: an event already in the table (same id, same content hash) is not
+inserted again, and the ReplacingMergeTree key folds any duplicate that slips in.
+"""
+
+from __future__ import annotations
+
+from audit_tui.clickhouse.engine import table_name
+
+# (name, type) of the columns a loader writes; content_hash is computed by the engine.
+LOADED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("time_ms", "Int64"),
+    ("id", "String"),
+    ("event_type", "String"),
+    ("event_type_key", "String"),
+    ("actor_id", "String"),
+    ("actor_name", "String"),
+    ("actor_email", "String"),
+    ("actor_type", "String"),
+    ("actor_keys", "Array(String)"),
+    ("resource_type", "String"),
+    ("resource_id", "String"),
+    ("resource_name", "String"),
+    ("organization_id", "String"),
+    ("organization_name", "String"),
+    ("workspace_id", "String"),
+    ("workspace_name", "String"),
+    ("workspace_keys", "Array(String)"),
+    ("metadata", "String"),
+    ("search", "String"),
+    ("raw", "String"),
+)
+
+COLUMNS_DDL = """
+    time DateTime64(3, 'UTC') CODEC(Delta, ZSTD),
+    id String,
+    event_type LowCardinality(String),
+    event_type_key LowCardinality(String),
+    actor_id LowCardinality(String),
+    actor_name LowCardinality(String),
+    actor_email LowCardinality(String),
+    actor_type LowCardinality(String),
+    actor_keys Array(LowCardinality(String)),
+    resource_type LowCardinality(String),
+    resource_id String,
+    resource_name String,
+    organization_id LowCardinality(String),
+    organization_name LowCardinality(String),
+    workspace_id LowCardinality(String),
+    workspace_name LowCardinality(String),
+    workspace_keys Array(LowCardinality(String)),
+    metadata String CODEC(ZSTD),
+    search String CODEC(ZSTD),
+    raw String CODEC(ZSTD),
+    content_hash UInt64,
+    INDEX search_ngrams search TYPE ngrambf_v1(4, 65536, 3, 0) GRANULARITY 1"""
+
+SORT_KEY = "(time, id, content_hash)"
+
+
+def create_table_sql(table: str) -> str:
+    """The DDL of the audit table on one server (or chDB)."""
+    return (
+        f"CREATE TABLE IF NOT EXISTS {table_name(table)} ({COLUMNS_DDL}\n)\n"
+        "ENGINE = ReplacingMergeTree\n"
+        "PARTITION BY toYYYYMM(time)\n"
+        f"ORDER BY {SORT_KEY}"
+    )
+
+
+def cluster_sql(table: str, cluster: str = "audit_cluster", database: str = "audit") -> list[str]:
+    """The DDL for a sharded cluster: a ReplicatedMergeTree table on every shard, and a
+    Distributed table over them (sharded by id, so an event's copies meet on one shard)."""
+    local = table_name(f"{table}_local")
+    dist = table_name(table)
+    return [
+        f"CREATE TABLE IF NOT EXISTS {database}.{local} ON CLUSTER {cluster} ({COLUMNS_DDL}\n)\n"
+        "ENGINE = ReplicatedReplacingMergeTree("
+        f"'/clickhouse/tables/{{shard}}/{database}/{table}_local', '{{replica}}')\n"
+        "PARTITION BY toYYYYMM(time)\n"
+        f"ORDER BY {SORT_KEY}",
+        f"CREATE TABLE IF NOT EXISTS {database}.{dist} ON CLUSTER {cluster} "
+        f"AS {database}.{local}\n"
+        f"ENGINE = Distributed({cluster}, {database}, {table}_local, cityHash64(id))",
+    ]

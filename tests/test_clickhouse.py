@@ -1,0 +1,374 @@
+"""ClickHouse as a source, on the real engine (chDB, in this process): the same files loaded
+into chDB and into the local store give the same counts, facet counts, pages and timeline;
+loading twice adds nothing; invalid records are reported with their line numbers; hostile
+values travel as parameters and come back unchanged."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pytest
+
+from audit_tui.clickhouse.engine import ChdbEngine, ClickHouseError, encode_param, table_name
+from audit_tui.clickhouse.events import ClickHouseEvents
+from audit_tui.clickhouse.load import count_rows, load_store
+from audit_tui.commands.main import main
+from audit_tui.facets import fold
+from audit_tui.query import Query
+from audit_tui.sources.file import open_source
+from audit_tui.store import Facets
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+DATA = Path(__file__).parent / "data" / "formats"
+HOSTILE = [
+    "'); DROP TABLE audit_events; --",
+    "back\\slash \\' \\n",
+    "quote \" and 'single'",
+    "ctrl \x1b]52;c;aGk=\x07 \x00 \t tab",
+    "{rows:String} {w0:String}",
+    "[/] [@click=app.quit] ]",
+    "Ünïcödé ẞ İstanbul",
+]
+
+
+def _events(n: int = 3000, seed: int = 7) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    actors = [
+        {"type": "user", "id": "usr_1", "name": "Ada Lovelace", "email": "ada@example.com"},
+        {"type": "user", "id": "usr_2", "name": "Bob", "email": None},
+        {"type": "api_key", "id": "key_9", "name": "invoice-bot"},
+        {"type": "user", "name": "Only Name"},
+        {"type": "user", "email": "mail@only.example"},
+        "bare-actor-name",
+        {"type": "user", "id": "usr_3", "name": "ada@example.com"},  # a name another's email
+        None,
+        *({"type": "user", "id": f"usr_h{i}", "name": h} for i, h in enumerate(HOSTILE)),
+    ]
+    workspaces = [
+        {"id": "ws_1", "name": "Finance Ops"},
+        {"id": "ws_2", "name": "finance ops"},
+        {"id": "ws_3"},
+        "Bare Workspace",
+        None,
+    ]
+    types = ["Agent Deleted", "Agent Invoked", "API Key Revoked", "Login", HOSTILE[0]]
+    base = int(NOW.timestamp() * 1000)
+    out = []
+    for i in range(n):
+        ms = base - rng.randrange(0, 120 * 86_400_000)
+        if i % 97 == 0 and out:
+            ms = out[-1]["_ms"]  # a tie in time, broken by id
+        when: Any = datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+        if i % 11 == 0:
+            when = ms  # an epoch number
+        ev = {
+            "id": f"evt_{i:06d}",
+            "audited_at": when,
+            "event_type": rng.choice(types),
+            "actor": rng.choice(actors),
+            "resource": {"type": "agent", "id": f"agt_{i % 50}", "name": rng.choice(HOSTILE)},
+            "organization": {"id": "org_1", "name": "Initech"},
+            "workspace": rng.choice(workspaces),
+            "metadata": {"ip": f"10.0.{i % 7}.{i % 251}", "n": i % 13, "ok": i % 2 == 0},
+            "_ms": ms,
+        }
+        out.append(ev)
+    for ev in out:
+        del ev["_ms"]
+    return out
+
+
+@pytest.fixture(scope="module")
+def events_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("ch") / "events.jsonl"
+    lines = [orjson.dumps(ev) for ev in _events()]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One database directory for the module: chDB opens one path per process at a time, so
+    each test keeps its events in a table of its own."""
+    return tmp_path_factory.mktemp("db") / "audit.db"
+
+
+@pytest.fixture(scope="module")
+def both(events_file: Path, db: Path) -> Any:
+    store = open_source(str(events_file))
+    store.wait()
+    engine = ChdbEngine(str(db))
+    report = load_store(store, engine, "audit_events", batch=700)
+    assert report.inserted == store.total == 3000
+    yield store, ClickHouseEvents(engine, "audit_events")
+    store.close()
+    engine.close()
+
+
+def _facet_map(f: Facets, name: str) -> dict[str, int]:
+    return {fold(v.value): v.count for v in f.get(name)}
+
+
+QUERIES = [
+    Query(),
+    Query(text="invoice"),
+    Query(text="INVOICE bot"),
+    Query(text="10.0.3"),
+    Query(text="finance ops"),
+    Query(text="true"),
+    Query(text='quote "'),
+    Query(text="drop table"),
+    Query(text="ünïcödé"),
+    Query(text="nothing-matches-this"),
+    Query(period="7d"),
+    Query(period="30d", text="agent"),
+    Query(since="2026-10-01", until="2026-11-01"),
+    Query(since="2026-11-19T10:00:00Z"),
+    Query(actors=frozenset({"ada@example.com"})),
+    Query(actors=frozenset({"USR_1", "bob"})),
+    Query(actors=frozenset({"Only Name", "mail@only.example", "bare-actor-name"})),
+    Query(actors=frozenset({""})),
+    Query(actors=frozenset({HOSTILE[0]})),
+    Query(workspaces=frozenset({"finance ops"})),
+    Query(workspaces=frozenset({"ws_3", "Bare Workspace"})),
+    Query(workspaces=frozenset({""})),
+    Query(event_types=frozenset({"agent invoked", HOSTILE[0]})),
+    Query(
+        text="agt",
+        period="90d",
+        actors=frozenset({"invoice-bot", "ada@example.com"}),
+        event_types=frozenset({"Agent Deleted", "Login"}),
+        workspaces=frozenset({"Finance Ops"}),
+    ),
+]
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: q.summary() or "everything")
+def test_same_answers_as_the_store(both: Any, query: Query) -> None:
+    store, ch = both
+    result = store.search(query, NOW)
+    assert ch.count(query, NOW) == result.count
+    want, got = store.facets(query, NOW), ch.facets(query, NOW)
+    for name in ("actors", "event_types", "workspaces"):
+        assert _facet_map(got, name) == _facet_map(want, name), name
+    first = ch.page(query, 25, None, NOW)
+    ids = [r.id for r in store.rows(result.positions[:50])]
+    assert [e.row.id for e in first.events] == ids[:25]
+    assert [e.row for e in first.events] == store.rows(result.positions[:25])
+    assert [e.raw for e in first.events] == [store.raw(int(p)) for p in result.positions[:25]]
+    if first.next is not None:
+        second = ch.page(query, 25, first.next, NOW)
+        assert [e.row.id for e in second.events] == ids[25:50]
+    else:
+        assert result.count <= 25
+    day = 86_400_000
+    times = np.array([store.row(int(p)).audited_at for p in result.positions], np.int64)
+    starts, counts = np.unique(times - times % day, return_counts=True)
+    assert ch.timeline(query, day, NOW) == list(zip(starts.tolist(), counts.tolist(), strict=True))
+
+
+def test_reloading_adds_nothing(both: Any) -> None:
+    store, ch = both
+    report = load_store(store, ch.engine, "audit_events")
+    assert report.inserted == 0
+    assert count_rows(ch.engine, "audit_events") == 3000
+    assert ch.total == 3000
+
+
+def test_every_page_walks_all_matches_once(both: Any) -> None:
+    store, ch = both
+    query = Query(text="agt_1")
+    seen = [e.row.id for e in ch.iter_events(query, NOW, batch=37)]
+    assert seen == [r.id for r in store.rows(store.search(query, NOW).positions)]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_values_are_parameters(both: Any, value: str) -> None:
+    store, ch = both
+    assert ch.engine.rows("SELECT {v:String} AS v", {"v": value}) == [{"v": value}]
+    assert ch.engine.rows("SELECT {v:Array(String)} AS v", {"v": [value, "x"]}) == [
+        {"v": [value, "x"]}
+    ]
+    for query in (Query(actors=frozenset({value})), Query(text=value)):
+        assert ch.count(query, NOW) == store.count(query, NOW)
+    assert ch.exists() and ch.total == 3000  # nothing was dropped
+
+
+def test_parameter_encoding() -> None:
+    assert encode_param("a\\b\nc\td") == "a\\\\b\\nc\\td"
+    assert encode_param(["it's", "x"]) == "['it\\'s','x']"
+    assert encode_param(7) == "7"
+    assert table_name("audit_events") == "`audit_events`"
+    with pytest.raises(ClickHouseError):
+        table_name("x`; DROP TABLE y")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "cloudtrail/plaso__aws_cloudtrail_lookupevents.jsonl",
+        "k8s-audit/panther-analysis__kubernetes_eks_rules.jsonl",
+        "okta/demisto__Okta_v2__get_logs_response.json",
+        "gcp-audit/plaso__gcp_logging.jsonl",
+        "azure/panther-analysis__azure_activity_rules.jsonl",
+    ],
+)
+def test_foreign_formats_load_as_the_store_reads_them(both: Any, db: Path, path: str) -> None:
+    store = open_source(str(DATA / path))
+    store.wait()
+    engine = ChdbEngine(str(db))
+    table = "f_" + path.split("/")[0].replace("-", "_")
+    try:
+        load_store(store, engine, table)
+        ch = ClickHouseEvents(engine, table)
+        assert ch.count(Query(), NOW) == store.total
+        everything = store.search(Query(), NOW).positions
+        page = ch.page(Query(), 1000, None, NOW)
+        assert sorted(map(repr, (e.row for e in page.events))) == sorted(
+            map(repr, store.rows(everything))
+        )
+        for name in ("actors", "event_types", "workspaces"):
+            want = _facet_map(store.facets(Query(), NOW), name)
+            assert _facet_map(ch.facets(Query(), NOW), name) == want
+    finally:
+        store.close()
+        engine.close()
+
+
+def test_load_command_reports_invalid_lines_and_is_idempotent(
+    both: Any, db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "e.jsonl"
+    good = [
+        {"id": "a", "audited_at": "2026-11-01T10:00:00Z", "event_type": "Login", "actor": "x"},
+        {"id": "b", "audited_at": "2026-11-02T10:00:00Z", "event_type": "Login", "actor": "y"},
+    ]
+    lines = [
+        orjson.dumps(good[0]).decode(),
+        '{"id": "c", "event_type": "Login"}',
+        "not json",
+        orjson.dumps(good[1]).decode(),
+    ]
+    src.write_text("\n".join(lines) + "\n")
+    target = f"chdb:{db}"
+    assert main(["load", str(src), "--into", target, "--table", "small"]) == 0
+    err = capsys.readouterr().err
+    assert main(["query", str(src), "--count"]) == 0
+    local = capsys.readouterr()
+    assert "line 2 no audited_at" in err and "line 3" in err
+    skipped = [line for line in err.splitlines() if "skipped" in line]
+    assert skipped == [line for line in local.err.splitlines() if "skipped" in line]
+    assert "loaded 2 new events" in err
+    assert main(["load", str(src), "--into", target, "--table", "small"]) == 0
+    assert "loaded 0 new events" in capsys.readouterr().err
+    assert main(["query", target, "--table", "small", "--count"]) == 0
+    assert capsys.readouterr().out.strip() == "2"
+
+
+@pytest.mark.parametrize("fmt", ["table", "jsonl", "json", "csv"])
+def test_query_command_prints_what_the_file_gives(
+    both: Any, db: Path, events_file: Path, capsysbinary: pytest.CaptureFixture[bytes], fmt: str
+) -> None:
+    target = f"chdb:{db}"
+    assert main(["load", str(events_file), "--into", target, "--table", "ev"]) == 0
+    filters = ["--since", "2026-10-01", "--actor", "ada@example.com", "--search", "agt"]
+    capsysbinary.readouterr()
+    assert main(["query", str(events_file), *filters, "--format", fmt, "--limit", "40"]) == 0
+    want = capsysbinary.readouterr().out
+    args = ["query", target, "--table", "ev", *filters, "--format", fmt, "--limit", "40"]
+    assert main(args) == 0
+    assert capsysbinary.readouterr().out == want
+    assert main(["query", target, "--table", "ev", *filters, "--count"]) == 0
+    assert main(["query", str(events_file), *filters, "--count"]) == 0
+    out = capsysbinary.readouterr().out.split()
+    assert out[0] == out[1] and int(out[0]) > 40
+
+
+def test_export_command_writes_the_same_file(
+    both: Any, db: Path, events_file: Path, tmp_path: Path
+) -> None:
+    target = f"chdb:{db}"
+    filters = ["--workspace", "finance ops", "--period", "all"]
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert main(["export", str(events_file), *filters, "-o", str(a)]) == 0
+    assert main(["export", target, *filters, "-o", str(b)]) == 0
+    assert a.read_bytes() == b.read_bytes() and a.stat().st_size > 1000
+
+
+def test_missing_table_and_bad_target(
+    both: Any, db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = f"chdb:{db}"
+    assert main(["query", target, "--table", "nope", "--count"]) == 2
+    assert "has no table nope" in capsys.readouterr().err
+    assert main(["query", target, "--table", "a;b", "--count"]) == 2
+    assert "invalid table name" in capsys.readouterr().err
+    assert main(["load", "--demo", "--into", "/tmp/x.db"]) == 2
+    assert "--into takes chdb:PATH" in capsys.readouterr().err
+
+
+def test_worker_processes_load_the_same_rows(both: Any, db: Path) -> None:
+    store, ch = both
+    engine = ChdbEngine(str(db))
+    try:
+        report = load_store(store, engine, "parallel", batch=400, workers=2)
+        assert report.inserted == 3000
+        assert load_store(store, engine, "parallel", batch=400, workers=2).inserted == 0
+        columns = "id, content_hash, actor_keys, workspace_keys, search, raw"
+        sql = "SELECT {c} FROM {t:Identifier} ORDER BY id, content_hash"
+        one = engine.rows(sql.replace("{c}", columns), {"t": "parallel"})
+        other = engine.rows(sql.replace("{c}", columns), {"t": "audit_events"})
+        assert one == other
+    finally:
+        engine.close()
+
+
+def test_the_driver_path_end_to_end(
+    both: Any,
+    db: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """clickhouse:// through clickhouse-connect, against an endpoint answering ClickHouse's HTTP
+    interface with chDB: the same answers as the store, values sent as parameters."""
+    from clickhouse_http import clickhouse_http
+
+    from audit_tui.clickhouse.engine import ConnectEngine, open_engine
+
+    store, _ = both
+    monkeypatch.setenv("AUDIT_TUI_CLICKHOUSE_PASSWORD", "s3cret-pw")
+    with clickhouse_http(str(db)) as server:
+        url = f"clickhouse://default@127.0.0.1:{server.server_address[1]}/default"
+        engine = open_engine(url)
+        assert isinstance(engine, ConnectEngine)
+        try:
+            assert load_store(store, engine, "via_http", batch=1000).inserted == 3000
+            assert load_store(store, engine, "via_http", batch=1000).inserted == 0
+            ch = ClickHouseEvents(engine, "via_http")
+            for query in QUERIES[::3] + [Query(actors=frozenset({HOSTILE[0]}), text=HOSTILE[1])]:
+                result = store.search(query, NOW)
+                assert ch.count(query, NOW) == result.count
+                page = ch.page(query, 20, None, NOW)
+                assert [e.row for e in page.events] == store.rows(result.positions[:20])
+                want = store.facets(query, NOW)
+                for name in ("actors", "event_types", "workspaces"):
+                    assert _facet_map(ch.facets(query, NOW), name) == _facet_map(want, name)
+            assert any("drop table audit_events" in v for p in server.seen for v in p.values())
+            with pytest.raises(ClickHouseError, match="UNKNOWN_TABLE|doesn't exist|does not exist"):
+                ClickHouseEvents(engine, "nope").count(Query(), NOW)
+        finally:
+            engine.close()
+        assert main(["query", url, "--table", "via_http", "--actor", "bob", "--count"]) == 0
+        out, err = capsys.readouterr()
+        assert int(out) == store.count(Query(actors=frozenset({"bob"})), NOW)
+        assert main(["query", url, "--table", "missing", "--count"]) == 2
+        out, err = capsys.readouterr()
+        assert "has no table missing" in err and "s3cret-pw" not in out + err
+    bad = "clickhouse://u:pw@127.0.0.1/db"
+    assert main(["query", bad, "--count"]) == 2
+    assert "no password in a clickhouse:// URL" in capsys.readouterr().err
