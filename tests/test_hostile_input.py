@@ -358,3 +358,22 @@ def test_a_csv_cell_past_the_csv_size_limit_skips_only_its_row(
         "audit-tui: skipped 1 invalid record: line 3 unreadable CSV "
         "(field larger than field limit (131072))\n"
     )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--since", "2026-01-01T00:00:00+99:00"],
+        ["--until", "2026-01-01T00:00:00-30:00"],
+        ["--", "since:2026-01-01T00:00:00+99:00"],
+    ],
+)
+def test_row9_an_offset_past_24_hours_is_a_usage_error(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 10 row 9: exit 2 and one line naming the bad offset (was: unexpected error, 1)."""
+    from audit_tui.commands.main import main
+
+    assert main(["query", "--demo", "--count", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bad time" in err and "offset" in err

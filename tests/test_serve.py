@@ -163,6 +163,15 @@ def test_bad_time_is_a_400(api: AuditAPI) -> None:
         api.page(P(since="2026-11-10T00:00:00Z", until="2026-11-01T00:00:00Z"))
 
 
+def test_an_offset_past_24_hours_is_a_400_not_a_500(api: AuditAPI) -> None:
+    """Issue 10 row 9: ``since=2026-01-01T00:00:00+99:00`` named the bad offset, never a 500."""
+    for params in (P(since="2026-01-01T00:00:00+99:00"), P(q="since:2026-01-01T00:00:00+99:00")):
+        with pytest.raises(ApiError) as info:
+            api.page(params)
+        assert (info.value.status, info.value.code) == (400, "invalid_parameter")
+        assert "offset" in info.value.message and "+99:00" in info.value.message
+
+
 def test_facets_match_the_store(api: AuditAPI, store: Any) -> None:
     query = Query(event_types=frozenset({"Agent Deleted"}), text="ops")
     expected = store.facets(query, NOW)

@@ -15,6 +15,7 @@ from typing import Any, AnyStr
 
 from audit_tui import searchlang
 from audit_tui.model import datetime_ms, iso_ms
+from audit_tui.safe import clean
 
 PERIODS: dict[str, str] = {
     "all": "All time",
@@ -74,13 +75,20 @@ def parse_when(spec: str, now: datetime, *, end: bool = False) -> datetime:
         return now.astimezone(UTC) - timedelta(seconds=seconds)
     date_only = bool(_DATE_ONLY.match(text))
     try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
-        dt = _dateutil(text, now.astimezone(UTC))
-        date_only = date_only or _dateutil_is_date_only(text)
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    dt = dt.astimezone(UTC)
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            dt = _dateutil(text, now.astimezone(UTC))
+            date_only = date_only or _dateutil_is_date_only(text)
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)
+        dt = dt.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:  # an offset past ±24 h, a year out of range
+        reason = str(exc).split(";")[0].rstrip(".")
+        raise QueryError(
+            f"bad time {clean(text, 80)!r}: {clean(reason, 120)}; use e.g. 2026-11-20, "
+            "2026-11-20T14:00:00+02:00 (offsets within ±24 h) or 3d"
+        ) from None
     if end and date_only:
         dt += timedelta(days=1)
     return dt
