@@ -246,8 +246,8 @@ def test_query_passes_through_or_skips_row_4_values(
     env: None, faults: tuple[str, Faults], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Row 4 with `audit-tui query URL`: a 100-digit integer, 1e400 and depth 600 in one page;
-    the integer's and the deep event's bytes pass through, 1e400 is skipped and said. (The CSV
-    cell of a value nested 600 deep is the CSV writer's business, :mod:`audit_tui.output`.)"""
+    the integer's and the deep event's bytes pass through, 1e400 is skipped and said; in CSV
+    the integer and the deep value are their own text, every row written."""
     url, app = faults
     events = [
         raw_event(0, b"{}"),
@@ -256,13 +256,16 @@ def test_query_passes_through_or_skips_row_4_values(
         raw_event(3, b"[" * 600 + b"]" * 600),
     ]
     for fmt in ("jsonl", "csv"):
-        app.script(respond(200, raw_page(events if fmt == "jsonl" else events[:3])))
+        app.script(respond(200, raw_page(events)))
         assert main(["query", url, "--format", fmt]) == 0
         out, err = capsys.readouterr()
         if fmt == "jsonl":
             assert out.encode().splitlines() == [events[0], events[1], events[3]]
         else:
-            assert len(out.splitlines()) == 3  # the header and two rows
+            lines = out.splitlines()
+            assert len(lines) == 4  # the header and three rows
+            assert "1" * 100 in out  # the integer as the server wrote it
+            assert "[" * 600 in out  # the deep value as its own text
         assert err.count("\n") == 1 and "Traceback" not in err
         assert "skipped 1 event the server sent that cannot be decoded: page 1, event 3" in err
 

@@ -317,7 +317,7 @@ def _write_remote(raws: _Counter, fmt: str) -> None:
     elif fmt == "csv":
         text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
         try:
-            output.write_csv_rows(text, _rows(raws), terminal=terminal)
+            output.write_csv_records(text, _row_records(raws), terminal=terminal)
         finally:
             text.detach()
     else:
@@ -333,10 +333,16 @@ def _write_remote(raws: _Counter, fmt: str) -> None:
 
 
 def _rows(raws: Iterable[bytes]) -> Iterator[Row]:
+    for row, _raw in _row_records(raws):
+        yield row
+
+
+def _row_records(raws: Iterable[bytes]) -> Iterator[tuple[Row, bytes]]:
+    """Each valid event's row with its bytes (for exact CSV metadata cells)."""
     skipped = 0
     for raw in raws:
         try:
-            yield flatten(normalise(orjson.loads(raw)))
+            yield flatten(normalise(orjson.loads(raw))), raw
         except InvalidRecord:
             skipped += 1
     if skipped:
