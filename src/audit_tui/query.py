@@ -83,6 +83,8 @@ def parse_when(spec: str, now: datetime, *, end: bool = False) -> datetime:
         if dt.tzinfo is None:
             dt = dt.replace(tzinfo=UTC)
         dt = dt.astimezone(UTC)
+    except QueryError:
+        raise
     except (ValueError, OverflowError) as exc:  # an offset past ±24 h, a year out of range
         reason = str(exc).split(";")[0].rstrip(".")
         raise QueryError(
