@@ -220,27 +220,11 @@ def _export_clickhouse(args: argparse.Namespace, plan: ExportPlan) -> int:
         err(str(exc))
         return 2
     view = PagedView(events, plan.query, plan.now)
-    show = _progress_line if plan.path is not None and is_terminal(sys.stderr) else None
     try:
-        result = export(view, plan, progress=show, force=args.force)  # type: ignore[arg-type]
-    except KeyboardInterrupt:
-        _clear_progress(show)
-        err("export cancelled: nothing written" if plan.path else "export cancelled")
-        return 130
-    except ExportError as exc:
-        _clear_progress(show)
-        err(str(exc))
-        return exc.code
-    except ClickHouseError as exc:
-        _clear_progress(show)
-        err(f"{events.label}: {exc}; nothing written")
-        return 1
+        done = _write(view, plan, args.force, ClickHouseError, lambda e: f"{events.label}: {e}")
     finally:
         view.close()
-    _clear_progress(show)
-    if result.path is not None:
-        err(_exported(result))
-    return 0
+    return done if isinstance(done, int) else 0
 
 
 def _export_local(args: argparse.Namespace, plan: ExportPlan) -> int:
@@ -251,32 +235,50 @@ def _export_local(args: argparse.Namespace, plan: ExportPlan) -> int:
     except SourceError as exc:
         err(str(exc))
         return 2
-    show = _progress_line if plan.path is not None and is_terminal(sys.stderr) else None
     try:
         store.wait()
         report_load(store, candidates)
-        try:
-            result = export(store, plan, progress=show, force=args.force)
-        except KeyboardInterrupt:
-            _clear_progress(show)
-            err("export cancelled: nothing written" if plan.path else "export cancelled")
-            return 130
-        except ExportError as exc:
-            _clear_progress(show)
-            err(str(exc))
-            return exc.code
-        except BrokenPipeError:
-            raise  # the reader of standard output went away: main() ends quietly
-        except Exception as exc:  # no traceback for the user; the temporary file is gone
-            _clear_progress(show)
-            err(f"export failed: {type(exc).__name__}: {exc}; nothing written")
-            return 1
-        _clear_progress(show)
-        if result.path is not None:
-            err(_exported(result))
+        # any other failure: no traceback for the user; the temporary file is gone
+        done = _write(
+            store, plan, args.force, Exception, lambda e: f"export failed: {type(e).__name__}: {e}"
+        )
+        if isinstance(done, int):
+            return done
         return 1 if store.error and store.total == 0 else 0
     finally:
         store.close()
+
+
+def _write(
+    source: Any,
+    plan: ExportPlan,
+    force: bool,
+    failure: type[Exception],
+    describe: Callable[[Exception], str],
+) -> ExportResult | int:
+    """Export ``source`` with the progress line and the closing message: the result, or the
+    exit code when it did not finish (a ``failure`` is said by ``describe``)."""
+    show = _progress_line if plan.path is not None and is_terminal(sys.stderr) else None
+    try:
+        result = export(source, plan, progress=show, force=force)
+    except KeyboardInterrupt:
+        _clear_progress(show)
+        err("export cancelled: nothing written" if plan.path else "export cancelled")
+        return 130
+    except ExportError as exc:
+        _clear_progress(show)
+        err(str(exc))
+        return exc.code
+    except BrokenPipeError:
+        raise  # the reader of standard output went away: main() ends quietly
+    except failure as exc:
+        _clear_progress(show)
+        err(f"{describe(exc)}; nothing written")
+        return 1
+    _clear_progress(show)
+    if result.path is not None:
+        err(_exported(result))
+    return result
 
 
 # -- the terminal ----------------------------------------------------------------------------
