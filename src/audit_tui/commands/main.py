@@ -53,6 +53,10 @@ def _dispatch(args_list: list[str]) -> int:
         from audit_tui.commands.load import run_load
 
         return run_load(args_list[1:])
+    if command == "report":
+        from audit_tui.commands.report import run_report
+
+        return run_report(args_list[1:])
     if command == "serve":
         from audit_tui.commands.serve import run_serve
 

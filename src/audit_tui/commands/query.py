@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import sys
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 import numpy as np
 import orjson
 
-from audit_tui import countby, output
+from audit_tui import countby, diff, output
 from audit_tui.clickhouse.engine import is_clickhouse
 from audit_tui.commands.common import (
     UsageError,
@@ -43,7 +44,7 @@ from audit_tui.countby import COUNT_FIELDS
 from audit_tui.model import InvalidRecord, Row, flatten
 from audit_tui.query import Query
 from audit_tui.remote.errors import RemoteError
-from audit_tui.sources.formats import normalise
+from audit_tui.sources.formats import detect, normalise
 from audit_tui.store import Store
 
 if TYPE_CHECKING:
@@ -85,9 +86,10 @@ def query_parser() -> argparse.ArgumentParser:
     o = p.add_argument_group("output")
     o.add_argument(
         "--format",
-        choices=["table", "jsonl", "json", "csv"],
+        choices=["table", "jsonl", "json", "csv", "diff"],
         default="table",
-        help="table (aligned, sanitised), jsonl/json (original records), csv",
+        help="table (aligned, sanitised), jsonl/json (original records), csv, diff (what "
+        "each configuration change changed, one block per event, newest first)",
     )
     o.add_argument(
         "--limit",
@@ -119,6 +121,10 @@ def run_query(argv: list[str]) -> int:
         args.search = " ".join(t for t in [args.search, *args.terms] if t)
     query = build_query(args)
     now = datetime.now().astimezone()
+    if args.format == "diff" and not (args.count or args.count_by):
+        # --limit counts the events printed, not the matches looked at
+        global _DIFF_LIMIT
+        _DIFF_LIMIT, args.limit = args.limit, None
     if is_clickhouse(args.source) and not args.demo:
         return run_clickhouse_query(args, query, now)
     if wants_remote(args):
@@ -215,7 +221,9 @@ def _local_raws(store: Readable, positions: Sequence[int] | np.ndarray) -> Itera
 def _write_local(store: Readable, positions: Sequence[int] | np.ndarray, fmt: str) -> None:
     out = sys.stdout.buffer
     terminal = output.is_terminal(out)
-    if fmt == "jsonl":
+    if fmt == "diff":
+        _write_diffs(out, _local_diffs(store, positions))
+    elif fmt == "jsonl":
         output.write_jsonl(out, _local_raws(store, positions), terminal=terminal)
     elif fmt == "json":
         output.write_json(out, _local_raws(store, positions), terminal=terminal)
@@ -232,6 +240,52 @@ def _write_local(store: Readable, positions: Sequence[int] | np.ndarray, fmt: st
             text.write(line + "\n")
         text.detach()
     out.flush()
+
+
+def _local_diffs(store: Readable, positions: Sequence[int] | np.ndarray) -> Iterator[str]:
+    """The change blocks of the events that record a change (a store also compares a
+    Kubernetes update with the object's previous event)."""
+    from audit_tui.changes import event_changes
+
+    searchable = isinstance(store, Store)
+    for p in positions:
+        position = int(p)
+        if searchable:
+            found = event_changes(store, position)  # type: ignore[arg-type]
+            changes = None if found is None else found.changes
+        else:
+            changes = _self_contained(store.raw(position))
+        if changes:
+            yield diff.event_block(store.row(position), changes)
+
+
+def _self_contained(raw: bytes) -> list[diff.Change] | None:
+    try:
+        rec = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return diff.changes_in(rec, detect(rec)) if isinstance(rec, dict) else None
+
+
+def _raw_diffs(raws: Iterable[bytes]) -> Iterator[str]:
+    for raw in raws:
+        changes = _self_contained(raw)
+        if changes:
+            try:
+                row = flatten(normalise(orjson.loads(raw)))
+            except InvalidRecord:
+                continue
+            yield diff.event_block(row, changes)
+
+
+_DIFF_LIMIT: int | None = None  # --limit with --format diff: the blocks printed
+
+
+def _write_diffs(out: IO[bytes], blocks: Iterable[str]) -> None:
+    """One block per event, a blank line between; values are sanitised whatever the output
+    (a diff is for people)."""
+    for n, block in enumerate(itertools.islice(blocks, _DIFF_LIMIT)):
+        out.write((("\n" if n else "") + block).encode("utf-8", "replace"))
 
 
 # -- an audit API ----------------------------------------------------------------------------
@@ -310,7 +364,9 @@ def _page_raws(pages: Generator[Page, None, None], undecodable: list[str]) -> It
 def _write_remote(raws: _Counter, fmt: str) -> None:
     out = sys.stdout.buffer
     terminal = output.is_terminal(out)
-    if fmt == "jsonl":
+    if fmt == "diff":
+        _write_diffs(out, _raw_diffs(raws))
+    elif fmt == "jsonl":
         output.write_jsonl(out, raws, terminal=terminal)
     elif fmt == "json":
         output.write_json(out, raws, terminal=terminal)
