@@ -68,7 +68,8 @@ def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _same(a: Row, b: Row) -> bool:
+def same_resource(a: Row, b: Row) -> bool:
+    """The two events name the same resource (its type and id; its name when it has no id)."""
     if a.resource_id or b.resource_id:
         return a.resource_id == b.resource_id and a.resource_type == b.resource_type
     return bool(a.resource_name) and (a.resource_name, a.resource_type) == (
@@ -89,7 +90,7 @@ def history(events: Events, position: int) -> list[int]:
     start = int(np.searchsorted(positions, position, "right"))
     out = []
     for p in positions[start : start + SCAN_LIMIT].tolist():
-        if _same(row, events.row(int(p))):
+        if same_resource(row, events.row(int(p))):
             out.append(int(p))
     return out
 
@@ -120,14 +121,36 @@ def event_changes(events: Events, position: int) -> EventChanges | None:
     return None if changes is None else EventChanges(changes, fmt)
 
 
-def is_change(events: Events, position: int) -> bool:
-    """The event changed its resource: it records a diff, or its type says so."""
-    rec = original(events, position)
-    if rec is not None and format_of(rec) == "k8s":  # the verb says; "get deployments" does not
+def record_changes(raw: bytes) -> EventChanges | None:
+    """The changes one record holds in itself (every format but Kubernetes, which needs the
+    object's previous event: see :func:`event_changes`)."""
+    try:
+        rec = load_json(raw)
+    except ValueError:
+        return None
+    if not isinstance(rec, dict):
+        return None
+    fmt = format_of(rec)
+    found = diff.changes_in(rec, fmt)
+    return None if found is None else EventChanges(found, fmt)
+
+
+def changed_it(row: Row, raw: bytes) -> bool:
+    """The event changed its resource: its type (a Kubernetes event: its verb) says so, or it
+    records a diff."""
+    try:
+        rec = load_json(raw)
+    except ValueError:
+        rec = None
+    if isinstance(rec, dict) and format_of(rec) == "k8s":  # "get deployments" changes nothing
         return rec.get("verb") in _K8S_WRITES
-    if _CHANGING.search(events.row(position).event_type):
+    if _CHANGING.search(row.event_type):
         return True
-    return event_changes(events, position) is not None
+    return record_changes(raw) is not None
+
+
+def is_change(events: Events, position: int) -> bool:
+    return changed_it(events.row(position), events.raw(position))
 
 
 def previous_change(events: Events, position: int) -> int | None:

@@ -1,7 +1,8 @@
 """What the export dialog runs for a view, local or remote: the job (its query, its SOURCE,
 how to run it), the progress it reports and the finished export's message.
 
-A local view's job runs :func:`audit_tui.export.export` over its store; a remote view's runs
+A local view's job runs :func:`audit_tui.export.export` over its store (or, for the HTML
+report, :func:`audit_tui.report.write_report`); a remote view's runs
 :func:`audit_tui.remote.exporting.export_remote`. Nothing here imports textual: jobs run in the
 dialog's thread worker.
 """
@@ -14,10 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audit_tui.export import ExportPlan, ExportResult, size_text
 from audit_tui.query import Query
+from audit_tui.report import ReportPlan, write_report
 from audit_tui.safe import clean
+
+if TYPE_CHECKING:
+    from audit_tui.store import Store
 
 # (what is happening, events done, events in all or None when not known yet)
 Progress = Callable[[str, int, "int | None"], None]
@@ -34,6 +40,9 @@ class Exported:
         """``Exported 1,204 events to ./x.csv (48.2 KB); manifest ./x.csv.manifest.json``"""
         r = self.result
         path = shown_path(r.path) if r.path is not None else "standard output"
+        if r.fmt == "html":
+            text = f"Wrote an audit report of {r.count:,} events to {path} ({size_text(r.size)})"
+            return clean(text, 600)
         text = f"Exported {r.count:,} events to {path} ({size_text(r.size)})"
         if r.manifest_path is not None:
             text += f"; manifest {shown_path(r.manifest_path)}"
@@ -43,6 +52,29 @@ class Exported:
 
 
 Runner = Callable[[ExportPlan, Progress, threading.Event, bool], Exported]
+
+
+def run_report(store: Store) -> Runner:
+    """The runner of the HTML audit report of a local view (``plan.fmt`` is ``html``)."""
+
+    def run(plan: ExportPlan, progress: Progress, cancel: threading.Event, force: bool) -> Exported:
+        def step(done: int, total: int) -> None:
+            progress("Reporting", done, total)
+
+        assert plan.path is not None
+        done = write_report(
+            store,
+            ReportPlan(plan.path, plan.query, plan.now, plan.source),
+            progress=step,
+            cancel=cancel,
+            force=force,
+        )
+        result = ExportResult(
+            done.path, None, done.count, done.sha256, None, None, done.size, "html"
+        )
+        return Exported(result)
+
+    return run
 
 
 @dataclass(frozen=True)
@@ -57,6 +89,7 @@ class ExportJob:
     count_text: str
     run: Runner
     note: str = ""
+    report: Runner | None = None  # writes the HTML audit report instead (a local view's)
 
 
 def shown_path(path: str | os.PathLike[str]) -> str:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import html
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
@@ -40,7 +41,7 @@ from audit_tui.model import InvalidRecord, Row, flatten, iso_ms, load_json
 from audit_tui.output import actor_label, resource_label
 from audit_tui.query import Query
 from audit_tui.review import classify
-from audit_tui.safe import clean, clean_json
+from audit_tui.safe import clean, clean_json, is_clean
 from audit_tui.sources.formats import detect
 from audit_tui.store import Store
 
@@ -79,9 +80,15 @@ class ReportResult:
     sections: dict[str, int]  # events per section
 
 
+_HTML_SPECIAL = re.compile(r"[&<>\"']")
+
+
 def esc(value: Any, limit: int | None = None) -> str:
     """A value as safe HTML text: sanitised, cut to ``limit``, escaped (quotes included)."""
-    return html.escape(clean(value, limit), quote=True)
+    text = "" if value is None else value if isinstance(value, str) else str(value)
+    if (limit is None or len(text) <= limit) and is_clean(text) and not _HTML_SPECIAL.search(text):
+        return text  # the common case, checked at C speed
+    return html.escape(clean(text, limit), quote=True)
 
 
 # -- one pass over the events -----------------------------------------------------------------
@@ -523,6 +530,18 @@ def _summary(store: Store, plan: ReportPlan, total: int) -> str:
         + timeline_svg(buckets)
         + f'<div class="grid">{tables}</div></section>'
     )
+
+
+def default_path(now: datetime | None = None, folder: str | os.PathLike[str] = ".") -> Path:
+    """``folder/audit-report-YYYYmmdd-HHMMSS.html`` (UTC); ``-2``, ``-3``… when it is taken."""
+    when = (now or datetime.now(UTC)).astimezone(UTC)
+    stem = f"audit-report-{when:%Y%m%d-%H%M%S}"
+    candidate = Path(folder) / f"{stem}.html"
+    n = 2
+    while os.path.lexists(candidate):
+        candidate = Path(folder) / f"{stem}-{n}.html"
+        n += 1
+    return candidate
 
 
 def _exists(path: Path) -> str:

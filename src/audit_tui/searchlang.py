@@ -284,3 +284,66 @@ def walk(expr: Expr) -> Iterator[Expr]:
     elif isinstance(expr, And | Or):
         for item in expr.items:
             yield from walk(item)
+
+
+# -- writing terms (pivots, the JSON cursor) and reading back what to highlight ------------------
+
+
+def quote(value: str) -> str:
+    """``value`` as a quoted value the parser reads back unchanged (any text: quotes,
+    backslashes, colons, parentheses, a leading ``-``, spaces)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def field_term(name: str, value: str, negate: bool = False) -> str:
+    """``name:"value"`` (``-name:"value"``), for a field (:data:`FIELDS`) or a path name."""
+    return ("-" if negate else "") + f"{name}:{quote(value)}"
+
+
+def path_name(keys: Iterable[str]) -> str | None:
+    """The name of a path term for ``keys`` (``a.b.c``), or None when the language cannot say
+    it: a key with a dot or a character a name cannot hold, or a name that is a field or
+    since/until."""
+    keys = list(keys)
+    if not keys or any(not k or "." in k for k in keys):
+        return None
+    name = ".".join(keys)
+    if not _NAME.match(name) or name in FIELDS or name in TIMES:
+        return None
+    return name
+
+
+@dataclass(frozen=True)
+class Marks:
+    """What a match holds, for showing why it matched: the words and phrases (in any value),
+    the field terms' values per field, and the path terms (only terms that must hold: a
+    negated term marks nothing)."""
+
+    words: tuple[str, ...] = ()
+    fields: tuple[tuple[str, str], ...] = ()
+    paths: tuple[tuple[tuple[str, ...], str], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.words or self.fields or self.paths)
+
+
+def marks(expr: Expr) -> Marks:
+    words: list[str] = []
+    fields: list[tuple[str, str]] = []
+    paths: list[tuple[tuple[str, ...], str]] = []
+
+    def visit(node: Expr) -> None:
+        if isinstance(node, Not):
+            return
+        if isinstance(node, And | Or):
+            for item in node.items:
+                visit(item)
+        elif isinstance(node, Word):
+            words.append(node.text)
+        elif isinstance(node, Field):
+            fields.append((node.name, node.value))
+        elif isinstance(node, Path):
+            paths.append((node.keys, node.value))
+
+    visit(expr)
+    return Marks(tuple(dict.fromkeys(words)), tuple(fields), tuple(paths))

@@ -208,3 +208,28 @@ async def test_export_is_in_the_footer_help_and_palette() -> None:
         assert any(t.startswith("Export") for t in titles)
         footer = app.export_screenshot()
         assert "Export" in footer
+
+
+async def test_the_html_report_beside_the_exports(tmp_path: Path) -> None:
+    app = make_app(export_folder=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("e", "space")  # the first event type
+        await settle(pilot)
+        expected = view_lines(browser(app).audit_query)
+        screen = await open_dialog(pilot)
+        path_input = screen.query_one("#export-path", Input)
+        await pilot.press("right", "right", "right", "space")  # HTML report
+        await pilot.pause()
+        target = tmp_path / f"audit-report-{STAMP}.html"
+        assert path_input.value == str(target)
+        assert "no manifest" in str(screen.query_one("#export-path-note").render())
+        await pilot.press("enter")
+        await finish(pilot)
+        assert not isinstance(app.screen, ExportScreen)
+        html = target.read_text("utf-8")
+        assert f"Every event ({len(expected):,})" in html
+        assert html.count('<div class="json" id="e') == len(expected)
+        assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]  # nothing else
+        done = [m for m in messages(app) if m.startswith("Wrote an audit report")]
+        assert done and f"of {len(expected)} events to {target}" in done[-1]

@@ -210,6 +210,20 @@ DETAIL: list[BindingType] = [
     Binding(
         "p", "step(-1)", "Previous", id="detail.previous", tooltip="Show the previous (newer) event"
     ),
+    Binding(
+        "d",
+        "toggle_diff",
+        "Diff",
+        id="detail.diff",
+        tooltip="Show or hide what the event changed (its before and after states)",
+    ),
+    Binding(
+        "b",
+        "previous_change",
+        "Prev change",
+        id="detail.previous_change",
+        tooltip="Go to the previous event that changed the same resource",
+    ),
     Binding("j,down", "scroll(1)", "Scroll down", show=False, id="detail.down"),
     Binding("k,up", "scroll(-1)", "Scroll up", show=False, id="detail.up"),
     Binding("escape", "close", "Close", id="detail.close"),

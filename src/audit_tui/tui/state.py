@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from rich.text import Text
 
+from audit_tui import changes
+from audit_tui.changes import EventChanges
 from audit_tui.model import Row, flatten, iso_ms
 from audit_tui.query import PERIODS, Query, period_ms
 from audit_tui.safe import clean
@@ -71,6 +73,37 @@ class EventList:
 
     def same_list(self, other: EventList) -> bool:
         raise NotImplementedError
+
+    # -- what an event changed (the detail view's diff and "previous change") ---------------
+
+    def key(self, index: int) -> int:
+        """A lasting name of the event at ``index``: it still names the event when the list
+        changes (a local view: its store position)."""
+        return index
+
+    def index_of(self, key: int) -> int | None:
+        """Where the event ``key`` is in this list (None: not in it, e.g. filtered out)."""
+        return key if 0 <= key < self.count else None
+
+    def raw_at(self, key: int) -> bytes:
+        return self.raw(key)
+
+    def row_at(self, key: int) -> Row:
+        return self.row(key)
+
+    def changes_at(self, key: int) -> EventChanges | None:
+        """What the event changed, where its format records it (None: nothing recorded)."""
+        return changes.record_changes(self.raw_at(key))
+
+    def previous_change(self, key: int) -> int | None:
+        """The key of the previous event that changed the same resource (None: none known).
+        Here: searched among the older events of the list."""
+        row = self.row_at(key)
+        for i in range(key + 1, min(self.count, key + 1 + changes.SCAN_LIMIT)):
+            other = self.row(i)
+            if changes.same_resource(row, other) and changes.changed_it(other, self.raw(i)):
+                return i
+        return None
 
     def count_text(self, fallback_total: int = 0) -> Text:
         """The status line's count: ``1,204 of 3,000 events``."""
@@ -134,6 +167,30 @@ class View(EventList):
 
     def same_list(self, other: EventList) -> bool:
         return isinstance(other, View) and other.store is self.store and other.query == self.query
+
+    def key(self, index: int) -> int:
+        return int(self.positions[index])
+
+    def index_of(self, key: int) -> int | None:
+        found = np.flatnonzero(self.positions == key)
+        return int(found[0]) if len(found) else None
+
+    def raw_at(self, key: int) -> bytes:
+        assert self.store is not None
+        return self.store.raw(key)
+
+    def row_at(self, key: int) -> Row:
+        assert self.store is not None
+        return self.store.row(key)
+
+    def changes_at(self, key: int) -> EventChanges | None:
+        assert self.store is not None
+        return changes.event_changes(self.store, key)
+
+    def previous_change(self, key: int) -> int | None:
+        """Searched in the whole source, whatever the filters."""
+        assert self.store is not None
+        return changes.previous_change(self.store, key)
 
     def count_text(self, fallback_total: int = 0) -> Text:
         # the total of the moment the query ran, so "of" never suggests a filter that is not there

@@ -31,6 +31,7 @@ from audit_tui.export import (
     manifest_path_for,
 )
 from audit_tui.export_job import Exported, ExportJob, shown_path
+from audit_tui.report import default_path as report_path
 from audit_tui.safe import clean
 from audit_tui.tui import keys
 from audit_tui.tui.failures import Guarded, WorkerFailures
@@ -41,7 +42,13 @@ FORMATS = (
     ("json", "JSON", "one array of the original records, each unchanged"),
     ("jsonl", "JSON lines", "one original record a line, byte for byte"),
 )
-NAMES = {key: name for key, name, _ in FORMATS}
+REPORT = (
+    "html",
+    "HTML report",
+    "an audit report to read and send: summary, privileged actions, failures, changes, "
+    "every event; one file, no script",
+)
+NAMES = {key: name for key, name, _ in (*FORMATS, REPORT)}
 
 
 class ExportScreen(Guarded, WorkerFailures, ModalScreen[Exported | None]):
@@ -57,11 +64,14 @@ class ExportScreen(Guarded, WorkerFailures, ModalScreen[Exported | None]):
         self.job = job
         self.now = now
         self.folder = folder
-        self.fmt = FORMATS[0][0]
+        self.formats = (*FORMATS, REPORT) if job.report is not None else FORMATS
+        self.fmt = self.formats[0][0]
         self._auto = self._default(self.fmt)
         self._cancel: threading.Event | None = None
 
     def _default(self, fmt: str) -> str:
+        if fmt == REPORT[0]:
+            return shown_path(report_path(self.now, self.folder))
         return shown_path(default_path(fmt, self.now, self.folder))
 
     @property
@@ -77,7 +87,7 @@ class ExportScreen(Guarded, WorkerFailures, ModalScreen[Exported | None]):
             with Horizontal(classes="export-row"):
                 yield Label("Format", classes="export-label")
                 with RadioSet(id="export-format", compact=True):
-                    for i, (_, name, _) in enumerate(FORMATS):
+                    for i, (_, name, _) in enumerate(self.formats):
                         yield RadioButton(name, value=i == 0)
             yield Label("", id="export-format-note", classes="export-note", markup=False)
             with Horizontal(classes="export-row"):
@@ -112,11 +122,13 @@ class ExportScreen(Guarded, WorkerFailures, ModalScreen[Exported | None]):
         return self.query_one("#export-path", Input)
 
     def _notes(self) -> None:
-        note = next(d for key, _, d in FORMATS if key == self.fmt)
+        note = next(d for key, _, d in self.formats if key == self.fmt)
         self.query_one("#export-format-note", Label).update(Text(note))
         value = self.path_input.value.strip()
         if not value:
             text = "give a file name"
+        elif self.fmt == REPORT[0]:
+            text = "one self-contained HTML file (no manifest: the events' SHA-256 is inside)"
         else:
             text = f"with its manifest {Path(value).name}.manifest.json"
             wanted = format_for_path(value)
@@ -128,7 +140,7 @@ class ExportScreen(Guarded, WorkerFailures, ModalScreen[Exported | None]):
 
     @on(RadioSet.Changed, "#export-format")
     def _format(self, event: RadioSet.Changed) -> None:
-        self.fmt = FORMATS[event.index][0]
+        self.fmt = self.formats[event.index][0]
         if self.path_input.value == self._auto:  # not edited: the extension follows
             self._auto = self._default(self.fmt)
             self.path_input.value = self._auto
@@ -154,7 +166,8 @@ class ExportScreen(Guarded, WorkerFailures, ModalScreen[Exported | None]):
             self._status("Give a file name.", error=True)
             return
         path = Path(value).expanduser()
-        taken = [p for p in (path, manifest_path_for(path)) if os.path.lexists(p)]
+        named = (path,) if self.fmt == REPORT[0] else (path, manifest_path_for(path))
+        taken = [p for p in named if os.path.lexists(p)]
         if not taken:
             self._begin(path, force=False)
             return
@@ -194,8 +207,9 @@ class ExportScreen(Guarded, WorkerFailures, ModalScreen[Exported | None]):
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _work(self, plan: ExportPlan, cancel: threading.Event, force: bool) -> None:
+        run = self.job.report if plan.fmt == REPORT[0] else None
         try:
-            exported = self.job.run(plan, self._progress, cancel, force)
+            exported = (run or self.job.run)(plan, self._progress, cancel, force)
         except ExportError as exc:
             self.app.call_from_thread(self._failed, str(exc))
             return

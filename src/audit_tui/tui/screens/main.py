@@ -21,7 +21,7 @@ from textual.worker import Worker, get_current_worker
 
 from audit_tui.export import ExportPlan as Plan
 from audit_tui.export import export
-from audit_tui.export_job import Exported, ExportJob, Progress
+from audit_tui.export_job import Exported, ExportJob, Progress, run_report
 from audit_tui.query import Query, QueryError
 from audit_tui.safe import clean
 from audit_tui.store import Facets, Store, describe_skipped, time_buckets
@@ -274,7 +274,7 @@ class MainScreen(BrowserScreen):
 
         now = view.now or app.now()
         count, note = view.export_count()
-        return ExportJob(view.query, now, spec, count, run, note)
+        return ExportJob(view.query, now, spec, count, run, note, report=run_report(store))
 
     def action_reload(self) -> None:
         self.notify("Reloading the source…", markup=False, timeout=2)
