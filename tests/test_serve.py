@@ -366,3 +366,33 @@ def test_actor_facets_carry_the_actor_type() -> None:
     first, second = parse_facets(body)
     assert (first.kind, first.label) == ("system", "scheduler")
     assert (second.kind, second.label) == ("", "u")
+
+
+def test_a_relative_query_is_not_answered_from_a_stale_cache(
+    open_store: Any, make_event: Any, monkeypatch: Any
+) -> None:
+    """``q=since:1h`` (or ``since=1h``) follows the clock: an hour later the same text must not
+    get the answer cached an hour ago; an absolute query keeps its cached answer."""
+    import audit_tui.serve as serve_mod
+
+    store = open_store(
+        [
+            make_event("e1", "2026-11-20T10:30:00Z"),
+            make_event("e2", "2026-11-20T11:30:00Z"),
+        ]
+    )
+    api = AuditAPI(store, None)
+    first = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    later = datetime(2026, 11, 20, 12, 45, tzinfo=UTC)
+    clock = [1000.0]
+    monkeypatch.setattr(serve_mod.time, "monotonic", lambda: clock[0])
+    for params in (P(q="since:1h"), P(since="1h")):
+        assert ids(api.page(params, first)) == ["e2"]
+        clock[0] += 1  # paging on at once reuses the answer
+        assert ids(api.page(params, first)) == ["e2"]
+        clock[0] += 3600
+        assert ids(api.page(params, later)) == []  # e2 is now 75 minutes old
+    absolute = P(q="since:2026-11-20T11:00:00Z")
+    assert serve_mod.depends_on_now(Query(text="since:2026-11-20T11:00:00Z"), first) is False
+    assert serve_mod.depends_on_now(Query(text="since:1h"), first) is True
+    assert ids(api.page(absolute, first)) == ["e2"]

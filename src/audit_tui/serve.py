@@ -28,13 +28,14 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import orjson
 
-from audit_tui.query import Query, QueryError, utcnow
+from audit_tui import searchlang
+from audit_tui.query import Query, QueryError, parse_when, utcnow
 from audit_tui.safe import clean
 from audit_tui.sources.formats import normalise
 
@@ -96,8 +97,9 @@ class AuditAPI:
         self._token = token.encode() if token else None
         self.max_limit = max_limit
         self._key = secrets.token_bytes(32)  # cursors from another run do not verify
-        self._results: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._facets: OrderedDict[str, Any] = OrderedDict()
+        # fingerprint -> (when computed, monotonic; the answer)
+        self._results: OrderedDict[str, tuple[float, np.ndarray]] = OrderedDict()
+        self._facets: OrderedDict[str, tuple[float, Any]] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
         self._passed_through: set[int] = set()  # events sent as written (reported once each)
@@ -135,15 +137,24 @@ class AuditAPI:
         canonical = orjson.dumps([text, since or "", until or "", lists])
         return query, hashlib.sha256(canonical).hexdigest()[:24]
 
+    def _fresh(self, hit: tuple[float, Any] | None, query: Query, now: datetime) -> bool:
+        """A cached answer still holds: always for absolute times; for a query whose times
+        follow the clock (``since=3d``, ``q=since:1h``) only for :data:`RELATIVE_TTL` s."""
+        if hit is None:
+            return False
+        return time.monotonic() - hit[0] < RELATIVE_TTL or not depends_on_now(query, now)
+
     def _positions(self, query: Query, fingerprint: str, now: datetime) -> np.ndarray:
         with self._lock:
             hit = self._results.get(fingerprint)
-            if hit is not None:
+        if hit is not None and self._fresh(hit, query, now):
+            with self._lock:
                 self._results.move_to_end(fingerprint)
-                return hit
+            return hit[1]
         positions = self.store.search(query, now).positions
         with self._lock:
-            self._results[fingerprint] = positions
+            self._results[fingerprint] = (time.monotonic(), positions)
+            self._results.move_to_end(fingerprint)
             while len(self._results) > self._cache_size:
                 self._results.popitem(last=False)
         return positions
@@ -255,16 +266,39 @@ class AuditAPI:
                 400, "invalid_parameter", "field must be one of actor, event_type, workspace"
             )
         query, fingerprint = self._query(params)
+        now = now or utcnow()
         with self._lock:
-            facets = self._facets.get(fingerprint)
-        if facets is None:
-            facets = self.store.facets(query, now or utcnow())
+            hit = self._facets.get(fingerprint)
+        if hit is not None and self._fresh(hit, query, now):
+            facets = hit[1]
+        else:
+            facets = self.store.facets(query, now)
             with self._lock:
-                self._facets[fingerprint] = facets
+                self._facets[fingerprint] = (time.monotonic(), facets)
+                self._facets.move_to_end(fingerprint)
                 while len(self._facets) > self._cache_size:
                     self._facets.popitem(last=False)
         values = facets.get(FIELDS[field])
         return orjson.dumps({"data": [_facet_entry(v) for v in values]})
+
+
+RELATIVE_TTL = 5.0  # seconds a relative query's answer is reused (paging through it)
+
+
+def depends_on_now(query: Query, now: datetime) -> bool:
+    """The query's times follow the clock: a relative period or ``--since``/``--until`` (``3d``),
+    or a ``since:``/``until:`` term of the search text that is relative."""
+    later = now + timedelta(hours=1)
+    if query.window(now).describe() != query.window(later).describe():
+        return True
+    for node in searchlang.walk(query.expr):
+        if isinstance(node, searchlang.Time):
+            try:
+                if parse_when(node.spec, now) != parse_when(node.spec, later):
+                    return True
+            except QueryError:
+                return True
+    return False
 
 
 # -- the web app --------------------------------------------------------------------------

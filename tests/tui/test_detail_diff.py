@@ -87,7 +87,7 @@ async def test_diff_above_the_json_and_d_toggles_it(tmp_path: Path) -> None:
         await pilot.press("c")
         assert app.clipboard == (tmp_path / "changes.jsonl").read_bytes().splitlines()[-1].decode()
         # an event without a change: no diff, d says so
-        await pilot.press("n")
+        await pilot.press("right_square_bracket")
         assert "What changed" not in _shown(screen) and "changes" not in _title(screen)
 
 
@@ -117,7 +117,7 @@ async def test_b_reaches_a_change_the_filters_hide(tmp_path: Path) -> None:
         await pilot.press("b")
         assert '"id": "evt_3"' in _shown(screen)
         assert "outside the current filters" in _title(screen)
-        await pilot.press("n")  # back to the list
+        await pilot.press("right_square_bracket")  # back to the list
         assert '"id": "evt_5"' in _shown(screen) and "outside" not in _title(screen)
         await pilot.press("escape")
         assert not isinstance(app.screen, DetailScreen)

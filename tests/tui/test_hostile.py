@@ -96,7 +96,7 @@ async def test_hostile_detail_modal_shows_escaped_json_and_copies_the_original()
             await pilot.press("c")
             original = table.view.store.raw(int(table.view.positions[index])).decode()
             assert app.clipboard == original  # the original JSON, byte for byte
-            await pilot.press("n")
+            await pilot.press("right_square_bracket")
         svg = app.export_screenshot()
         assert "\x1b" not in svg and "\u202e" not in svg
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import Input
+from textual.widgets import Input, Label
 
 from audit_tui.query import Query
 
@@ -23,13 +23,21 @@ async def test_language_in_the_search_box_and_an_error_keeps_the_result() -> Non
         await type_text(pilot, "")
         n = expected(Query(text="-terraform"))
         assert 0 < n < 240 and table(app).view.count == n
+        error = app.query_one("#search-error", Label)
+        assert not error.display
         search.value = '-terraform "unclosed'
-        await type_text(pilot, "")  # while typing: no complaint, nothing changes
+        await type_text(pilot, "")  # said under the box at once; the result stays
         assert browser(app).audit_query.text == "-terraform"
-        assert not any("unbalanced" in x.message for x in app._notifications)
+        assert error.display
+        said = str(error.render())
+        assert "unbalanced quote" in said and "column 12" in said and "last good" in said
         await pilot.press("enter")
         await settle(pilot)
         assert browser(app).audit_query.text == "-terraform"
         assert table(app).view.count == n
-        messages = [notification.message for notification in app._notifications]
-        assert any("unbalanced quote" in m and "column 12" in m for m in messages)
+        assert error.display  # still said, and no pop-up on top of it
+        assert not any("unbalanced" in x.message for x in app._notifications)
+        search.value = '-terraform "closed"'
+        await type_text(pilot, "")
+        assert not error.display
+        assert browser(app).audit_query.text == '-terraform "closed"'

@@ -155,7 +155,54 @@ TIMELINE: list[BindingType] = [
     Binding("right", "move(1)", "Later", show=False, id="timeline.right"),
 ]
 
-TABLE: list[BindingType] = [
+# the pivots: on the table's row or the detail view's event (shift: exclude instead)
+PIVOTS: list[BindingType] = [
+    Binding(
+        "u",
+        "pivot('actor', False)",
+        "This actor",
+        id="pivot.actor",
+        tooltip="Search this event's actor (U: exclude it)",
+    ),
+    Binding("U", "pivot('actor', True)", "Not this actor", show=False, id="pivot.not_actor"),
+    Binding(
+        "o",
+        "pivot('resource', False)",
+        "This resource",
+        id="pivot.resource",
+        tooltip="Search this event's resource (O: exclude it)",
+    ),
+    Binding(
+        "O", "pivot('resource', True)", "Not this resource", show=False, id="pivot.not_resource"
+    ),
+    Binding(
+        "i",
+        "pivot('workspace', False)",
+        "This workspace",
+        id="pivot.workspace",
+        tooltip="Search this event's workspace (I: exclude it)",
+    ),
+    Binding(
+        "I", "pivot('workspace', True)", "Not this workspace", show=False, id="pivot.not_workspace"
+    ),
+    Binding(
+        "y",
+        "pivot('type', False)",
+        "This type",
+        id="pivot.type",
+        tooltip="Search this event's type (Y: exclude it)",
+    ),
+    Binding("Y", "pivot('type', True)", "Not this type", show=False, id="pivot.not_type"),
+    Binding(
+        "m",
+        "pivot('time', False)",
+        "±15 min",
+        id="pivot.time",
+        tooltip="Show the 15 minutes before and after this event (a custom range)",
+    ),
+]
+
+TABLE_KEYS: list[BindingType] = [
     Binding("enter", "open", "Details", id="table.open", tooltip="Show the full event"),
     Binding("up,k", "cursor_up", "Up", show=False, id="table.up"),
     Binding("down,j", "cursor_down", "Down", show=False, id="table.down"),
@@ -164,6 +211,7 @@ TABLE: list[BindingType] = [
     Binding("g,home", "first", "Newest", key_display="g", show=False, id="table.first"),
     Binding("G,end", "last", "Oldest", key_display="G", show=False, id="table.last"),
 ]
+TABLE = [*TABLE_KEYS, *PIVOTS]
 
 FACET_LIST: list[BindingType] = [
     Binding("j", "cursor_down", "Down", show=False, id="facet.down", tooltip="Next value"),
@@ -198,7 +246,7 @@ FACET: list[BindingType] = [
     ),
 ]
 
-DETAIL: list[BindingType] = [
+DETAIL_KEYS: list[BindingType] = [
     Binding(
         "c",
         "copy",
@@ -206,9 +254,32 @@ DETAIL: list[BindingType] = [
         id="detail.copy",
         tooltip="Copy the original record to the clipboard",
     ),
-    Binding("n", "step(1)", "Next", id="detail.next", tooltip="Show the next (older) event"),
     Binding(
-        "p", "step(-1)", "Previous", id="detail.previous", tooltip="Show the previous (newer) event"
+        "right_square_bracket",
+        "step(1)",
+        "Next event",
+        key_display="]",
+        id="detail.next",
+        tooltip="Show the next (older) event",
+    ),
+    Binding(
+        "left_square_bracket",
+        "step(-1)",
+        "Prev event",
+        key_display="[",
+        id="detail.previous",
+        tooltip="Show the previous (newer) event",
+    ),
+    Binding(
+        "n", "next_match(1)", "Next match", id="detail.next_match", tooltip="Jump to the next match"
+    ),
+    Binding(
+        "N",
+        "next_match(-1)",
+        "Prev match",
+        show=False,
+        id="detail.previous_match",
+        tooltip="Jump to the previous match",
     ),
     Binding(
         "d",
@@ -224,10 +295,44 @@ DETAIL: list[BindingType] = [
         id="detail.previous_change",
         tooltip="Go to the previous event that changed the same resource",
     ),
-    Binding("j,down", "scroll(1)", "Scroll down", show=False, id="detail.down"),
-    Binding("k,up", "scroll(-1)", "Scroll up", show=False, id="detail.up"),
+    Binding(
+        "down",
+        "move_cursor(1)",
+        "Next value",
+        show=False,
+        id="detail.cursor_down",
+        tooltip="Move the cursor to the next value of the JSON",
+    ),
+    Binding(
+        "up",
+        "move_cursor(-1)",
+        "Previous value",
+        show=False,
+        id="detail.cursor_up",
+        tooltip="Move the cursor to the previous value of the JSON",
+    ),
+    Binding(
+        "enter",
+        "filter_value(False)",
+        "Filter on value",
+        show=False,
+        id="detail.filter",
+        tooltip="Add path:value of the value under the cursor to the search",
+    ),
+    Binding(
+        "minus",
+        "filter_value(True)",
+        "Exclude value",
+        key_display="-",
+        show=False,
+        id="detail.exclude",
+        tooltip="Add -path:value of the value under the cursor to the search",
+    ),
+    Binding("j", "scroll(1)", "Scroll down", show=False, id="detail.down"),
+    Binding("k", "scroll(-1)", "Scroll up", show=False, id="detail.up"),
     Binding("escape", "close", "Close", id="detail.close"),
 ]
+DETAIL = [*DETAIL_KEYS, *PIVOTS]
 
 RANGE: list[BindingType] = [
     Binding("escape", "cancel", "Cancel", id="range.cancel"),
@@ -274,9 +379,10 @@ def bindings(items: list[BindingType]) -> list[Binding]:
 
 # What the help screen shows, section by section.
 SECTIONS: list[tuple[str, list[BindingType]]] = [
-    ("Event table", TABLE),
-    ("Event details", DETAIL),
+    ("Event table", TABLE_KEYS),
     ("Search, filters and export", BROWSER),
+    ("Event details", DETAIL_KEYS),
+    ("Pivots (on the table's row or in the event details)", PIVOTS),
     ("Filter panels", FACET + FACET_LIST + NARROW),
     ("Timeline", TIMELINE),
     ("Export dialog", EXPORT),

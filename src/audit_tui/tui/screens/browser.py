@@ -20,15 +20,16 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Header, Input, Select
+from textual.widgets import Header, Input, Label, Select
 
 from audit_tui.export_job import Exported, ExportJob
-from audit_tui.model import iso_ms
+from audit_tui.model import Row, iso_ms
 from audit_tui.query import PERIODS, Query, QueryError
 from audit_tui.safe import clean
 from audit_tui.store import Facets
-from audit_tui.tui import keys
+from audit_tui.tui import keys, pivots
 from audit_tui.tui.failures import Guarded, WorkerFailures
+from audit_tui.tui.history import SearchHistory
 from audit_tui.tui.screens.custom_range import CustomRangeScreen
 from audit_tui.tui.screens.detail import DetailScreen
 from audit_tui.tui.screens.export import ExportScreen
@@ -38,6 +39,7 @@ from audit_tui.tui.widgets.event_table import EventTable
 from audit_tui.tui.widgets.filters import FacetPanel, FilterSidebar
 from audit_tui.tui.widgets.footer import KeyFooter
 from audit_tui.tui.widgets.period import CUSTOM, PeriodSelect
+from audit_tui.tui.widgets.search import SearchBox
 from audit_tui.tui.widgets.status import StatusBar
 from audit_tui.tui.widgets.timeline import Histogram, Timeline
 
@@ -73,9 +75,15 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
         with Horizontal(id="topbar"):
-            yield Input(self._initial.text, placeholder="Search events…  ( / )", id="search")
+            yield SearchBox(
+                self._initial.text,
+                SearchHistory(),
+                placeholder="Search events…  ( / )   ↑ ↓ history",
+                id="search",
+            )
             period = self._initial.period
             yield PeriodSelect(period if period in PERIODS else CUSTOM, id="period")
+        yield Label("", id="search-error", markup=False)
         with Horizontal(id="body"):
             yield FilterSidebar(id="filters").data_bind(
                 BrowserScreen.facets,
@@ -161,15 +169,62 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
         if self._debounce is not None:
             self._debounce.stop()
         self._set_text(event.value)
+        self._remember()
         self.table.focus()
+
+    def _remember(self) -> None:
+        """Keep the search text in the history when it is the query shown."""
+        box = self.query_one("#search", SearchBox)
+        if box.value.strip() and box.value == self.audit_query.text:
+            box.remember()
 
     def _set_text(self, text: str, typing: bool = False) -> None:
         if text != self.audit_query.text:
             try:
                 self.audit_query = self.audit_query.with_(text=text)
-            except QueryError as error:  # keep the last good result; while typing, say nothing
-                if not typing:
-                    self.notify(clean(str(error), 300), severity="error", markup=False)
+            except QueryError as error:  # keep the last good result, say why under the box
+                self.search_error(str(error))
+                return
+        self.search_error(None)
+
+    def search_error(self, message: str | None) -> None:
+        """Say under the search box why the text is not a query (None: it is one now)."""
+        label = self.query_one("#search-error", Label)
+        label.update(
+            clean(message or "", 300)
+            + ("  (the results are the last good search's)" if message else "")
+        )
+        label.display = message is not None
+
+    def add_search_term(self, term: str) -> None:
+        """Add ``term`` (the search language) to the search: a pivot or a value of the JSON."""
+        text = f"{self.audit_query.text.strip()} {term}".strip()
+        search = self.query_one("#search", Input)
+        search.value = text
+        self._set_text(text)
+        self._remember()
+        self.table.focus()
+
+    def apply_pivot(self, kind: str, row: Row, exclude: bool) -> None:
+        """Filter on (or out) this row's actor, resource, workspace or type; ``time``: the 15
+        minutes around it (a custom range)."""
+        if kind == "time":
+            since, until = pivots.around(row.audited_at)
+            self._zooms.append(self.audit_query)
+            self.audit_query = self.audit_query.with_(period=CUSTOM, since=since, until=until)
+            self.table.focus()
+            return
+        term = pivots.term(kind, row, exclude)
+        if term is None:
+            self.notify(f"This event has no {pivots.NAMES[kind]}.", markup=False)
+            return
+        self.add_search_term(term)
+
+    @on(EventTable.PivotRequested)
+    def _pivot(self, event: EventTable.PivotRequested) -> None:
+        row = self.table.row_at(event.index)
+        if row is not None:
+            self.apply_pivot(event.kind, row, event.exclude)
 
     @on(Select.Changed, "#period")
     def _period(self, event: Select.Changed) -> None:
@@ -199,7 +254,16 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
             if index is not None and self.view.same_list(view):
                 self.table.cursor = index
 
-        self.app.push_screen(DetailScreen(view, event.index, utc=self.utc), back)
+        self.app.push_screen(
+            DetailScreen(
+                view,
+                event.index,
+                utc=self.utc,
+                pivot=self.apply_pivot,
+                add_term=self.add_search_term,
+            ),
+            back,
+        )
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -207,6 +271,8 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
         self.query_one("#search", Input).focus()
 
     def action_focus_table(self) -> None:
+        if self.query_one("#search", SearchBox).has_focus:
+            self._remember()
         sidebar = self.query_one(FilterSidebar)
         if self.overlay and sidebar.display:
             sidebar.display = False  # escape hides the overlay
@@ -307,6 +373,7 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
         if self._debounce is not None:
             self._debounce.stop()
         self.query_one("#search", Input).value = ""
+        self.search_error(None)
         for panel in self.query(FacetPanel):
             panel.to_top()
         self.audit_query = Query()

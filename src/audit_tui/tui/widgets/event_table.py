@@ -23,7 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from audit_tui.model import Row
-from audit_tui.tui import keys
+from audit_tui.tui import highlight, keys
 from audit_tui.tui.failures import Guarded
 from audit_tui.tui.format import (
     actor_text,
@@ -172,6 +172,16 @@ class EventTable(Guarded, ScrollView, can_focus=True):
             self.index = index
             super().__init__()
 
+    class PivotRequested(Message):
+        """The user asked to filter on (``exclude``: out) the row's ``kind`` (actor, resource,
+        workspace, type, time)."""
+
+        def __init__(self, index: int, kind: str, exclude: bool) -> None:
+            super().__init__()
+            self.index = index
+            self.kind = kind
+            self.exclude = exclude
+
     class NearEnd(Message):
         """The user is close to the end of a view that can grow: load more rows.
 
@@ -190,12 +200,17 @@ class EventTable(Guarded, ScrollView, can_focus=True):
         self._styles: dict[str, Style] | None = None
         self._type_width = TYPE_WIDTH
         self._years = False
+        self._marks = highlight.NONE
+        self._marks_query: object = None
 
     # -- state -----------------------------------------------------------------------------
 
     def watch_view(self, old: EventList, new: EventList) -> None:
         self._rows.clear()
         self._lines.clear()
+        if new.query.expr != self._marks_query:
+            self._marks = highlight.Highlighter(new.query.expr)
+            self._marks_query = new.query.expr
         self._type_width = new.type_width() or TYPE_WIDTH
         self._years = new.spans_years()
         if old.same_list(new):
@@ -354,9 +369,15 @@ class EventTable(Guarded, ScrollView, can_focus=True):
             if plan.time == NARROW_TIME:
                 when = when[5:]
             cells = [Text(when), *(cell_text(column.key, row) for column, _ in plan.columns)]
+        shown = False
+        if row is not None and self._marks.active:
+            for cell, (column, _) in zip(cells[1:], plan.columns, strict=True):
+                shown = self._marks.cell(column.key, cell) or shown
         time_style = Style() if is_cursor else self._style("time")
         cells[0].stylize(time_style)
-        line = Text(" ")
+        # the left edge: a marker when the row matched in a value it does not show
+        marker = row is not None and self._marks.active and not shown
+        line = Text(highlight.MARKER, "bold yellow") if marker else Text(" ")
         widths = [plan.time, *(w for _, w in plan.columns)]
         for i, (cell, w) in enumerate(zip(cells, widths, strict=True)):
             if i:
@@ -390,6 +411,10 @@ class EventTable(Guarded, ScrollView, can_focus=True):
 
     def action_last(self) -> None:
         self.cursor = self.view.count - 1
+
+    def action_pivot(self, kind: str, exclude: bool) -> None:
+        if self.row_at(self.cursor) is not None:
+            self.post_message(self.PivotRequested(self.cursor, kind, exclude))
 
     def action_open(self) -> None:
         if self.view.count:
