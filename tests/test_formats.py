@@ -26,6 +26,7 @@ from audit_tui.model import (
     iso_ms,
     parse_time,
 )
+from audit_tui.query import Query
 from audit_tui.sources import formats
 from audit_tui.sources.blocks import BlockIndexer, _generic_key
 from audit_tui.sources.file import SourceError, open_source
@@ -216,7 +217,7 @@ def test_kubernetes_columns() -> None:
         "default",
         "system",
         "system:admin",
-        "system:admin (as bob)",
+        "system:admin",
         "",
         "033d17af-082d-4b24-aa22-627752e83d71",
     )
@@ -1063,3 +1064,21 @@ def test_forced_format_in_query_output(
     forced = capsysbinary.readouterr().out.decode().splitlines()[1].split(",")
     assert (auto[1], auto[9]) == ("X", "bob")  # event type, actor name
     assert (forced[1], forced[9]) == ("X", "")
+
+
+def test_kubernetes_impersonation_is_a_fact_of_each_event() -> None:
+    """audit2rbac's demo: system:admin acts as bob in some events only. The actor (and its facet
+    count) is system:admin in all of them; each row says whom it impersonated."""
+    path = DATA / "k8s-audit/audit2rbac__demo.log"
+    lines = [orjson.loads(x) for x in path.read_bytes().splitlines() if x.strip()]
+    as_bob = sum(1 for r in lines if (r.get("impersonatedUser") or {}).get("username") == "bob")
+    admin = sum(1 for r in lines if (r.get("user") or {}).get("username") == "system:admin")
+    assert 0 < as_bob < admin
+    store = load(path)
+    rows = store.rows(store.search(Query()).positions)
+    assert sum(1 for r in rows if r.actor_as == "bob") == as_bob
+    assert all(r.actor_as == "" for r in rows if r.actor_name != "system:admin")
+    actors = {v.label: v.count for v in store.facets(Query()).get("actors")}
+    assert actors["system:admin"] == admin
+    assert not any("(as" in label for label in actors)
+    assert by_id(store, "033d17af-082d-4b24-aa22-627752e83d71").actor_as == "bob"

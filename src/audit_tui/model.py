@@ -248,6 +248,9 @@ class Row(NamedTuple):
     actor_email: str
     id: str
     metadata: Any
+    actor_as: str = (
+        ""  # whom the actor impersonated in this event (Kubernetes ``impersonatedUser``)
+    )
 
 
 def flatten(record: dict[str, Any]) -> Row:
@@ -271,4 +274,9 @@ def flatten(record: dict[str, Any]) -> Row:
         actor_email=actor.email,
         id=_text(record.get("id")),
         metadata=record.get("metadata"),
+        actor_as=_impersonated(record.get("actor")),
     )
+
+
+def _impersonated(actor: Any) -> str:
+    return _text(actor.get("as")) if isinstance(actor, dict) else ""

@@ -157,6 +157,26 @@ class _Dict:
         return np.asarray(remap, dtype=np.int32)
 
 
+SORT_READ_LIMIT = 200_000  # matches whose rows are read to sort by a column not in the index
+
+
+class SortError(ValueError):
+    """A sort that cannot be done (the message says why and what to do)."""
+
+
+def _label_text(facet: str, key: Any) -> str:
+    if facet == "event_types":
+        return str(key).casefold()
+    field = "actor" if facet == "actors" else "workspace"
+    return countby.party_value(field, party_of(key)).casefold()
+
+
+def _sort_text(column: str, row: Row) -> str:
+    if column == "resource":
+        return (row.resource_name or row.resource_id).casefold()
+    return row.organization.casefold()
+
+
 class Store:
     """Events of one source, queryable while they load."""
 
@@ -203,6 +223,7 @@ class Store:
         self._text_cache: tuple[tuple[bytes, ...], int, np.ndarray] | None = None
         self._lookups: dict[str, tuple[int, dict[str, list[int]]]] = {}
         self._term_masks: dict[searchlang.Expr, np.ndarray] = {}  # for the sorted view
+        self._rank_cache: dict[str, np.ndarray] = {}
         self.loading = True
         self.progress = 0.0  # 0..1 of the bytes (or records) read
         self.error: str | None = None
@@ -582,6 +603,61 @@ class Store:
                 out[value] += int(counts[code])
             return countby.ranked(out)
 
+    # -- sorting -----------------------------------------------------------------------------
+
+    def sort_positions(
+        self, positions: np.ndarray, column: str, descending: bool = False
+    ) -> np.ndarray:
+        """``positions`` (sorted positions, newest first) ordered by ``column``.
+
+        ``audited_at``: newest first (``descending``: oldest first). ``event_type``, ``actor``,
+        ``workspace``: A to Z by the text the table shows, any case (``descending``: Z to A),
+        on the index: one ``argsort``. Equal values keep the newest first.
+
+        ``resource`` and ``organization`` are not in the index: their values are read from the
+        matches' rows, at most :data:`SORT_READ_LIMIT` of them (:class:`SortError` past it)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        if column == "audited_at":
+            return positions[::-1].copy() if descending else positions
+        facet = {"event_type": "event_types", "actor": "actors", "workspace": "workspaces"}
+        if column in facet:
+            with self._lock:
+                self._view()
+                ranks = self._ranks(facet[column])
+                keys = ranks[self._cols[facet[column]][positions]]
+        elif column in ("resource", "organization"):
+            if len(positions) > SORT_READ_LIMIT:
+                raise SortError(
+                    f"sorting by {column} reads every match: narrow the view to "
+                    f"{SORT_READ_LIMIT:,} events or fewer (it has {len(positions):,})"
+                )
+            values = [_sort_text(column, self.row(int(p))) for p in positions]
+            order = sorted(range(len(values)), key=values.__getitem__)
+            keys = np.empty(len(values), np.int64)
+            keys[order] = np.arange(len(values))
+            # equal texts share a rank so that the newest stays first among them
+            for i in range(1, len(order)):
+                if values[order[i]] == values[order[i - 1]]:
+                    keys[order[i]] = keys[order[i - 1]]
+        else:
+            raise SortError(f"cannot sort by {column!r}")
+        if descending:
+            keys = -keys
+        return positions[np.argsort(keys, kind="stable")]
+
+    def _ranks(self, facet: str) -> np.ndarray:
+        """Each code's rank in the order of the labels (any case); call with the lock held."""
+        table = self._table(facet)
+        cached = self._rank_cache.get(facet)
+        if cached is not None and len(cached) == len(table.values):
+            return cached
+        labels = [_label_text(facet, key) for key in table.values]
+        order = sorted(range(len(labels)), key=labels.__getitem__)
+        ranks = np.empty(len(labels), np.int64)
+        ranks[order] = np.arange(len(labels))
+        self._rank_cache[facet] = ranks
+        return ranks
+
     # -- the search language ---------------------------------------------------------------
 
     def expr_mask(self, expr: searchlang.Expr, now: datetime) -> np.ndarray:
@@ -752,9 +828,12 @@ BUCKET_STEPS = (
 
 
 def time_buckets(since: int, until: int, slots: int) -> tuple[int, int, int]:
-    """(start, step, buckets) covering ``[since, until)`` ms in at most ``slots`` buckets of the
-    smallest size that fits (a minute … about a month), aligned to whole sizes since the epoch
-    (whole UTC days for a day)."""
+    """(start, step, buckets) covering ``[since, until)`` ms in at most ``slots`` buckets.
+
+    The step is the smallest round size that fits (a minute … about a month, aligned to whole
+    sizes since the epoch: whole UTC days for a day) when its buckets fill at least
+    :data:`FILL` of the width; otherwise (a span that would leave much of the strip empty)
+    whole minutes are shared out evenly so the buckets fill it."""
     slots = max(1, slots)
     until = max(until, since + 1)
 
@@ -762,7 +841,14 @@ def time_buckets(since: int, until: int, slots: int) -> tuple[int, int, int]:
         return -(-(until - (since - since % step)) // step)
 
     step = next((s for s in BUCKET_STEPS if needed(s) <= slots), 0)
-    if not step:  # longer than ``slots`` months: buckets of more days
-        step = -(-(until - since) // max(1, slots - 1))
-    start = since - since % step
-    return start, step, max(1, min(slots, needed(step)))
+    if step and (needed(step) >= FILL * slots or step == MINUTE_MS):
+        start = since - since % step
+        return start, step, max(1, min(slots, needed(step)))
+    # an even share of whole minutes: the buckets fill the width
+    start = since - since % MINUTE_MS
+    step = -(-(until - start) // slots)
+    step = -(-step // MINUTE_MS) * MINUTE_MS
+    return start, step, max(1, min(slots, -(-(until - start) // step)))
+
+
+FILL = 0.75  # round buckets are used when they fill this much of the timeline's width

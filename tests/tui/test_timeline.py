@@ -8,7 +8,7 @@ import numpy as np
 from audit_tui.query import Query
 from audit_tui.sources.file import open_source
 from audit_tui.store import time_buckets
-from audit_tui.tui.widgets.timeline import Histogram, Timeline, bars
+from audit_tui.tui.widgets.timeline import Histogram, Timeline, bars, when
 
 from .helpers import EVENTS, FIXED_NOW, browser, make_app, settle
 
@@ -20,7 +20,15 @@ def test_buckets_fit_the_width_from_minutes_to_months() -> None:
     start, step, n = time_buckets(0, 90 * 24 * hour, 100)
     assert step == 24 * hour and n <= 100
     start, step, n = time_buckets(0, 3 * 365 * 24 * hour, 60)
-    assert step == 30 * 24 * hour and n <= 60
+    assert 15 * 24 * hour <= step <= 30 * 24 * hour and n == 60  # months would leave 40% empty
+    # the buckets fill the strip (at least 3/4 of it) whatever the width, down to a minute
+    day = 24 * hour
+    for span in (2 * day, 10 * day, 120 * day, 400 * day):
+        for width in (80, 120, 160, 200):
+            start, step, n = time_buckets(5 * hour, 5 * hour + span, width)
+            assert 0.75 * width <= n <= width, (span, width, n)
+            assert start <= 5 * hour and start + n * step >= 5 * hour + span
+            assert step % 60_000 == 0
     start, step, n = time_buckets(1_000, 5 * hour, 10)
     assert start <= 1_000 and start + n * step >= 5 * hour and n <= 10
 
@@ -44,6 +52,22 @@ def test_histogram_counts_the_matches_per_bucket() -> None:
 
 def test_bars_scale_to_the_busiest_and_never_hide_a_count() -> None:
     assert bars(np.array([0, 1, 100, 50])) == " ▁█▄"
+
+
+async def test_the_strip_is_full_and_its_right_end_is_the_newest_event() -> None:
+    for width in (160, 200):
+        app = make_app()
+        async with app.run_test(size=(width, 45)) as pilot:
+            await settle(pilot)
+            screen = browser(app)
+            timeline = screen.query_one(Timeline)
+            data = screen.histogram
+            assert isinstance(data, Histogram) and screen.store is not None
+            slots = timeline.content_region.width
+            assert 0.75 * slots <= data.buckets <= slots
+            newest = screen.store.time_span()[1]  # type: ignore[index]
+            labels = str(timeline.render()).split("\n")[1]
+            assert labels.rstrip().endswith(when(newest + 1, data.step))
 
 
 async def test_timeline_follows_the_filters_and_zooms() -> None:

@@ -66,6 +66,9 @@ def actor_text(row: Row) -> Text:
     if mark:
         text.append(mark, "bold")
     text.append(name)
+    if row.actor_as:  # impersonation: a fact of this event, said in its row
+        text.append(" as ", "dim")
+        text.append(clean(row.actor_as, CELL_LIMIT), "bold")
     if row.actor_email and row.actor_name:
         text.append(" " + clean(row.actor_email, CELL_LIMIT), "dim")
     return text

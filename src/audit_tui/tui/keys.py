@@ -119,6 +119,33 @@ BROWSER: list[BindingType] = [
         tooltip="Clear the search, the time period and every filter",
     ),
     Binding(
+        "greater_than_sign",
+        "sort_column(1)",
+        "Sort →",
+        key_display=">",
+        show=False,
+        id="browser.sort_next",
+        tooltip="Sort by the next column to the right (the header marks it; click a header too)",
+    ),
+    Binding(
+        "less_than_sign",
+        "sort_column(-1)",
+        "Sort ←",
+        key_display="<",
+        show=False,
+        id="browser.sort_previous",
+        tooltip="Sort by the next column to the left",
+    ),
+    Binding(
+        "tilde",
+        "sort_reverse",
+        "Reverse",
+        key_display="~",
+        show=False,
+        id="browser.sort_reverse",
+        tooltip="Reverse the order of the sorted column",
+    ),
+    Binding(
         "z",
         "toggle_utc",
         "UTC/local",
@@ -155,52 +182,54 @@ TIMELINE: list[BindingType] = [
     Binding("right", "move(1)", "Later", show=False, id="timeline.right"),
 ]
 
-# the pivots: on the table's row or the detail view's event (shift: exclude instead)
-PIVOTS: list[BindingType] = [
-    Binding(
-        "u",
-        "pivot('actor', False)",
-        "This actor",
-        id="pivot.actor",
-        tooltip="Search this event's actor (U: exclude it)",
-    ),
-    Binding("U", "pivot('actor', True)", "Not this actor", show=False, id="pivot.not_actor"),
-    Binding(
-        "o",
-        "pivot('resource', False)",
-        "This resource",
-        id="pivot.resource",
-        tooltip="Search this event's resource (O: exclude it)",
-    ),
-    Binding(
-        "O", "pivot('resource', True)", "Not this resource", show=False, id="pivot.not_resource"
-    ),
-    Binding(
-        "i",
-        "pivot('workspace', False)",
-        "This workspace",
-        id="pivot.workspace",
-        tooltip="Search this event's workspace (I: exclude it)",
-    ),
-    Binding(
-        "I", "pivot('workspace', True)", "Not this workspace", show=False, id="pivot.not_workspace"
-    ),
-    Binding(
-        "y",
-        "pivot('type', False)",
-        "This type",
-        id="pivot.type",
-        tooltip="Search this event's type (Y: exclude it)",
-    ),
-    Binding("Y", "pivot('type', True)", "Not this type", show=False, id="pivot.not_type"),
-    Binding(
-        "m",
-        "pivot('time', False)",
-        "±15 min",
-        id="pivot.time",
-        tooltip="Show the 15 minutes before and after this event (a custom range)",
-    ),
-]
+# the pivots: on the table's row or the detail view's event (shift: exclude instead). Listed in
+# the help screen and the README, not in the footer (it keeps the keys every screen needs).
+PIVOT_KEYS = (
+    ("u", "actor", "This actor", "Search this event's actor"),
+    ("o", "resource", "This resource", "Search this event's resource"),
+    ("i", "workspace", "This workspace", "Search this event's workspace"),
+    ("y", "type", "This type", "Search this event's type"),
+)
+
+
+def pivots(where: str) -> list[BindingType]:
+    """The pivot keys, with ids of their own for ``where`` (``table`` or ``detail``)."""
+    out: list[BindingType] = []
+    for key, kind, label, tip in PIVOT_KEYS:
+        out.append(
+            Binding(
+                key,
+                f"pivot('{kind}', False)",
+                label,
+                show=False,
+                id=f"{where}.pivot_{kind}",
+                tooltip=f"{tip} ({key.upper()}: exclude it)",
+            )
+        )
+        out.append(
+            Binding(
+                key.upper(),
+                f"pivot('{kind}', True)",
+                "Not " + label[0].lower() + label[1:],
+                show=False,
+                id=f"{where}.exclude_{kind}",
+                tooltip=f"Exclude this event's {kind}",
+            )
+        )
+    out.append(
+        Binding(
+            "m",
+            "pivot('time', False)",
+            "±15 min",
+            show=False,
+            id=f"{where}.pivot_time",
+            tooltip="Show the 15 minutes before and after this event (a custom range)",
+        )
+    )
+    return out
+
+
+PIVOTS = pivots("table")
 
 TABLE_KEYS: list[BindingType] = [
     Binding("enter", "open", "Details", id="table.open", tooltip="Show the full event"),
@@ -332,7 +361,7 @@ DETAIL_KEYS: list[BindingType] = [
     Binding("k", "scroll(-1)", "Scroll up", show=False, id="detail.up"),
     Binding("escape", "close", "Close", id="detail.close"),
 ]
-DETAIL = [*DETAIL_KEYS, *PIVOTS]
+DETAIL = [*DETAIL_KEYS, *pivots("detail")]
 
 RANGE: list[BindingType] = [
     Binding("escape", "cancel", "Cancel", id="range.cancel"),

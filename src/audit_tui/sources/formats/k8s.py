@@ -44,17 +44,17 @@ def actor_of(user: Rec, impersonated: Rec) -> Rec:
         uid = text_or_none(user.get("uid"))
         return {} if uid is None else party(uid, uid)
     who = as_name if name is None else name
-    label: str | None
-    if name is not None and as_name is not None:
-        label = f"{name} (as {as_name})"
-    else:
-        label = who
-    return party(
+    actor = party(
         text_or_none(user.get("uid")) or name or as_name,
-        label,
+        who,
         who if who and "@" in who else None,
         actor_type(who),
     )
+    if name is not None and as_name is not None:
+        # impersonation is a fact of this event, not a part of who the actor is: the facet
+        # counts the real user, the row and the detail view say "as bob"
+        actor["as"] = as_name
+    return actor
 
 
 def actor_type(username: str | None) -> str:

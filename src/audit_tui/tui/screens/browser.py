@@ -59,6 +59,9 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
     load: reactive[LoadState] = reactive(LoadState, init=False)
     utc: reactive[bool] = reactive(True, init=False)
     histogram: reactive[Histogram | None] = reactive(None, always_update=True, init=False)
+    # the table's order: (column key, reversed), None for newest first (kept across filters)
+    sort: reactive[tuple[str, bool] | None] = reactive(None, init=False)
+    SORTS = False  # the subclass can sort its view (a local store can)
     TIMELINE = False  # the subclass can count events per time bucket (a local store can)
 
     def __init__(self, query: Query) -> None:
@@ -92,7 +95,9 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
             )
             with Vertical(id="main"):
                 yield Timeline(id="timeline").data_bind(BrowserScreen.histogram)
-                yield EventTable(id="table").data_bind(BrowserScreen.view, BrowserScreen.utc)
+                yield EventTable(id="table").data_bind(
+                    BrowserScreen.view, BrowserScreen.utc, BrowserScreen.sort
+                )
         yield StatusBar(id="status").data_bind(
             BrowserScreen.view, BrowserScreen.load, BrowserScreen.facets
         )
@@ -378,6 +383,59 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
             panel.to_top()
         self.audit_query = Query()
         self.notify("Cleared the search, the time period and every filter.", markup=False)
+
+    # -- sorting -------------------------------------------------------------------------------
+
+    SORT_COLUMNS = ("audited_at", "event_type", "resource", "organization", "workspace", "actor")
+
+    def action_sort_column(self, delta: int) -> None:
+        """``>``/``<``: sort by the next column to the right/left (from the time, newest first)."""
+        if not self._can_sort():
+            return
+        current = self.sort[0] if self.sort is not None else "audited_at"
+        i = (self.SORT_COLUMNS.index(current) + delta) % len(self.SORT_COLUMNS)
+        self._sort_by(self.SORT_COLUMNS[i], False)
+
+    def action_sort_reverse(self) -> None:
+        """``~``: the same column, the other way round."""
+        if not self._can_sort():
+            return
+        column, reverse = self.sort if self.sort is not None else ("audited_at", False)
+        self._sort_by(column, not reverse)
+
+    @on(EventTable.SortRequested)
+    def _sort_clicked(self, event: EventTable.SortRequested) -> None:
+        if not self._can_sort():
+            return
+        current = self.sort if self.sort is not None else ("audited_at", False)
+        reverse = not current[1] if current[0] == event.column else False
+        self._sort_by(event.column, reverse)
+
+    def _can_sort(self) -> bool:
+        if not self.SORTS:
+            self.notify("This source is shown in the server's order.", markup=False)
+        return self.SORTS
+
+    def _sort_by(self, column: str, reverse: bool) -> None:
+        self.sort = None if (column, reverse) == ("audited_at", False) else (column, reverse)
+        names = dict(
+            zip(
+                self.SORT_COLUMNS,
+                ("Audited At", "Event Type", "Resource", "Organization", "Workspace", "Actor"),
+                strict=True,
+            )
+        )
+        if column == "audited_at":
+            order = "oldest first" if reverse else "newest first"
+        else:
+            order = "Z to A" if reverse else "A to Z"
+        self.notify(f"Sorted by {names[column]}, {order}.", markup=False, timeout=3)
+
+    def watch_sort(self) -> None:
+        self.sort_changed()
+
+    def sort_changed(self) -> None:
+        """Order the view again (the subclass knows how)."""
 
     def action_toggle_utc(self) -> None:
         self.utc = not self.utc

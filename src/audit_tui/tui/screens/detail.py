@@ -147,6 +147,9 @@ class DetailScreen(Guarded, ModalScreen[int]):
             title.append(clean(row.event_type, 80), "bold")
             zone = "UTC" if self.utc else "local"
             title.append(f"  {format_time(row.audited_at, self.utc)} {zone}", "dim")
+            if row.actor_as:
+                who = clean(row.actor_name or row.actor_id, 40)
+                title.append(f"   {who} as {clean(row.actor_as, 40)}", "bold yellow")
         if inside is None:
             title.append("   outside the current filters", "bold yellow")
         else:

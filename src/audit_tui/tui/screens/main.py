@@ -24,7 +24,7 @@ from audit_tui.export import export
 from audit_tui.export_job import Exported, ExportJob, Progress, run_report
 from audit_tui.query import Query, QueryError
 from audit_tui.safe import clean
-from audit_tui.store import Facets, Store, describe_skipped, time_buckets
+from audit_tui.store import Facets, SortError, Store, describe_skipped, time_buckets
 from audit_tui.tui.screens.browser import BrowserScreen
 from audit_tui.tui.services import app_of
 from audit_tui.tui.state import LoadState, View
@@ -115,9 +115,16 @@ class MainScreen(BrowserScreen):
 
     # -- queries -----------------------------------------------------------------------------
 
+    SORTS = True
+
     def query_changed(self, old: Query, new: Query) -> None:
         if self.store is not None:
-            self._search(new, first_page=new.text != old.text and bool(new.words))
+            first = new.text != old.text and bool(new.words) and self.sort is None
+            self._search(new, first_page=first)
+
+    def sort_changed(self) -> None:
+        if self.store is not None:
+            self._search(self.audit_query, first_page=False)
 
     def _search(self, query: Query, first_page: bool) -> None:
         self._generation += 1
@@ -161,6 +168,15 @@ class MainScreen(BrowserScreen):
                 result = store.search(query, now)
                 if worker.is_cancelled:
                     return
+                positions = result.positions
+                sort = self.sort
+                if sort is not None:
+                    try:
+                        positions = store.sort_positions(positions, sort[0], sort[1])
+                    except SortError as error:  # too many matches to read: newest first
+                        self.app.call_from_thread(
+                            self.notify, clean(str(error), 300), severity="warning", markup=False
+                        )
                 facets = store.facets(query, now)
                 span, longest = store.time_span(), store.longest_event_type()
                 histogram = self._histogram(store, query, now, span)
@@ -175,7 +191,7 @@ class MainScreen(BrowserScreen):
         view = View(
             store,
             query,
-            result.positions,
+            positions,
             result.total,
             now=now,
             source_span=span,
@@ -193,7 +209,8 @@ class MainScreen(BrowserScreen):
         if since is None or until is None:
             return None
         start, step, buckets = time_buckets(since, until, self.timeline_slots)
-        return Histogram(start, step, store.histogram(query, start, step, buckets, now))
+        counts = store.histogram(query, start, step, buckets, now)
+        return Histogram(start, step, counts, end=until)
 
     def timeline_wanted(self) -> None:
         if self.store is not None and self.view.ready:

@@ -164,6 +164,8 @@ class EventTable(Guarded, ScrollView, can_focus=True):
     cursor: reactive[int] = reactive(0, repaint=False)
     utc: reactive[bool] = reactive(True, repaint=False)
     loading_data: reactive[bool] = reactive(False, repaint=False)
+    # (column key, reversed): the order the view is in; None: newest first
+    sort: reactive[tuple[str, bool] | None] = reactive(None, repaint=False)
 
     class Opened(Message):
         """The user asked for the details of the event at ``index`` of the view."""
@@ -225,6 +227,9 @@ class EventTable(Guarded, ScrollView, can_focus=True):
     def watch_utc(self) -> None:
         self._lines.clear()
         self.refresh()
+
+    def watch_sort(self) -> None:
+        self.refresh_line(0)
 
     def watch_loading_data(self) -> None:
         self.refresh()
@@ -341,9 +346,15 @@ class EventTable(Guarded, ScrollView, can_focus=True):
         zone = "UTC" if self.utc else "local"
         when = f"Audited At ({zone})" if plan.time == WIDE_TIME else f"Audited ({zone})"
         style = self._style("header")
+        sort = self.sort
+        if sort is not None and sort[0] == "audited_at":
+            when += " ▲" if sort[1] else " ▼"
         text = " " + fit(when, plan.time)
         for column, w in plan.columns:
-            text += " " * plan.gap + fit(column.title, w)
+            title = column.title
+            if sort is not None and sort[0] == column.key:
+                title += " ▼" if sort[1] else " ▲"
+            text += " " * plan.gap + fit(title, w)
         return Strip([Segment(text, style)]).adjust_cell_length(width, style)
 
     def _empty(self, width: int) -> Strip:
@@ -420,8 +431,30 @@ class EventTable(Guarded, ScrollView, can_focus=True):
         if self.view.count:
             self.post_message(self.Opened(self.cursor))
 
+    class SortRequested(Message):
+        """The user clicked the header of column ``column`` (``audited_at`` for the time)."""
+
+        def __init__(self, column: str) -> None:
+            super().__init__()
+            self.column = column
+
+    def column_at(self, x: int) -> str | None:
+        """The key of the column under screen column ``x`` of the table."""
+        plan = self.columns_at(self.scrollable_content_region.width)
+        edge = 1 + plan.time
+        if x < edge + plan.gap:
+            return "audited_at"
+        for column, w in plan.columns:
+            edge += plan.gap + w
+            if x < edge + plan.gap:
+                return column.key
+        return None
+
     def on_click(self, event: events.Click) -> None:
         if event.y < 1:
+            column = self.column_at(event.x)
+            if column is not None:
+                self.post_message(self.SortRequested(column))
             return
         index = self.scroll_offset.y + event.y - 1
         if 0 <= index < self.view.count:

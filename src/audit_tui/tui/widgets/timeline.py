@@ -35,6 +35,9 @@ class Histogram:
     start: int
     step: int
     counts: np.ndarray
+    end: int | None = (
+        None  # the range's real end (ms, exclusive): the newest event or the period's end
+    )
 
     @property
     def buckets(self) -> int:
@@ -45,9 +48,9 @@ class Histogram:
 
 
 def when(ms: int, step: int) -> str:
-    """A bucket edge as precise as the buckets are: a date for days and more, else the time."""
+    """A bucket edge as precise as the buckets are: a date for whole days, else the time."""
     dt = datetime.fromtimestamp(ms / 1000, UTC)
-    return dt.strftime("%Y-%m-%d" if step >= DAY_MS else "%Y-%m-%d %H:%M")
+    return dt.strftime("%Y-%m-%d" if step % DAY_MS == 0 else "%Y-%m-%d %H:%M")
 
 
 def bars(counts: np.ndarray) -> str:
@@ -154,7 +157,8 @@ class Timeline(Guarded, Widget, can_focus=True):
     def _labels(self, data: Histogram, width: int) -> Text:
         counts = data.counts
         first = when(data.start, data.step)
-        last = when(data.start + data.buckets * data.step, data.step)
+        edge = data.start + data.buckets * data.step
+        last = when(min(edge, data.end) if data.end is not None else edge, data.step)
         if self.selected is not None:
             since, until = data.bounds(self.selected)
             middle = (
