@@ -851,4 +851,4 @@ def time_buckets(since: int, until: int, slots: int) -> tuple[int, int, int]:
     return start, step, max(1, min(slots, -(-(until - start) // step)))
 
 
-FILL = 0.75  # round buckets are used when they fill this much of the timeline's width
+FILL = 0.9  # round buckets are used when they fill this much of the timeline's width
