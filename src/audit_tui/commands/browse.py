@@ -12,12 +12,14 @@ from collections.abc import Callable
 
 from audit_tui import __version__
 from audit_tui.commands.common import (
+    UsageError,
     add_remote_options,
     add_source_and_filters,
     build_query,
     command_parser,
     err,
     fail,
+    pinned_now,
     refuse_file_with_profile,
     settings_from,
     wants_remote,
@@ -26,6 +28,7 @@ from audit_tui.commands.common import (
 from audit_tui.query import Query
 from audit_tui.remote.errors import RemoteError
 from audit_tui.store import Store
+from audit_tui.views import ViewError, load_views, parse_sort, sort_spec
 
 EXAMPLES_BROWSE = """\
 examples:
@@ -45,6 +48,21 @@ def browse_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"audit-tui {__version__}")
     add_source_and_filters(p)
+    v = p.add_argument_group("views")
+    v.add_argument(
+        "--view",
+        metavar="NAME",
+        help="open a saved view (ctrl+s saves one, v lists them; its file: "
+        "~/.config/audit-tui/views.toml or $AUDIT_TUI_CONFIG_DIR/views.toml); SOURCE and "
+        "filters given too replace the view's",
+    )
+    v.add_argument(
+        "--sort",
+        metavar="COLUMN[:asc|desc]",
+        help="the table's order: audited_at (default, newest first), event_type, resource, "
+        "organization, workspace or actor; :desc for Z to A: --sort actor:desc",
+    )
+    v.add_argument("--local-time", action="store_true", help="show times in local time, not UTC")
     add_remote_options(p)
     return p
 
@@ -53,9 +71,16 @@ def run_browse(argv: list[str]) -> int:
     from audit_tui.sources.file import SourceError
 
     args = browse_parser().parse_args(argv)
+    if args.view:
+        apply_view(args, argv)
     query = build_query(args)
+    now = pinned_now(args)
     if wants_remote(args):
         return run_remote_browse(args, query)
+    try:
+        sort = parse_sort(args.sort) if args.sort else None
+    except ViewError as exc:
+        raise UsageError(str(exc)) from None
     try:
         opener = source_opener(args)
         store = opener()
@@ -75,7 +100,51 @@ def run_browse(argv: list[str]) -> int:
             return first.pop()
         return opener()
 
-    return run_browser(open_store, query, source=None if args.demo else args.source)
+    return run_browser(
+        open_store,
+        query,
+        now=None if now is None else (lambda: now),
+        source=None if args.demo else args.source,
+        sort=sort,
+        utc=not args.local_time,
+        input_format=args.input_format,
+    )
+
+
+def apply_view(args: argparse.Namespace, argv: list[str]) -> None:
+    """Fill ``args`` from the saved view ``args.view``: what the command line gives itself
+    (SOURCE, a filter, the sort) wins."""
+    try:
+        views = load_views()
+    except ViewError as exc:
+        raise UsageError(str(exc)) from None
+    view = views.get(args.view)
+    if view is None:
+        known = ", ".join(sorted(views)) or "none saved yet (ctrl+s in the browser saves one)"
+        raise UsageError(f"no saved view named {args.view!r}; the views: {known}")
+    given = {a.split("=", 1)[0] for a in argv if a.startswith("--")}
+    if args.source is None and not args.demo:
+        if view.source:
+            args.source = view.source
+        else:
+            args.demo = True
+    if "--input-format" not in given and view.input_format:
+        args.input_format = view.input_format
+    if "--search" not in given:
+        args.search = view.text
+    if not given & {"--period", "--since", "--until"}:
+        args.period, args.since, args.until = view.period, view.since, view.until
+    for flag, name, values in (
+        ("--actor", "actor", view.actors),
+        ("--event-type", "event_type", view.event_types),
+        ("--workspace", "workspace", view.workspaces),
+    ):
+        if flag not in given:
+            setattr(args, name, list(values))
+    if "--sort" not in given and view.sort is not None:
+        args.sort = sort_spec(view.sort)
+    if "--local-time" not in given:
+        args.local_time = not view.utc
 
 
 def source_opener(args: argparse.Namespace) -> Callable[[], Store]:
@@ -91,7 +160,8 @@ def source_opener(args: argparse.Namespace) -> Callable[[], Store]:
     if spec and is_stream(spec):
         kept = read_stream(spec)
         return lambda: open_data(kept, spec, input_format=fmt, source=spec)
-    return lambda: open_source(spec, demo=args.demo or spec is None, input_format=fmt)
+    now = pinned_now(args)
+    return lambda: open_source(spec, demo=args.demo or spec is None, input_format=fmt, now=now)
 
 
 def run_remote_browse(args: argparse.Namespace, query: Query) -> int:

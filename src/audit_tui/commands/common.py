@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from audit_tui.query import PERIODS, Query
+from audit_tui.query import PERIODS, Query, QueryError, parse_when
 from audit_tui.remote.errors import RemoteError, SettingsError
 from audit_tui.remote.settings import RemoteSettings, is_url, plain_http_warning, resolve_settings
 from audit_tui.safe import clean
@@ -75,6 +76,13 @@ def add_source_and_filters(p: argparse.ArgumentParser) -> None:
         help="read every non-native record as this format instead of detecting it: "
         + ", ".join(_format_names())
         + " (default: auto)",
+    )
+    p.add_argument(
+        "--now",
+        metavar="TIME",
+        help="pin the clock (also $AUDIT_TUI_NOW): relative periods and the bundled sample's "
+        "times are taken from it, so a demo or an export can be reproduced: "
+        "--now 2026-11-20T12:00Z",
     )
     g = p.add_argument_group("filters (all combine with AND; a repeated option means OR)")
     g.add_argument(
@@ -143,6 +151,26 @@ def _format_names() -> list[str]:
     from audit_tui.sources.formats import NAMES
 
     return [n for n in NAMES if n != "native"]
+
+
+NOW_ENV = "AUDIT_TUI_NOW"
+
+
+def pinned_now(args: argparse.Namespace) -> datetime | None:
+    """The time ``--now`` (or ``$AUDIT_TUI_NOW``) pins the clock to; None when not pinned."""
+    spec = getattr(args, "now", None) or os.environ.get(NOW_ENV)
+    if not spec:
+        return None
+    try:
+        return parse_when(spec, datetime.now(UTC))
+    except QueryError as exc:
+        where = "--now" if getattr(args, "now", None) else f"${NOW_ENV}"
+        raise UsageError(f"{where} {spec!r}: {exc}") from None
+
+
+def clock(args: argparse.Namespace) -> datetime:
+    """Now, or the pinned time."""
+    return pinned_now(args) or datetime.now(UTC)
 
 
 def build_query(args: argparse.Namespace) -> Query:
@@ -261,7 +289,15 @@ def open_for_query(args: argparse.Namespace, query: Query) -> tuple[Store, Candi
             candidates = candidate_lines(spec, words)
             store = open_data(candidates.data, spec, kind="jsonl", input_format=args.input_format)
             return store, candidates
-    return open_source(spec, demo=args.demo or spec is None, input_format=args.input_format), None
+    return (
+        open_source(
+            spec,
+            demo=args.demo or spec is None,
+            input_format=args.input_format,
+            now=pinned_now(args),
+        ),
+        None,
+    )
 
 
 def report_load(store: Store, candidates: Candidates | None) -> None:

@@ -13,7 +13,6 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from audit_tui.commands.common import (
     add_source_and_filters,
     add_table_option,
     build_query,
+    clock,
     command_parser,
     err,
     fail,
@@ -121,7 +121,7 @@ def run_export(argv: list[str]) -> int:
             "`audit-tui query URL --format …`"
         )
     query = build_query(args)
-    now = datetime.now(UTC)
+    now = clock(args)
     path = None if to_stdout else Path(args.output) if args.output else default_path(fmt, now)
     spec = None if args.demo else args.source
     plan = ExportPlan(path=path, fmt=fmt, query=query, now=now, source=spec or "")

@@ -28,6 +28,7 @@ from audit_tui.commands.common import (
     add_source_and_filters,
     add_table_option,
     build_query,
+    clock,
     command_parser,
     err,
     fail,
@@ -120,7 +121,7 @@ def run_query(argv: list[str]) -> int:
     if args.terms:  # the positional form ANDs with --search
         args.search = " ".join(t for t in [args.search, *args.terms] if t)
     query = build_query(args)
-    now = datetime.now().astimezone()
+    now = clock(args)
     if args.format == "diff" and not (args.count or args.count_by):
         # --limit counts the events printed, not the matches looked at
         global _DIFF_LIMIT

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from audit_tui.clickhouse.engine import is_clickhouse
@@ -13,6 +12,7 @@ from audit_tui.commands.common import (
     UsageError,
     add_source_and_filters,
     build_query,
+    clock,
     command_parser,
     err,
     open_for_query,
@@ -79,7 +79,7 @@ def run_report(argv: list[str]) -> int:
             "first (audit-tui export URL -o events.jsonl) and report on that file"
         )
     query = build_query(args)
-    now = datetime.now(UTC)
+    now = clock(args)
     plan = ReportPlan(Path(args.output), query, now, None if args.demo else args.source or "")
     try:
         store, candidates = open_for_query(args, query)

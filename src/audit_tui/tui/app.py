@@ -73,6 +73,9 @@ class AuditApp(Guarded, WorkerFailures, App[int]):
         source: str | None = None,
         export_folder: str | os.PathLike[str] = ".",
         log: Path | None = None,
+        sort: tuple[str, bool] | None = None,
+        utc: bool = True,
+        input_format: str | None = None,
     ) -> None:
         """``store`` is the store already opened (by :func:`run_browser`); without it the app
         opens one with ``open_store`` when it starts. ``source`` is the SOURCE as the user gave
@@ -86,6 +89,9 @@ class AuditApp(Guarded, WorkerFailures, App[int]):
         self.native_clipboard = native_clipboard
         self.source = source
         self.export_folder = export_folder
+        self.initial_sort = sort
+        self.initial_utc = utc
+        self.input_format = input_format
         self._store = store
         self.log_path = log or log_path()
         self.failures: list[str] = []  # the lines shown for unexpected failures, oldest first
@@ -285,6 +291,9 @@ def run_browser(
     query: Query,
     now: Callable[[], datetime] | None = None,
     source: str | None = None,
+    sort: tuple[str, bool] | None = None,
+    utc: bool = True,
+    input_format: str | None = None,
 ) -> int:
     """Open the source and browse it; returns the exit code. ``source`` is the SOURCE as the
     user gave it (a path, ``-``, or None/"" for the sample), for export manifests."""
@@ -301,7 +310,16 @@ def run_browser(
         print(f"audit-tui: {clean(str(error))}", file=sys.stderr)
         return 2
     _attach_terminal()
-    app = AuditApp(tracked, query, now=now, store=store, source=source)
+    app = AuditApp(
+        tracked,
+        query,
+        now=now,
+        store=store,
+        source=source,
+        sort=sort,
+        utc=utc,
+        input_format=input_format,
+    )
     try:
         app.run()
         if app.exit_note:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import shlex
 import traceback
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -28,10 +27,10 @@ import platformdirs
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
-from audit_tui.export import strip_url_credentials
-from audit_tui.query import FACETS, Query
+from audit_tui.query import Query
 from audit_tui.safe import clean
 from audit_tui.tui.services import app_of
+from audit_tui.views import View, command_line
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
@@ -75,24 +74,17 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
-def reopen_command(source: str | None, query: Query) -> str:
-    """The command line that opens ``source`` at ``query`` again (None or "": the sample).
-    Every option is ``--name=value``, so a value that starts with ``-`` stays a value."""
-    args = ["audit-tui"]
-    if source:
-        args.append(strip_url_credentials(source))
-    if query.text:
-        args.append(f"--search={query.text}")
-    if query.period == "custom":
-        for bound in ("since", "until"):
-            if value := getattr(query, bound):
-                args.append(f"--{bound}={value}")
-    elif query.period != "all":
-        args.append(f"--period={query.period}")
-    options = {"actors": "actor", "event_types": "event-type", "workspaces": "workspace"}
-    for name in FACETS:
-        args += [f"--{options[name]}={value}" for value in sorted(query.facet(name))]
-    return clean(shlex.join(args))
+def reopen_command(
+    source: str | None,
+    query: Query,
+    sort: tuple[str, bool] | None = None,
+    utc: bool = True,
+    input_format: str | None = None,
+) -> str:
+    """The command line that opens ``source`` at ``query`` again (None or "": the sample),
+    shell-quoted and shown safely (see :func:`audit_tui.views.command_line`)."""
+    view = View.of("", source, query, sort=sort, utc=utc, input_format=input_format)
+    return clean(command_line(view))
 
 
 class WorkerFailures:

@@ -25,6 +25,9 @@ class BrowserApp(Protocol):
     source: str | None  # the SOURCE as the user gave it (None: guessed from the store)
     export_folder: str | os.PathLike[str]  # where the export dialog proposes to write
     open_store: Callable[[], Store]  # opens the local source (again, for reload)
+    initial_sort: tuple[str, bool] | None  # the table's order at start (--sort, --view)
+    initial_utc: bool  # times in UTC at start (False: --local-time)
+    input_format: str | None  # --input-format, for saved views and the reopen command
 
     def copy_text(self, text: str) -> None:
         """Copy ``text`` to the clipboard."""

@@ -12,6 +12,7 @@ export writes in :meth:`export_job`.
 
 from __future__ import annotations
 
+import os
 import time
 
 from textual import events, on
@@ -33,6 +34,7 @@ from audit_tui.tui.history import SearchHistory
 from audit_tui.tui.screens.custom_range import CustomRangeScreen
 from audit_tui.tui.screens.detail import DetailScreen
 from audit_tui.tui.screens.export import ExportScreen
+from audit_tui.tui.screens.views import SaveViewScreen, ViewsScreen
 from audit_tui.tui.services import app_of
 from audit_tui.tui.state import EventList, LoadState, View
 from audit_tui.tui.widgets.event_table import EventTable
@@ -42,6 +44,8 @@ from audit_tui.tui.widgets.period import CUSTOM, PeriodSelect
 from audit_tui.tui.widgets.search import SearchBox
 from audit_tui.tui.widgets.status import StatusBar
 from audit_tui.tui.widgets.timeline import Histogram, Timeline
+from audit_tui.views import View as SavedView
+from audit_tui.views import ViewError, command_line, delete_view, load_views, save_view
 
 
 class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
@@ -105,6 +109,10 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
 
     def on_mount(self) -> None:
         # (Textual calls every class's on_mount: subclasses use start() instead.)
+        app = app_of(self)
+        self.utc = getattr(app, "initial_utc", True)
+        if self.SORTS:
+            self.sort = getattr(app, "initial_sort", None)
         self.audit_query = self._initial
         self.table.focus()
         self._fit_width(self.app.size.width)
@@ -383,6 +391,71 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
             panel.to_top()
         self.audit_query = Query()
         self.notify("Cleared the search, the time period and every filter.", markup=False)
+
+    # -- saved views and the command that reopens the view ----------------------------------
+
+    def current_view(self, name: str = "") -> SavedView:
+        app = app_of(self)
+        source = app.source
+        if source and source != "-" and os.path.exists(source):
+            source = os.path.abspath(source)  # the same file from any folder
+        return SavedView.of(name, source, self.audit_query, self.sort, self.utc, app.input_format)
+
+    def action_copy_command(self) -> None:
+        command = command_line(self.current_view())
+        app_of(self).copy_text(command)
+        self.notify(
+            clean(command, 300), title="Copied the command that reopens this view", markup=False
+        )
+
+    def action_save_view(self) -> None:
+        def save(name: str | None) -> None:
+            if name is None:
+                return
+            try:
+                path = save_view(self.current_view(name))
+            except ViewError as error:
+                self.notify(clean(str(error), 300), severity="error", markup=False)
+                return
+            self.notify(clean(f"Saved the view {name!r} in {path}.", 300), markup=False)
+
+        self.app.push_screen(SaveViewScreen(), save)
+
+    def action_list_views(self) -> None:
+        try:
+            views = load_views()
+        except ViewError as error:
+            self.notify(clean(str(error), 300), severity="error", markup=False, timeout=10)
+            return
+
+        def open_view(view: SavedView | None) -> None:
+            if view is not None:
+                self.open_view(view)
+
+        self.app.push_screen(ViewsScreen(views, on_delete=delete_view), open_view)
+
+    def open_view(self, view: SavedView) -> None:
+        """Show ``view`` here when it is of this source; otherwise say how to open it."""
+        if view.source != self.current_view().source:
+            command = command_line(view)
+            app_of(self).copy_text(command)
+            self.notify(
+                clean(f"That view is of another source: run {command} (copied).", 400),
+                markup=False,
+                timeout=12,
+            )
+            return
+        try:
+            query = view.query()
+        except QueryError as error:
+            self.notify(clean(str(error), 300), severity="error", markup=False)
+            return
+        self.query_one("#search", Input).value = query.text
+        self.utc = view.utc
+        if self.SORTS:
+            self.sort = view.sort
+        self.audit_query = query
+        self.notify(clean(f"Opened the view {view.name!r}.", 200), markup=False, timeout=3)
 
     # -- sorting -------------------------------------------------------------------------------
 
