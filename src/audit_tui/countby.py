@@ -65,6 +65,19 @@ def time_buckets(ts_ms: np.ndarray, field: str) -> list[tuple[str, int]]:
     return out
 
 
+def bucket_rows(counts: dict[int, int], field: str) -> list[tuple[str, int]]:
+    """:func:`time_buckets` from counts already grouped by bucket (bucket index since the
+    epoch -> events), as an engine gives them: empty buckets between filled in."""
+    if not counts:
+        return []
+    size = TIME_FIELDS[field]
+    first, last = min(counts), max(counts)
+    return [
+        (_bucket_name(EPOCH + timedelta(milliseconds=b * size), field), counts.get(b, 0))
+        for b in range(first, last + 1)
+    ]
+
+
 def _bucket_name(start: datetime, field: str) -> str:
     start = start.astimezone(UTC)
     return start.strftime("%Y-%m-%d") if field == "day" else start.strftime("%Y-%m-%dT%H:00:00Z")

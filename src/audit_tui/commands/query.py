@@ -173,15 +173,16 @@ def run_clickhouse_query(args: argparse.Namespace, query: Query, now: datetime) 
     from audit_tui.clickhouse.engine import ClickHouseError
     from audit_tui.clickhouse.view import PagedView
 
-    if args.count_by:
-        err("--count-by is not pushed down to ClickHouse sources yet; use --count with filters")
-        return 2
     try:
         events = open_clickhouse(args.source, args.table)
     except ClickHouseError as exc:
         err(str(exc))
         return 2
     try:
+        if args.count_by:
+            counts = events.count_by(query, args.count_by, now)[: args.limit]
+            sys.stdout.write(countby.render(counts, args.format))
+            return 0
         if args.count:
             n = events.count(query, now)
             print(n if args.limit is None else min(n, args.limit))
