@@ -29,7 +29,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 import orjson
@@ -38,11 +38,21 @@ from audit_tui import searchlang
 from audit_tui.query import Query, QueryError, parse_when, utcnow
 from audit_tui.safe import clean
 from audit_tui.sources.formats import normalise
+from audit_tui.store import Result, Store
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
-    from audit_tui.store import Store
+    from audit_tui.clickhouse.events import ClickHouseEvents
+
+
+class Reader(Protocol):
+    """What reads a query's matches by position: a store, or a ClickHouse table's paged view."""
+
+    def search(self, query: Query, now: datetime | None = None) -> Result: ...
+
+    def raw(self, position: int) -> bytes: ...
+
 
 PATH = "/audit-logs"
 DEFAULT_PORT = 8077
@@ -87,7 +97,7 @@ class AuditAPI:
 
     def __init__(
         self,
-        store: Store,
+        store: Store | ClickHouseEvents,
         token: str | None,
         *,
         max_limit: int = MAX_LIMIT,
@@ -97,8 +107,8 @@ class AuditAPI:
         self._token = token.encode() if token else None
         self.max_limit = max_limit
         self._key = secrets.token_bytes(32)  # cursors from another run do not verify
-        # fingerprint -> (when computed, monotonic; the answer)
-        self._results: OrderedDict[str, tuple[float, np.ndarray]] = OrderedDict()
+        # fingerprint -> (when computed, monotonic; (what reads the events, their positions))
+        self._results: OrderedDict[str, tuple[float, tuple[Reader, np.ndarray]]] = OrderedDict()
         self._facets: OrderedDict[str, tuple[float, Any]] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -144,20 +154,31 @@ class AuditAPI:
             return False
         return time.monotonic() - hit[0] < RELATIVE_TTL or not depends_on_now(query, now)
 
-    def _positions(self, query: Query, fingerprint: str, now: datetime) -> np.ndarray:
+    def _positions(
+        self, query: Query, fingerprint: str, now: datetime
+    ) -> tuple[Reader, np.ndarray]:
+        """The matches of ``query`` (newest first) and what reads them by position: the store,
+        or for a ClickHouse table a paged view of this query (one keyset page at a time)."""
         with self._lock:
             hit = self._results.get(fingerprint)
         if hit is not None and self._fresh(hit, query, now):
             with self._lock:
                 self._results.move_to_end(fingerprint)
             return hit[1]
-        positions = self.store.search(query, now).positions
+        reader: Reader
+        if isinstance(self.store, Store):
+            reader = self.store
+        else:
+            from audit_tui.clickhouse.view import PagedView
+
+            reader = PagedView(self.store, query, now)
+        found = (reader, reader.search(query, now).positions)
         with self._lock:
-            self._results[fingerprint] = (time.monotonic(), positions)
+            self._results[fingerprint] = (time.monotonic(), found)
             self._results.move_to_end(fingerprint)
             while len(self._results) > self._cache_size:
                 self._results.popitem(last=False)
-        return positions
+        return found
 
     # -- cursors ---------------------------------------------------------------------------
 
@@ -212,12 +233,12 @@ class AuditAPI:
         query, fingerprint = self._query(params)
         cursor = params.get("cursor")
         offset = self.read_cursor(cursor, fingerprint) if cursor else 0
-        positions = self._positions(query, fingerprint, now or utcnow())
+        reader, positions = self._positions(query, fingerprint, now or utcnow())
         chunk = positions[offset : offset + limit]
         end = offset + len(chunk)
         more = end < len(positions)
         next_cursor = self.make_cursor(fingerprint, end) if more else None
-        raws = [self._event(int(p)) for p in chunk]
+        raws = [self._event(reader, int(p)) for p in chunk]
         return b"".join(
             (
                 b'{"data":[',
@@ -232,8 +253,8 @@ class AuditAPI:
             )
         )
 
-    def _event(self, position: int) -> bytes:
-        raw = self.store.raw(position).strip()
+    def _event(self, reader: Reader, position: int) -> bytes:
+        raw = reader.raw(position).strip()
         if b'"audited_at"' in raw and b'"event_type"' in raw:
             return raw  # the native shape: as the source wrote it
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
@@ -109,11 +110,15 @@ class ChdbEngine:
             raise ClickHouseError("chdb: needs a database directory: chdb:/path/to/db")
         self.label = f"{CHDB_PREFIX}{path}"
         self._session: Any = session.Session(path)  # type: ignore[no-untyped-call]
+        # one query at a time: a chDB session is not safe to use from several threads at once
+        # (serve answers requests in a thread pool, the browser in workers)
+        self._lock = threading.Lock()
 
     def _run(self, sql: str, fmt: str, params: Mapping[str, Param] | None) -> Any:
         encoded = {k: encode_param(v) for k, v in (params or {}).items()}
         try:
-            return self._session.query(sql, fmt, params=encoded)
+            with self._lock:
+                return self._session.query(sql, fmt, params=encoded)
         except Exception as exc:  # chDB raises its own error types (and RuntimeError)
             raise ClickHouseError(_first_line(str(exc))) from exc
 

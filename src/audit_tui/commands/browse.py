@@ -11,14 +11,17 @@ import sys
 from collections.abc import Callable
 
 from audit_tui import __version__
+from audit_tui.clickhouse.engine import is_clickhouse
 from audit_tui.commands.common import (
     UsageError,
     add_remote_options,
     add_source_and_filters,
+    add_table_option,
     build_query,
     command_parser,
     err,
     fail,
+    open_clickhouse,
     pinned_now,
     refuse_file_with_profile,
     settings_from,
@@ -48,6 +51,7 @@ def browse_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"audit-tui {__version__}")
     add_source_and_filters(p)
+    add_table_option(p)
     v = p.add_argument_group("views")
     v.add_argument(
         "--view",
@@ -75,6 +79,8 @@ def run_browse(argv: list[str]) -> int:
         apply_view(args, argv)
     query = build_query(args)
     now = pinned_now(args)
+    if is_clickhouse(args.source) and not args.demo:
+        return run_clickhouse_browse(args, query)
     if wants_remote(args):
         return run_remote_browse(args, query)
     try:
@@ -162,6 +168,32 @@ def source_opener(args: argparse.Namespace) -> Callable[[], Store]:
         return lambda: open_data(kept, spec, input_format=fmt, source=spec)
     now = pinned_now(args)
     return lambda: open_source(spec, demo=args.demo or spec is None, input_format=fmt, now=now)
+
+
+def run_clickhouse_browse(args: argparse.Namespace, query: Query) -> int:
+    """The browser on a ClickHouse table: the audit API contract is served from the engine on
+    127.0.0.1 (a port of its own, a one-time token) and the remote screen browses it, so every
+    page, count, facet list and search is a query on the engine and only what is on screen is
+    held here."""
+    import secrets
+
+    from audit_tui.clickhouse.engine import ClickHouseError
+    from audit_tui.remote.settings import RemoteSettings, Secret
+    from audit_tui.serve import AuditAPI, create_app, serve_in_thread
+    from audit_tui.tui.app import run_remote_browser
+
+    try:
+        events = open_clickhouse(args.source, args.table)
+    except ClickHouseError as exc:
+        err(str(exc))
+        return 2
+    token = secrets.token_urlsafe(24)
+    try:
+        with serve_in_thread(create_app(AuditAPI(events, token))) as url:
+            settings = RemoteSettings(url=url, token=Secret(token), token_origin="this process")
+            return int(run_remote_browser(settings, query, label=events.label))
+    finally:
+        events.close()
 
 
 def run_remote_browse(args: argparse.Namespace, query: Query) -> int:

@@ -13,8 +13,17 @@ import os
 import socket
 import sys
 import time
+from typing import TYPE_CHECKING
 
-from audit_tui.commands.common import UsageError, command_parser, err, source_argument
+from audit_tui.clickhouse.engine import is_clickhouse
+from audit_tui.commands.common import (
+    UsageError,
+    add_table_option,
+    command_parser,
+    err,
+    open_clickhouse,
+    source_argument,
+)
 from audit_tui.serve import (
     DEFAULT_PORT,
     MAX_LIMIT,
@@ -27,6 +36,9 @@ from audit_tui.serve import (
     uvicorn_server,
 )
 from audit_tui.store import Store
+
+if TYPE_CHECKING:
+    from audit_tui.clickhouse.events import ClickHouseEvents
 
 LOCAL_HOSTS = ("127.0.0.1", "::1", "localhost")
 
@@ -50,8 +62,16 @@ def serve_parser() -> argparse.ArgumentParser:
         nargs="?",
         type=source_argument,
         metavar="SOURCE",
-        help="a file; none = the sample",
+        help="a file, or a ClickHouse table (chdb:PATH, clickhouse://host/DB); none = the sample",
     )
+    p.add_argument(
+        "--source",
+        dest="source_option",
+        type=source_argument,
+        metavar="SOURCE",
+        help="the same as SOURCE: --source chdb:./audit.db",
+    )
+    add_table_option(p)
     p.add_argument("--demo", action="store_true", help="serve the bundled sample")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     p.add_argument(
@@ -93,7 +113,14 @@ def run_serve(argv: list[str]) -> int:
         return 1
     from audit_tui.sources.file import SourceError, open_source
 
+    if args.source_option is not None:
+        if args.source is not None:
+            sock.close()
+            raise UsageError("give SOURCE or --source, not both")
+        args.source = args.source_option
     spec = None if args.demo else args.source
+    if is_clickhouse(spec):
+        return _serve_clickhouse(spec, sock, token, args)
     try:
         started = time.perf_counter()
         store = open_source(spec, demo=args.demo or spec is None)
@@ -107,6 +134,29 @@ def run_serve(argv: list[str]) -> int:
     finally:
         sock.close()
         store.close()
+    return 0
+
+
+def _serve_clickhouse(
+    spec: str | None, sock: socket.socket, token: str | None, args: argparse.Namespace
+) -> int:
+    """Serve a ClickHouse table: every page, count and facet list is a query on the engine."""
+    from audit_tui.clickhouse.engine import ClickHouseError
+
+    try:
+        events = open_clickhouse(spec or "", args.table)
+    except ClickHouseError as exc:
+        sock.close()
+        err(str(exc))
+        return 2
+    try:
+        _serve(events, sock, token, args)
+    except ClickHouseError as exc:
+        err(f"{events.label}: {exc}")
+        return 1
+    finally:
+        sock.close()
+        events.close()
     return 0
 
 
@@ -155,7 +205,12 @@ def _wait_loaded(store: Store, started: float) -> None:
     err(f"loaded {store.total:,} events in {took:.1f} s")
 
 
-def _serve(store: Store, sock: socket.socket, token: str | None, args: argparse.Namespace) -> None:
+def _serve(
+    store: Store | ClickHouseEvents,
+    sock: socket.socket,
+    token: str | None,
+    args: argparse.Namespace,
+) -> None:
     """Warm the API up, then run uvicorn on ``sock`` until it stops; the URL is printed on
     stdout once requests are answered."""
     logging.basicConfig(level=logging.WARNING, format="audit-tui serve: %(message)s")

@@ -276,10 +276,10 @@ def _no_store() -> Store:
     raise SourceError("a remote source has no store")
 
 
-def run_remote_browser(settings: RemoteSettings, query: Query) -> int:
+def run_remote_browser(settings: RemoteSettings, query: Query, label: str | None = None) -> int:
     """Browse the audit API ``settings`` name, starting with ``query``; returns the exit code
     (1 when the user leaves because the server refused the token)."""
-    app = RemoteApp(settings, query)
+    app = RemoteApp(settings, query, label=label)
     app.run()
     if app.exit_note:
         print(app.exit_note, file=sys.stderr)
