@@ -34,6 +34,9 @@ class _Handler(BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         qs = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
         self.server.seen.append({k: v for k, v in qs.items() if k.startswith("param_")})
+        self.server.keys.append(
+            self.headers.get("X-ClickHouse-Key") or self.headers.get("Authorization")
+        )
         query, data = qs.get("query", ""), b""
         if query:
             data = body  # the query in the URL: the body is the INSERT's rows
@@ -75,6 +78,7 @@ def clickhouse_http(path: str) -> Iterator[ThreadingHTTPServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.session = session.Session(path)  # type: ignore[attr-defined]
     server.seen = []  # type: ignore[attr-defined]
+    server.keys = []  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -454,3 +454,42 @@ def test_the_engine_takes_queries_from_many_threads(both: Any) -> None:
     with ThreadPoolExecutor(8) as pool:
         counts = list(pool.map(lambda _: ch.count(Query(text="invoice"), NOW), range(32)))
     assert counts == [want] * 32
+
+
+def _sent_passwords(keys: list[str | None]) -> set[str]:
+    import base64
+
+    out = set()
+    for key in keys:
+        if key and key.startswith("Basic "):
+            out.add(base64.b64decode(key[6:]).decode().split(":", 1)[1])
+        elif key:
+            out.add(key)
+    return out
+
+
+def test_the_password_comes_from_a_file_and_is_never_shown(
+    both: Any, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    from clickhouse_http import clickhouse_http
+
+    monkeypatch.setenv("AUDIT_TUI_CLICKHOUSE_PASSWORD", "from-the-env")
+    secret = tmp_path / "pw"
+    secret.write_text("from-the-file-9f3\n")
+    with clickhouse_http(str(db)) as server:
+        url = f"clickhouse://default@127.0.0.1:{server.server_address[1]}/default"
+        argv = ["query", url, "--table", "audit_events", "--count"]
+        assert main([*argv, "--password-file", str(secret)]) == 0
+        assert _sent_passwords(server.keys) == {"from-the-file-9f3"}
+        server.keys.clear()
+        monkeypatch.setenv("AUDIT_TUI_CLICKHOUSE_PASSWORD_FILE", str(secret))
+        assert main(argv) == 0
+        assert _sent_passwords(server.keys) == {"from-the-file-9f3"}
+        server.keys.clear()
+        monkeypatch.delenv("AUDIT_TUI_CLICKHOUSE_PASSWORD_FILE")
+        assert main(argv) == 0
+        assert _sent_passwords(server.keys) == {"from-the-env"}
+        assert main([*argv, "--password-file", str(tmp_path / "missing")]) == 2
+    out, err = capsys.readouterr()
+    assert "password file" in err and "no such file" in err
+    assert "from-the-file" not in out + err and "from-the-env" not in out + err

@@ -12,6 +12,7 @@ import re
 import tempfile
 import threading
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -20,6 +21,28 @@ import orjson
 CHDB_PREFIX = "chdb:"
 SERVER_SCHEMES = ("clickhouse://", "clickhouses://")
 PASSWORD_ENV = "AUDIT_TUI_CLICKHOUSE_PASSWORD"
+PASSWORD_FILE_ENV = "AUDIT_TUI_CLICKHOUSE_PASSWORD_FILE"
+
+
+def server_password(password_file: str | None = None) -> str:
+    """The server's password: from ``password_file`` (``--password-file``), else the file
+    ``$AUDIT_TUI_CLICKHOUSE_PASSWORD_FILE`` names, else ``$AUDIT_TUI_CLICKHOUSE_PASSWORD``,
+    else none. A file's first line is the password (its newline is not). Never from a URL or
+    the command line, never shown."""
+    path = password_file or os.environ.get(PASSWORD_FILE_ENV)
+    if path:
+        try:
+            text = Path(path).expanduser().read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ClickHouseError(f"password file {path}: no such file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            why = getattr(exc, "strerror", None) or type(exc).__name__
+            raise ClickHouseError(f"password file {path}: cannot read it ({why})") from None
+        lines = text.splitlines()
+        return lines[0] if lines else ""
+    return os.environ.get(PASSWORD_ENV, "")
+
+
 DEFAULT_TABLE = "audit_events"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,126}$")
 
@@ -154,13 +177,15 @@ class ConnectEngine:
     ``clickhouse://[user@]host[:port]/DATABASE`` (``clickhouses://`` for TLS); the password
     comes from ``$AUDIT_TUI_CLICKHOUSE_PASSWORD``, never from the URL, and is never shown."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, password_file: str | None = None) -> None:
         parts = urlsplit(url)
         secure = parts.scheme == "clickhouses"
         if parts.password is not None:
             raise ClickHouseError(
-                "put no password in a clickhouse:// URL: set AUDIT_TUI_CLICKHOUSE_PASSWORD"
+                "put no password in a clickhouse:// URL: use --password-file PATH, "
+                "AUDIT_TUI_CLICKHOUSE_PASSWORD_FILE or AUDIT_TUI_CLICKHOUSE_PASSWORD"
             )
+        password = server_password(password_file)
         if not parts.hostname:
             raise ClickHouseError(f"no host in {parts.scheme}:// URL: {parts.scheme}://host/db")
         try:
@@ -181,7 +206,7 @@ class ConnectEngine:
                 host=parts.hostname,
                 port=port,
                 username=user,
-                password=os.environ.get(PASSWORD_ENV, ""),
+                password=password,
                 database=database,
                 secure=secure,
             )
@@ -220,12 +245,13 @@ def is_clickhouse(spec: str | None) -> bool:
     return is_chdb(spec) or str(spec or "").startswith(SERVER_SCHEMES)
 
 
-def open_engine(spec: str) -> Engine:
-    """The engine a source spec names: ``chdb:PATH``, ``clickhouse://…`` or ``clickhouses://…``."""
+def open_engine(spec: str, password_file: str | None = None) -> Engine:
+    """The engine a source spec names: ``chdb:PATH``, ``clickhouse://…`` or ``clickhouses://…``
+    (a server's password: :func:`server_password`)."""
     if is_chdb(spec):
         return ChdbEngine(spec[len(CHDB_PREFIX) :])
     if spec.startswith(SERVER_SCHEMES):
-        return ConnectEngine(spec)
+        return ConnectEngine(spec, password_file)
     raise ClickHouseError(
         f"not a ClickHouse source: {spec!r} (use chdb:PATH or clickhouse://host/db)"
     )

@@ -183,7 +183,7 @@ def run_clickhouse_browse(args: argparse.Namespace, query: Query) -> int:
     from audit_tui.tui.app import run_remote_browser
 
     try:
-        events = open_clickhouse(args.source, args.table)
+        events = open_clickhouse(args.source, args.table, args.password_file)
     except ClickHouseError as exc:
         err(str(exc))
         return 2

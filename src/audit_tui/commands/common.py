@@ -145,6 +145,13 @@ def add_table_option(p: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="the table of a ClickHouse source (chdb:PATH): default audit_events",
     )
+    p.add_argument(
+        "--password-file",
+        metavar="PATH",
+        help="a ClickHouse server's password, read from the file's first line (also "
+        "$AUDIT_TUI_CLICKHOUSE_PASSWORD_FILE, or $AUDIT_TUI_CLICKHOUSE_PASSWORD itself); "
+        "never on the command line",
+    )
 
 
 def _format_names() -> list[str]:
@@ -314,14 +321,14 @@ def report_load(store: Store, candidates: Candidates | None) -> None:
         err(describe_skipped(skipped))
 
 
-def open_clickhouse(spec: str, table: str) -> ClickHouseEvents:
+def open_clickhouse(spec: str, table: str, password_file: str | None = None) -> ClickHouseEvents:
     """The events of a ClickHouse source (``chdb:PATH``); ClickHouseError when the engine
     cannot be opened or holds no such table."""
     from audit_tui.clickhouse.engine import ClickHouseError, open_engine, table_name
     from audit_tui.clickhouse.events import ClickHouseEvents
 
     table_name(table)  # a plain identifier, or ClickHouseError
-    engine = open_engine(spec)
+    engine = open_engine(spec, password_file)
     events = ClickHouseEvents(engine, table)
     try:
         if not events.exists():

@@ -215,7 +215,7 @@ def _export_clickhouse(args: argparse.Namespace, plan: ExportPlan) -> int:
     from audit_tui.clickhouse.view import PagedView
 
     try:
-        events = open_clickhouse(args.source, args.table)
+        events = open_clickhouse(args.source, args.table, args.password_file)
     except ClickHouseError as exc:
         err(str(exc))
         return 2

@@ -27,7 +27,8 @@ examples:
 
 TARGET is chdb:PATH, a ClickHouse database directory opened in this process (chDB), or a
 server: clickhouse://[user@]host[:port]/DB (clickhouses:// for TLS), its password from
-$AUDIT_TUI_CLICKHOUSE_PASSWORD. The table's schema is in docs/clickhouse.md.
+--password-file PATH, $AUDIT_TUI_CLICKHOUSE_PASSWORD_FILE or $AUDIT_TUI_CLICKHOUSE_PASSWORD.
+The table's schema is in docs/clickhouse.md.
 """
 
 
@@ -73,7 +74,7 @@ def run_load(argv: list[str]) -> int:
         return 2
     try:
         table_name(args.table)
-        engine = open_engine(args.into)
+        engine = open_engine(args.into, args.password_file)
     except ClickHouseError as exc:
         err(str(exc))
         return 2

@@ -174,7 +174,7 @@ def run_clickhouse_query(args: argparse.Namespace, query: Query, now: datetime) 
     from audit_tui.clickhouse.view import PagedView
 
     try:
-        events = open_clickhouse(args.source, args.table)
+        events = open_clickhouse(args.source, args.table, args.password_file)
     except ClickHouseError as exc:
         err(str(exc))
         return 2

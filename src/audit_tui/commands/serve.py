@@ -144,7 +144,7 @@ def _serve_clickhouse(
     from audit_tui.clickhouse.engine import ClickHouseError
 
     try:
-        events = open_clickhouse(spec or "", args.table)
+        events = open_clickhouse(spec or "", args.table, args.password_file)
     except ClickHouseError as exc:
         sock.close()
         err(str(exc))
