@@ -62,6 +62,7 @@ class View:
     sort: tuple[str, bool] | None = None  # (column, reversed)
     utc: bool = True
     input_format: str | None = None
+    columns: tuple[str, ...] = ()  # the table's columns after the time, in order (): default
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def query(self) -> Query:
@@ -176,7 +177,7 @@ def _read_view(path: Path, name: str, item: dict[str, Any]) -> View:
         raise ViewError(f'{path}: view "{name}": timezone must be "utc" or "local"')
     known = {
         "source", "search", "period", "since", "until", "actors", "event_types", "workspaces",
-        "sort", "timezone", "input_format",
+        "sort", "timezone", "input_format", "columns",
     }  # fmt: skip
     return View(
         name=name,
@@ -191,6 +192,7 @@ def _read_view(path: Path, name: str, item: dict[str, Any]) -> View:
         sort=sort,
         utc=zone == "utc",
         input_format=_string(path, name, item, "input_format"),
+        columns=_strings(path, name, item, "columns"),
         extra={k: v for k, v in item.items() if k not in known},
     )
 
@@ -264,6 +266,8 @@ def dumps(views: dict[str, View]) -> str:
                 entries.append((key, list(getattr(view, key))))
         if view.sort is not None:
             entries.append(("sort", sort_spec(view.sort)))
+        if view.columns:
+            entries.append(("columns", list(view.columns)))
         entries.append(("timezone", "utc" if view.utc else "local"))
         entries += list(view.extra.items())
         lines += [f"{key} = {_toml_value(value)}" for key, value in entries]
@@ -332,6 +336,8 @@ def command_args(view: View) -> list[str]:
         args += [f"{flag}={value}" for value in values]
     if view.sort is not None:
         args.append(f"--sort={sort_spec(view.sort)}")
+    if view.columns:
+        args.append(f"--columns={','.join(view.columns)}")
     if not view.utc:
         args.append("--local-time")
     return args

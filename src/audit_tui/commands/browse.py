@@ -67,6 +67,13 @@ def browse_parser() -> argparse.ArgumentParser:
         "organization, workspace or actor; :desc for Z to A: --sort actor:desc",
     )
     v.add_argument("--local-time", action="store_true", help="show times in local time, not UTC")
+    v.add_argument(
+        "--columns",
+        metavar="KEYS",
+        help="the table's columns after the time, in order, comma-separated: event_type, "
+        "resource, organization, workspace, actor, actor_type, source_ip, outcome, id, or "
+        "path:a.b.c (c in the browser chooses them)",
+    )
     add_remote_options(p)
     return p
 
@@ -114,7 +121,25 @@ def run_browse(argv: list[str]) -> int:
         sort=sort,
         utc=not args.local_time,
         input_format=args.input_format,
+        columns=columns_of(args.columns),
     )
+
+
+def columns_of(spec: str | None) -> tuple[str, ...] | None:
+    """``--columns a,b,path:x.y`` as keys (None: the default columns)."""
+    if not spec:
+        return None
+    keys = tuple(k.strip() for k in spec.split(",") if k.strip())
+    known = {"event_type", "resource", "organization", "workspace", "actor"}
+    known |= {"actor_type", "source_ip", "outcome", "id"}
+    bad = [k for k in keys if k not in known and not (k.startswith("path:") and len(k) > 5)]
+    if bad or not keys:
+        raise UsageError(
+            f"--columns {spec!r}: unknown column {', '.join(bad) or '(none)'}; use "
+            + ", ".join(sorted(known))
+            + " or path:a.b.c"
+        )
+    return keys
 
 
 def apply_view(args: argparse.Namespace, argv: list[str]) -> None:
@@ -151,6 +176,8 @@ def apply_view(args: argparse.Namespace, argv: list[str]) -> None:
         args.sort = sort_spec(view.sort)
     if "--local-time" not in given:
         args.local_time = not view.utc
+    if "--columns" not in given and view.columns:
+        args.columns = ",".join(view.columns)
 
 
 def source_opener(args: argparse.Namespace) -> Callable[[], Store]:

@@ -76,6 +76,7 @@ class AuditApp(Guarded, WorkerFailures, App[int]):
         sort: tuple[str, bool] | None = None,
         utc: bool = True,
         input_format: str | None = None,
+        columns: tuple[str, ...] | None = None,
     ) -> None:
         """``store`` is the store already opened (by :func:`run_browser`); without it the app
         opens one with ``open_store`` when it starts. ``source`` is the SOURCE as the user gave
@@ -92,6 +93,7 @@ class AuditApp(Guarded, WorkerFailures, App[int]):
         self.initial_sort = sort
         self.initial_utc = utc
         self.input_format = input_format
+        self.initial_columns = columns
         self._store = store
         self.log_path = log or log_path()
         self.failures: list[str] = []  # the lines shown for unexpected failures, oldest first
@@ -294,6 +296,7 @@ def run_browser(
     sort: tuple[str, bool] | None = None,
     utc: bool = True,
     input_format: str | None = None,
+    columns: tuple[str, ...] | None = None,
 ) -> int:
     """Open the source and browse it; returns the exit code. ``source`` is the SOURCE as the
     user gave it (a path, ``-``, or None/"" for the sample), for export manifests."""
@@ -319,6 +322,7 @@ def run_browser(
         sort=sort,
         utc=utc,
         input_format=input_format,
+        columns=columns,
     )
     try:
         app.run()

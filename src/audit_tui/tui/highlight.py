@@ -57,13 +57,14 @@ class Highlighter:
             if column is not None:
                 columns[column].append(value)
         self.columns = {key: _regex(needles) for key, needles in columns.items()}
+        self.words = _regex(found.words)  # the columns added from the data
         self.json = _regex(
             [*found.words, *(v for _, v in found.fields), *(v for _, v in found.paths)]
         )
 
     def cell(self, key: str, text: Text) -> bool:
         """Light up the matches in the cell of column ``key``; True when there was one."""
-        pattern = self.columns.get(key)
+        pattern = self.columns.get(key, self.words)
         if pattern is None:
             return False
         return text.highlight_regex(pattern, MATCH) > 0

@@ -146,6 +146,14 @@ BROWSER: list[BindingType] = [
         tooltip="Reverse the order of the sorted column",
     ),
     Binding(
+        "c",
+        "choose_columns",
+        "Columns",
+        show=False,
+        id="browser.columns",
+        tooltip="Show, hide, reorder and add columns (actor type, source IP, outcome, any path)",
+    ),
+    Binding(
         "ctrl+s",
         "save_view",
         "Save view",

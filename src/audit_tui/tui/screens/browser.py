@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -31,13 +32,14 @@ from audit_tui.store import Facets
 from audit_tui.tui import keys, pivots
 from audit_tui.tui.failures import Guarded, WorkerFailures
 from audit_tui.tui.history import SearchHistory
+from audit_tui.tui.screens.columns import ColumnsScreen
 from audit_tui.tui.screens.custom_range import CustomRangeScreen
 from audit_tui.tui.screens.detail import DetailScreen
 from audit_tui.tui.screens.export import ExportScreen
 from audit_tui.tui.screens.views import SaveViewScreen, ViewsScreen
 from audit_tui.tui.services import app_of
 from audit_tui.tui.state import EventList, LoadState, View
-from audit_tui.tui.widgets.event_table import EventTable
+from audit_tui.tui.widgets.event_table import DEFAULT_COLUMNS, EventTable
 from audit_tui.tui.widgets.filters import FacetPanel, FilterSidebar
 from audit_tui.tui.widgets.footer import KeyFooter
 from audit_tui.tui.widgets.period import CUSTOM, PeriodSelect
@@ -66,6 +68,8 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
     # the table's order: (column key, reversed), None for newest first (kept across filters)
     sort: reactive[tuple[str, bool] | None] = reactive(None, init=False)
     SORTS = False  # the subclass can sort its view (a local store can)
+    # the table's columns after the time, in order (c chooses them)
+    columns: reactive[tuple[str, ...]] = reactive(DEFAULT_COLUMNS, init=False)
     TIMELINE = False  # the subclass can count events per time bucket (a local store can)
 
     def __init__(self, query: Query) -> None:
@@ -100,7 +104,10 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
             with Vertical(id="main"):
                 yield Timeline(id="timeline").data_bind(BrowserScreen.histogram)
                 yield EventTable(id="table").data_bind(
-                    BrowserScreen.view, BrowserScreen.utc, BrowserScreen.sort
+                    BrowserScreen.view,
+                    BrowserScreen.utc,
+                    BrowserScreen.sort,
+                    BrowserScreen.columns,
                 )
         yield StatusBar(id="status").data_bind(
             BrowserScreen.view, BrowserScreen.load, BrowserScreen.facets
@@ -111,6 +118,7 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
         # (Textual calls every class's on_mount: subclasses use start() instead.)
         app = app_of(self)
         self.utc = getattr(app, "initial_utc", True)
+        self.columns = getattr(app, "initial_columns", None) or DEFAULT_COLUMNS
         if self.SORTS:
             self.sort = getattr(app, "initial_sort", None)
         self.audit_query = self._initial
@@ -399,7 +407,10 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
         source = app.source
         if source and source != "-" and os.path.exists(source):
             source = os.path.abspath(source)  # the same file from any folder
-        return SavedView.of(name, source, self.audit_query, self.sort, self.utc, app.input_format)
+        view = SavedView.of(name, source, self.audit_query, self.sort, self.utc, app.input_format)
+        if self.columns != DEFAULT_COLUMNS:
+            view = replace(view, columns=self.columns)
+        return view
 
     def action_copy_command(self) -> None:
         command = command_line(self.current_view())
@@ -452,6 +463,7 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
             return
         self.query_one("#search", Input).value = query.text
         self.utc = view.utc
+        self.columns = view.columns or DEFAULT_COLUMNS
         if self.SORTS:
             self.sort = view.sort
         self.audit_query = query
@@ -509,6 +521,13 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
 
     def sort_changed(self) -> None:
         """Order the view again (the subclass knows how)."""
+
+    def action_choose_columns(self) -> None:
+        def chosen(columns: tuple[str, ...] | None) -> None:
+            if columns is not None:
+                self.columns = columns
+
+        self.app.push_screen(ColumnsScreen(self.columns), chosen)
 
     def action_toggle_utc(self) -> None:
         self.utc = not self.utc

@@ -10,6 +10,7 @@ can grow, the table posts :class:`EventTable.NearEnd` and the screen loads more.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
@@ -22,7 +23,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from audit_tui.model import Row
+from audit_tui import searchlang
+from audit_tui.model import Row, load_json
 from audit_tui.tui import highlight, keys
 from audit_tui.tui.failures import Guarded
 from audit_tui.tui.format import (
@@ -69,7 +71,52 @@ class Layout:
     columns: tuple[tuple[Column, int], ...]
 
 
-def layout(width: int, type_width: int = TYPE_WIDTH, years: bool = False) -> Layout:
+DEFAULT_COLUMNS = tuple(c.key for c in COLUMNS)
+# columns to add from the data: (key, title); any other "path:a.b.c" is a path into the record
+EXTRA_COLUMNS = (
+    ("actor_type", "Actor Type"),
+    ("source_ip", "Source IP"),
+    ("outcome", "Outcome"),
+    ("id", "Event ID"),
+)
+# the paths a named extra column reads, first found wins (native, then foreign formats)
+EXTRA_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "source_ip": (
+        ("metadata", "ip"),
+        ("sourceIPAddress",),
+        ("sourceIPs",),
+        ("client", "ipAddress"),
+        ("protoPayload", "requestMetadata", "callerIp"),
+        ("actor_ip",),
+        ("callerIpAddress",),
+    ),
+    "outcome": (
+        ("metadata", "status"),
+        ("metadata", "http_status"),
+        ("errorCode",),
+        ("responseStatus", "code"),
+        ("outcome", "result"),
+        ("protoPayload", "status", "code"),
+        ("resultType",),
+    ),
+}
+
+
+def column_of(key: str) -> Column:
+    """The :class:`Column` of a key: one of the six, a named extra, or ``path:a.b.c``."""
+    for c in COLUMNS:
+        if c.key == key:
+            return c
+    title = dict(EXTRA_COLUMNS).get(key) or key.removeprefix("path:")
+    return Column(key, title, 2, 8, 40, 5)
+
+
+def layout(
+    width: int,
+    type_width: int = TYPE_WIDTH,
+    years: bool = False,
+    keys: tuple[str, ...] = DEFAULT_COLUMNS,
+) -> Layout:
     """The columns of a table ``width`` cells wide. The Event Type column gets ``type_width``
     cells (its longest value) before any other column gets more than its minimum; a column
     that does not fit is dropped (Organization first) rather than every column shrinking.
@@ -78,7 +125,7 @@ def layout(width: int, type_width: int = TYPE_WIDTH, years: bool = False) -> Lay
     time_w = WIDE_TIME if years or not narrow else NARROW_TIME
     gap = 1 if narrow else 2
     wanted = {"event_type": max(COLUMNS[0].minimum, min(type_width, COLUMNS[0].maximum))}
-    shown = list(COLUMNS)
+    shown = [column_of(k) for k in keys]
 
     def room() -> int:
         return max(0, width - 1 - time_w - gap * len(shown))
@@ -115,8 +162,26 @@ def layout(width: int, type_width: int = TYPE_WIDTH, years: bool = False) -> Lay
     return Layout(time_w, gap, tuple(zip(shown, widths, strict=True)))
 
 
-def cell_text(key: str, row: Row) -> Text:
-    """The cell of column ``key`` for ``row``."""
+def path_text(record: Any, paths: tuple[tuple[str, ...], ...]) -> str:
+    """The values at the first of ``paths`` that holds any, joined (arrays walked through)."""
+    for path in paths:
+        values = list(searchlang.path_values(record, path))
+        if values:
+            return ", ".join(values)
+    return ""
+
+
+def cell_text(key: str, row: Row, record: Any = None) -> Text:
+    """The cell of column ``key`` for ``row`` (``record``: the original record, for the
+    columns read from it)."""
+    if key == "actor_type":
+        return plain_text(row.actor_type)
+    if key == "id":
+        return plain_text(row.id)
+    if key in EXTRA_PATHS:
+        return plain_text(path_text(record, EXTRA_PATHS[key]))
+    if key.startswith("path:"):
+        return plain_text(path_text(record, (tuple(key[5:].split(".")),)))
     if key == "event_type":
         return plain_text(row.event_type)
     if key == "resource":
@@ -166,6 +231,8 @@ class EventTable(Guarded, ScrollView, can_focus=True):
     loading_data: reactive[bool] = reactive(False, repaint=False)
     # (column key, reversed): the order the view is in; None: newest first
     sort: reactive[tuple[str, bool] | None] = reactive(None, repaint=False)
+    # the columns after the time, in order (see DEFAULT_COLUMNS, EXTRA_COLUMNS, "path:a.b")
+    columns: reactive[tuple[str, ...]] = reactive(DEFAULT_COLUMNS, repaint=False)
 
     class Opened(Message):
         """The user asked for the details of the event at ``index`` of the view."""
@@ -198,6 +265,7 @@ class EventTable(Guarded, ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._rows: LRUCache[int, Row | None] = LRUCache(2000)
+        self._records: LRUCache[int, Any] = LRUCache(500)
         self._lines: LRUCache[tuple[object, ...], Strip] = LRUCache(500)
         self._styles: dict[str, Style] | None = None
         self._type_width = TYPE_WIDTH
@@ -209,6 +277,7 @@ class EventTable(Guarded, ScrollView, can_focus=True):
 
     def watch_view(self, old: EventList, new: EventList) -> None:
         self._rows.clear()
+        self._records.clear()
         self._lines.clear()
         if new.query.expr != self._marks_query:
             self._marks = highlight.Highlighter(new.query.expr)
@@ -230,6 +299,26 @@ class EventTable(Guarded, ScrollView, can_focus=True):
 
     def watch_sort(self) -> None:
         self.refresh_line(0)
+
+    def watch_columns(self) -> None:
+        self._lines.clear()
+        self.refresh()
+
+    @staticmethod
+    def _needs_record(plan: Layout) -> bool:
+        return any(c.key in EXTRA_PATHS or c.key.startswith("path:") for c, _ in plan.columns)
+
+    def record_at(self, index: int) -> Any:
+        """The original record at ``index`` (for the columns read from it), cached."""
+        hit = self._records.get(index, False)
+        if hit is not False:
+            return hit
+        try:
+            record = load_json(self.view.raw(index))
+        except Exception:  # an unreadable record: its cells stay empty
+            record = None
+        self._records[index] = record
+        return record
 
     def watch_loading_data(self) -> None:
         self.refresh()
@@ -339,7 +428,7 @@ class EventTable(Guarded, ScrollView, can_focus=True):
 
     def columns_at(self, width: int) -> Layout:
         """The columns at ``width``, for the view shown (its longest type, its years)."""
-        return layout(width, self._type_width, self._years)
+        return layout(width, self._type_width, self._years, self.columns)
 
     def _header(self, width: int) -> Strip:
         plan = self.columns_at(width)
@@ -379,7 +468,11 @@ class EventTable(Guarded, ScrollView, can_focus=True):
             when = format_time(row.audited_at, self.utc)
             if plan.time == NARROW_TIME:
                 when = when[5:]
-            cells = [Text(when), *(cell_text(column.key, row) for column, _ in plan.columns)]
+            record = self.record_at(index) if self._needs_record(plan) else None
+            cells = [
+                Text(when),
+                *(cell_text(column.key, row, record) for column, _ in plan.columns),
+            ]
         shown = False
         if row is not None and self._marks.active:
             for cell, (column, _) in zip(cells[1:], plan.columns, strict=True):
