@@ -13,7 +13,8 @@ import os
 import threading
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -117,14 +118,24 @@ class Facets:
 
 @dataclass(frozen=True)
 class Result:
-    """The events matching a query: sorted positions, newest first."""
+    """The events matching a query: sorted positions, newest first.
+
+    Positions name events in the store's order of the moment: when events arrive after
+    loading (a followed source) they move. ``order`` is that order (load index of each
+    position), so :attr:`events` names the matches for good."""
 
     positions: np.ndarray
     total: int  # events in the store when the query ran
+    order: np.ndarray | None = None
 
     @property
     def count(self) -> int:
         return len(self.positions)
+
+    @property
+    def events(self) -> np.ndarray:
+        """The matches as load indices (:meth:`Store.event_raw`), which never move."""
+        return self.positions if self.order is None else self.order[self.positions]
 
 
 @dataclass
@@ -564,6 +575,38 @@ class Store:
         }
         return orjson.dumps(record)
 
+    # -- events by load index (names that stay when events arrive) ---------------------
+
+    @contextmanager
+    def steady(self) -> Iterator[None]:
+        """Positions stay as they are inside (events that arrive meanwhile are merged after):
+        for a few calls that hand positions on, such as a search, its sort and its facets."""
+        if self.loading:  # (the loader needs the lock; nothing is followed while loading)
+            yield
+            return
+        with self._lock:
+            yield
+
+    def events_at(self, positions: np.ndarray) -> np.ndarray:
+        """The load indices of sorted positions (of the order the last query saw)."""
+        with self._lock:
+            order: np.ndarray = self._order[np.asarray(positions, dtype=np.int64)]
+            return order
+
+    def position_of(self, event: int) -> int:
+        """Where the event with load index ``event`` is in the order of now."""
+        with self._lock:
+            self._view()
+            return int(self._pos_of[event])
+
+    def event_raw(self, event: int) -> bytes:
+        """The original record of the event with load index ``event``."""
+        return self._raw(int(event))
+
+    def event_row(self, event: int) -> Row:
+        value = load_json(self._raw(int(event)))
+        return flatten(self.native(value if isinstance(value, dict) else {"value": value}))
+
     def raw(self, position: int) -> bytes:
         """The original record at a sorted position, exactly as the source wrote it."""
         return self._raw(int(self._order[position]))
@@ -711,14 +754,14 @@ class Store:
             self._view()
             lo, hi, mask = self._conditions(query, now)
             positions = np.arange(lo, hi) if mask is None else np.flatnonzero(mask) + lo
-            return Result(positions, self._sorted_n)
+            return Result(positions, self._sorted_n, self._order)
 
     def first(self, query: Query, limit: int, now: datetime | None = None) -> Result:
         """The newest ``limit`` matches, fast even when the text is new (no full count)."""
         now = now or utcnow()
         if not query.plain:  # the language: one full evaluation (its term masks are cached)
             result = self.search(query, now)
-            return Result(result.positions[:limit], result.total)
+            return Result(result.positions[:limit], result.total, result.order)
         if query.words:
             self.text.wait_ready()
         with self._lock:
@@ -727,7 +770,7 @@ class Store:
             cache = self._text_cache
             if not enc or (cache is not None and cache[0] == enc and cache[1] == self._sorted_n):
                 result = self.search(query, now)
-                return Result(result.positions[:limit], result.total)
+                return Result(result.positions[:limit], result.total, result.order)
             lo, hi, mask = self._conditions(query, now, text=False)
             if cache is not None and cache[1] == self._sorted_n and extends(enc, cache[0]):
                 # The new words narrow a cached search: only its hits can match.
@@ -735,7 +778,7 @@ class Store:
                 positions = np.flatnonzero(narrowed) + lo
                 hits = self._match(enc, self._order[positions[: max(limit * 40, 4000)]], limit)
                 if len(hits) >= limit or len(positions) <= max(limit * 40, 4000):
-                    return Result(np.sort(self._pos_of[hits])[:limit], self._sorted_n)
+                    return Result(np.sort(self._pos_of[hits])[:limit], self._sorted_n, self._order)
             elif not any(needs_verify(w) for w in enc):
                 # Newest parts first; stops once no older part can hold a newer match.
                 everything = mask is None and lo == 0 and hi == self._sorted_n
@@ -750,11 +793,11 @@ class Store:
                     text_mask = np.zeros(self._sorted_n, bool)
                     text_mask[found] = True
                     self._text_cache = (enc, self._sorted_n, text_mask)
-                return Result(found[:limit], self._sorted_n)
+                return Result(found[:limit], self._sorted_n, self._order)
         # Words with JSON punctuation, or narrowing that found too little: one full scan
         # (cached, so the count that follows is free).
         result = self.search(query, now)
-        return Result(result.positions[:limit], result.total)
+        return Result(result.positions[:limit], result.total, result.order)
 
     def count(self, query: Query, now: datetime | None = None) -> int:
         return self.search(query, now).count
