@@ -14,14 +14,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.worker import Worker, get_current_worker
 
-from audit_tui.export import ExportPlan as Plan
-from audit_tui.export import export
-from audit_tui.export_job import Exported, ExportJob, Progress, run_report
 from audit_tui.query import Query, QueryError
 from audit_tui.safe import clean
 from audit_tui.store import Facets, SortError, Store, describe_skipped, time_buckets
@@ -29,6 +26,10 @@ from audit_tui.tui.screens.browser import BrowserScreen
 from audit_tui.tui.services import app_of
 from audit_tui.tui.state import LoadState, View
 from audit_tui.tui.widgets.timeline import Histogram
+
+if TYPE_CHECKING:
+    from audit_tui.export import ExportPlan as Plan
+    from audit_tui.export_job import Exported, ExportJob, Progress
 
 FIRST_PAGE = 200  # rows of a new search shown before its full count is known
 COUNT_DELAY = 0.35  # seconds without a key before a new search's full count is computed
@@ -274,6 +275,9 @@ class MainScreen(BrowserScreen):
     # -- actions -----------------------------------------------------------------------------
 
     def export_job(self) -> ExportJob | None:
+        from audit_tui.export import export
+        from audit_tui.export_job import Exported, ExportJob, run_report
+
         view = self.view
         store = view.store if isinstance(view, View) else None
         if store is None:
