@@ -94,15 +94,18 @@ def run_browse(argv: list[str]) -> int:
         sort = parse_sort(args.sort) if args.sort else None
     except ViewError as exc:
         raise UsageError(str(exc)) from None
+    restore = preview(args, query, sort)
     try:
         opener = source_opener(args)
         store = opener()
     except SourceError as exc:
+        restore()
         err(str(exc))
         return 2
     try:
         from audit_tui.tui.app import run_browser
     except ImportError:
+        restore()
         store.close()
         err("the browser is not available in this build; use `audit-tui query`")
         return 1
@@ -113,16 +116,43 @@ def run_browse(argv: list[str]) -> int:
             return first.pop()
         return opener()
 
-    return run_browser(
-        open_store,
-        query,
-        now=None if now is None else (lambda: now),
-        source=None if args.demo else args.source,
-        sort=sort,
-        utc=not args.local_time,
-        input_format=args.input_format,
-        columns=columns_of(args.columns),
-    )
+    try:
+        return run_browser(
+            open_store,
+            query,
+            now=None if now is None else (lambda: now),
+            source=None if args.demo else args.source,
+            sort=sort,
+            utc=not args.local_time,
+            input_format=args.input_format,
+            columns=columns_of(args.columns),
+        )
+    except BaseException:  # the interface did not take the terminal back: do it here
+        restore()
+        raise
+
+
+def preview(args: argparse.Namespace, query: Query, sort: object) -> Callable[[], None]:
+    """Paint the newest events of a big file before the interface is up (see
+    :mod:`audit_tui.tui.preview`) when the view shows them as they are: no filter, the
+    default order and columns. Returns what puts the terminal back if the interface never
+    starts."""
+    spec = args.source
+    if args.demo or not spec or spec == "-" or query != Query() or sort is not None:
+        return lambda: None
+    if args.columns:
+        return lambda: None
+    from audit_tui.sources.formats import resolve
+    from audit_tui.tui.preview import paint_newest, wanted
+
+    if not wanted():
+        return lambda: None
+    try:
+        forced = resolve(args.input_format)
+    except ValueError:
+        return lambda: None
+    restore = paint_newest(spec, f"audit-tui — {spec}", forced=forced, utc=not args.local_time)
+    return restore or (lambda: None)
 
 
 def columns_of(spec: str | None) -> tuple[str, ...] | None:
