@@ -493,3 +493,24 @@ def test_the_password_comes_from_a_file_and_is_never_shown(
     out, err = capsys.readouterr()
     assert "password file" in err and "no such file" in err
     assert "from-the-file" not in out + err and "from-the-env" not in out + err
+
+
+def test_a_view_reads_like_its_positions_without_holding_them(both: Any) -> None:
+    """``query``, ``export`` and ``serve`` read a table's matches by position; the positions
+    are a range, not an array (10 million would be 80 MB), and read like one."""
+    from audit_tui.clickhouse.view import PagedView, Positions
+
+    store, ch = both
+    query = Query(text="agent")
+    view = PagedView(ch, query, NOW, page=64)
+    positions = view.search(query, NOW).positions
+    assert isinstance(positions, Positions)
+    want = np.arange(store.search(query, NOW).count, dtype=np.int64)
+    assert len(positions) == len(want) > 200
+    for cut in (slice(0, 10), slice(5, 500, 7), slice(-3, None), slice(len(want) + 5, None)):
+        assert positions[cut].tolist() == want[cut].tolist()
+    assert positions[-1] == len(want) - 1 and positions[0] == 0
+    with pytest.raises(IndexError):
+        positions[len(want)]
+    ids = [view.row(int(p)).id for p in positions[100:140]]
+    assert ids == [r.id for r in store.rows(store.search(query, NOW).positions[100:140])]
