@@ -6,6 +6,7 @@ values travel as parameters and come back unchanged."""
 from __future__ import annotations
 
 import random
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -514,3 +515,105 @@ def test_a_view_reads_like_its_positions_without_holding_them(both: Any) -> None
         positions[len(want)]
     ids = [view.row(int(p)).id for p in positions[100:140]]
     assert ids == [r.id for r in store.rows(store.search(query, NOW).positions[100:140])]
+
+
+def _config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, profiles: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(profiles)
+    monkeypatch.setenv("AUDIT_TUI_CONFIG", str(path))
+
+
+def test_the_password_comes_from_a_profile_and_is_never_shown(
+    both: Any, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """A profile names the server and where its password is: a file, a command (its
+    arguments, no shell) or a variable. --password-file wins over it, it wins over the
+    environment; the password is never printed, not even when the command fails."""
+    from clickhouse_http import clickhouse_http
+
+    store, _ = both
+    monkeypatch.setenv("AUDIT_TUI_CLICKHOUSE_PASSWORD", "from-the-env-77")
+    secret = tmp_path / "pw"
+    secret.write_text("from-a-file-31\n")
+    command = [sys.executable, "-c", "print('from-a-command-52'); print('second line')"]
+    failing = [sys.executable, "-c", "import sys; print('leaked-pw-19'); sys.exit(3)"]
+    with clickhouse_http(str(db)) as server:
+        url = f"clickhouse://default@127.0.0.1:{server.server_address[1]}/default"
+        _config(
+            tmp_path,
+            monkeypatch,
+            f'[profiles.wh_cmd]\nurl = "{url}"\npassword_command = {orjson.dumps(command).decode()}\n'
+            f'[profiles.wh_file]\nurl = "{url}"\npassword_file = "{secret}"\n'
+            f'[profiles.wh_env]\nurl = "{url}"\npassword_env = "WH_PASSWORD"\n'
+            f'[profiles.wh_bad]\nurl = "{url}"\npassword_command = {orjson.dumps(failing).decode()}\n'
+            '[profiles.api]\nurl = "http://127.0.0.1:9/audit-logs"\n',
+        )
+        count = ["--table", "audit_events", "--actor", "bob", "--count"]
+        want = str(store.count(Query(actors=frozenset({"bob"})), NOW))
+        cases = [
+            (["query", "--profile", "wh_cmd", *count], "from-a-command-52"),
+            (["query", "--profile", "wh_file", *count], "from-a-file-31"),
+            (["query", url, "--profile", "wh_file", *count], "from-a-file-31"),
+            (
+                ["query", "--profile", "wh_cmd", "--password-file", str(secret), *count],
+                "from-a-file-31",
+            ),
+            (["query", url, *count], "from-the-env-77"),
+        ]
+        for argv, password in cases:
+            server.keys.clear()
+            assert main(argv) == 0, argv
+            assert capsys.readouterr().out.strip() == want
+            assert _sent_passwords(server.keys) == {password}, argv
+        monkeypatch.setenv("WH_PASSWORD", "from-a-variable-64")
+        server.keys.clear()
+        out_file = tmp_path / "bob.jsonl"
+        argv = ["export", "--profile", "wh_env", "--actor", "bob", "-o", str(out_file)]
+        assert main(argv) == 0
+        assert _sent_passwords(server.keys) == {"from-a-variable-64"}
+        assert len(out_file.read_bytes().splitlines()) == int(want)
+        # a load into a profile's server
+        server.keys.clear()
+        assert main(["load", "--demo", "--into", "wh_cmd", "--table", "demo_rows"]) == 0
+        assert "loaded" in capsys.readouterr().err
+        assert _sent_passwords(server.keys) == {"from-a-command-52"}
+        # failures: said in one line, the password never shown
+        assert main(["query", "--profile", "wh_bad", *count]) == 2
+        bad = capsys.readouterr().err
+        assert "profile wh_bad: password_command" in bad and "exit status 3" in bad
+        assert "leaked-pw-19" not in bad
+        monkeypatch.delenv("WH_PASSWORD")
+        assert main(["query", "--profile", "wh_env", *count]) == 2
+        assert "WH_PASSWORD is not set" in capsys.readouterr().err
+        assert main(["query", "--profile", "wh_cmd", "--table", "missing", "--count"]) == 2
+        assert main(["load", "--demo", "--into", "api"]) == 2
+        assert "profile api is an audit API (http://), not a ClickHouse server" in (
+            capsys.readouterr().err
+        )
+        assert main(["load", "--profile", "wh_file", "--into", f"chdb:{db}"]) == 2
+        assert "is a ClickHouse server, not an audit API" in capsys.readouterr().err
+        assert main(["load", "--demo", "--into", "nope"]) == 2
+        assert "no profile 'nope'" in capsys.readouterr().err
+    out, err = capsys.readouterr()
+    for password in ("from-a-command", "from-a-file", "from-the-env", "from-a-variable"):
+        assert password not in out + err
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ('url = "clickhouse://h/db"\ntoken_env = "T"', "token_env is for an audit API"),
+        ('url = "https://h/api"\npassword_file = "/p"', "password_file is for a ClickHouse server"),
+        (
+            'url = "clickhouse://h/db"\npassword_file = "/p"\npassword_env = "P"',
+            "give one of password_file, password_env, not both",
+        ),
+        ('url = "ftp://h/db"', "url must start with http:// or https://"),
+    ],
+)
+def test_a_profile_of_the_wrong_kind_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any, body: str, message: str
+) -> None:
+    _config(tmp_path, monkeypatch, f"[profiles.p]\n{body}\n")
+    assert main(["query", "--profile", "p", "--count"]) == 2
+    assert message in capsys.readouterr().err

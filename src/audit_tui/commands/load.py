@@ -43,11 +43,14 @@ examples:
   audit-tui load https://host/api/v2/audit-logs --into chdb:./audit.db   (token: $AUDIT_TUI_TOKEN)
   audit-tui load --profile prod --into chdb:./audit.db
   audit-tui load events.jsonl --into clickhouses://ada@ch.example.com/audit
+  audit-tui load events.jsonl --into warehouse       (a ClickHouse profile of the config file)
   audit-tui query chdb:./audit.db --actor ada@example.com --count
 
-TARGET is chdb:PATH, a ClickHouse database directory opened in this process (chDB), or a
+TARGET is chdb:PATH, a ClickHouse database directory opened in this process (chDB), a
 server: clickhouse://[user@]host[:port]/DB (clickhouses:// for TLS), its password from
---password-file PATH, $AUDIT_TUI_CLICKHOUSE_PASSWORD_FILE or $AUDIT_TUI_CLICKHOUSE_PASSWORD.
+--password-file PATH, $AUDIT_TUI_CLICKHOUSE_PASSWORD_FILE or $AUDIT_TUI_CLICKHOUSE_PASSWORD,
+or the name of a ClickHouse profile of the config file (its url, and its password_file,
+password_command or password_env): --into warehouse.
 The table's schema is in docs/clickhouse.md. Loading again adds only the events not there yet.
 """
 
@@ -69,7 +72,10 @@ def load_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--demo", action="store_true", help="load the bundled sample dataset")
     p.add_argument(
-        "--into", required=True, metavar="TARGET", help="chdb:PATH or clickhouse://host/DB"
+        "--into",
+        required=True,
+        metavar="TARGET",
+        help="chdb:PATH, clickhouse://host/DB, or a ClickHouse profile of the config file",
     )
     p.add_argument(
         "--input-format",
@@ -105,12 +111,18 @@ def run_load(argv: list[str]) -> int:
     args = load_parser().parse_args(argv)
     from audit_tui.clickhouse.engine import ClickHouseError, is_clickhouse, open_engine, table_name
 
+    into_profile = None
     if not is_clickhouse(args.into):
-        err(
-            f"--into takes chdb:PATH or clickhouse://host/DB, not {args.into!r} "
-            "(see audit-tui load --help)"
-        )
-        return 2
+        from audit_tui.clickhouse.engine import clickhouse_profile
+
+        try:
+            into_profile, args.into = args.into, clickhouse_profile(args.into).url
+        except ClickHouseError as exc:
+            err(
+                f"--into takes chdb:PATH, clickhouse://host/DB or the name of a ClickHouse "
+                f"profile of the config file, not {args.into!r} ({exc})"
+            )
+            return 2
     remote = not args.demo and (is_url(args.source) or bool(args.profile))
     settings = None
     if remote:
@@ -121,7 +133,7 @@ def run_load(argv: list[str]) -> int:
         warn_transport(settings)
     try:
         table_name(args.table)
-        engine = open_engine(args.into, args.password_file)
+        engine = open_engine(args.into, args.password_file, into_profile)
     except ClickHouseError as exc:
         err(str(exc))
         return 2
