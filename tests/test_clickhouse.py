@@ -82,6 +82,12 @@ def _events(n: int = 3000, seed: int = 7) -> list[dict[str, Any]]:
             "metadata": {"ip": f"10.0.{i % 7}.{i % 251}", "n": i % 13, "ok": i % 2 == 0},
             "_ms": ms,
         }
+        if i % 3 == 0:  # lists on a path, lists in lists, keys that look like values
+            ev["metadata"]["tags"] = [
+                {"name": rng.choice(["alpha", "Beta", "gamma ray", "n:1"]), "n": i % 5},
+                {"name": rng.choice(["delta", "ALPHA"]), "deep": [[{"k": f"v{i % 4}"}]]},
+            ]
+            ev["metadata"]["alpha"] = rng.choice(["x", "omega", None])
         out.append(ev)
     for ev in out:
         del ev["_ms"]
@@ -187,6 +193,95 @@ def test_same_answers_as_the_store(both: Any, query: Query) -> None:
     times = np.array([store.row(int(p)).audited_at for p in result.positions], np.int64)
     starts, counts = np.unique(times - times % day, return_counts=True)
     assert ch.timeline(query, day, NOW) == list(zip(starts.tolist(), counts.tolist(), strict=True))
+
+
+# The terms a generated query is made of: words, phrases, fields, paths (through lists, onto
+# subtrees, onto keys that must not match), times; hostile text among them.
+TERMS = [
+    "invoice",
+    "agt_1",
+    "10.0.3",
+    "ops",
+    "ada",
+    "true",
+    "null",
+    '"finance ops"',
+    '"agent deleted"',
+    '"gamma ray"',
+    searchlang.quote(HOSTILE[0]),
+    searchlang.quote(HOSTILE[1]),
+    "ünïcödé",
+    "type:deleted",
+    "type:login",
+    "actor:ada",
+    "actor:bot",
+    "actor:usr_",
+    "resource:agt_4",
+    "workspace:ws_2",
+    "workspace:finance",
+    "org:initech",
+    "id:evt_0001",
+    "metadata.ip:10.0.1",
+    "metadata.n:7",
+    "metadata.ok:true",
+    "metadata.tags.name:alpha",
+    'metadata.tags.name:"gamma ray"',
+    "metadata.tags.name:n:1",
+    "metadata.tags.n:3",
+    "metadata.tags.deep.k:v2",
+    "metadata.tags:delta",
+    "metadata.tags:name",
+    "metadata.alpha:null",
+    "metadata:omega",
+    "metadata:alpha",
+    "actor.name:ada",
+    "resource.name:drop",
+    "workspace.name:finance",
+    "metadata.missing:x",
+    "since:2026-11-01",
+    "until:2026-10-15",
+    "since:30d",
+]
+
+
+def _generated(n: int, seed: int = 14) -> list[str]:
+    """Random queries over TERMS: AND of groups, OR within them, negation, parentheses."""
+    rng = random.Random(seed)
+
+    def unary(depth: int) -> str:
+        roll = rng.random()
+        if roll < 0.2 and depth < 2:
+            inner = " ".join(group(depth + 1) for _ in range(rng.randint(1, 2)))
+            text = f"({inner})"
+        else:
+            text = rng.choice(TERMS)
+        return ("-" if rng.random() < 0.25 else "") + text
+
+    def group(depth: int) -> str:
+        return " OR ".join(unary(depth) for _ in range(rng.choices([1, 2, 3], [5, 3, 1])[0]))
+
+    return [" ".join(group(0) for _ in range(rng.randint(1, 3))) for _ in range(n)]
+
+
+def test_generated_queries_give_the_store_counts(both: Any) -> None:
+    """Every form of the search language (phrases, negation, OR, parentheses, field and path
+    terms: through lists, onto subtrees, keys never matching; times) pushed down gives the
+    local store's count, for 150 generated queries, each term on its own too."""
+    store, ch = both
+    texts = TERMS + [f"-{t}" for t in TERMS] + _generated(150)
+    wrong = []
+    for text in texts:
+        query = Query(text=text)
+        want, got = store.count(query, NOW), ch.count(query, NOW)
+        if want != got:
+            wrong.append((text, want, got))
+    assert not wrong
+    # the terms are not trivial: each matches some events and misses others (but those that
+    # must match nothing: a path that is nowhere, keys that are no values; or everything)
+    none = {"metadata.missing:x", "metadata.tags:name"}
+    for term in TERMS:
+        n = store.count(Query(text=term), NOW)
+        assert n == 0 if term in none else 0 < n < 3000 or term == "org:initech", (term, n)
 
 
 def test_reloading_adds_nothing(both: Any) -> None:
