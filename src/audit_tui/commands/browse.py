@@ -11,13 +11,13 @@ import sys
 from collections.abc import Callable
 
 from audit_tui import __version__
-from audit_tui.clickhouse.engine import is_clickhouse
 from audit_tui.commands.common import (
     UsageError,
     add_remote_options,
     add_source_and_filters,
     add_table_option,
     build_query,
+    clickhouse_source,
     command_parser,
     err,
     fail,
@@ -86,7 +86,7 @@ def run_browse(argv: list[str]) -> int:
         apply_view(args, argv)
     query = build_query(args)
     now = pinned_now(args)
-    if is_clickhouse(args.source) and not args.demo:
+    if clickhouse_source(args):
         return run_clickhouse_browse(args, query)
     if wants_remote(args):
         return run_remote_browse(args, query)
@@ -240,7 +240,7 @@ def run_clickhouse_browse(args: argparse.Namespace, query: Query) -> int:
     from audit_tui.tui.app import run_remote_browser
 
     try:
-        events = open_clickhouse(args.source, args.table, args.password_file)
+        events = open_clickhouse(args.source, args.table, args.password_file, args.ch_profile)
     except ClickHouseError as exc:
         err(str(exc))
         return 2

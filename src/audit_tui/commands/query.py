@@ -21,13 +21,13 @@ import numpy as np
 import orjson
 
 from audit_tui import countby, diff, output
-from audit_tui.clickhouse.engine import is_clickhouse
 from audit_tui.commands.common import (
     UsageError,
     add_remote_options,
     add_source_and_filters,
     add_table_option,
     build_query,
+    clickhouse_source,
     clock,
     command_parser,
     err,
@@ -126,7 +126,7 @@ def run_query(argv: list[str]) -> int:
         # --limit counts the events printed, not the matches looked at
         global _DIFF_LIMIT
         _DIFF_LIMIT, args.limit = args.limit, None
-    if is_clickhouse(args.source) and not args.demo:
+    if clickhouse_source(args):
         return run_clickhouse_query(args, query, now)
     if wants_remote(args):
         return run_remote_query(args, query, now)
@@ -174,7 +174,7 @@ def run_clickhouse_query(args: argparse.Namespace, query: Query, now: datetime) 
     from audit_tui.clickhouse.view import PagedView
 
     try:
-        events = open_clickhouse(args.source, args.table, args.password_file)
+        events = open_clickhouse(args.source, args.table, args.password_file, args.ch_profile)
     except ClickHouseError as exc:
         err(str(exc))
         return 2

@@ -152,6 +152,12 @@ def resolve_settings(
         if prof is None:
             known = ", ".join(sorted(cfg.profiles)) or "none defined"
             raise SettingsError(f"no profile {profile!r} in the config file (profiles: {known})")
+        if prof.clickhouse:
+            raise SettingsError(
+                f"profile {profile} is a ClickHouse server, not an audit API: give it where a "
+                f"ClickHouse source goes (audit-tui query --profile {profile}), or as the target "
+                f"of a load (--into {profile})"
+            )
     url = source or (prof.url if prof else None)
     if not url:
         raise SettingsError("give the API endpoint URL as SOURCE, or --profile NAME")
