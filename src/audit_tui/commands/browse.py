@@ -12,13 +12,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from audit_tui import __version__
-from audit_tui.clickhouse.engine import is_clickhouse
 from audit_tui.commands.common import (
     UsageError,
     add_remote_options,
     add_source_and_filters,
     add_table_option,
     build_query,
+    clickhouse_source,
     command_parser,
     err,
     fail,
@@ -97,7 +97,7 @@ def run_browse(argv: list[str]) -> int:
         apply_view(args, argv)
     query = build_query(args)
     now = pinned_now(args)
-    if is_clickhouse(args.source) and not args.demo:
+    if clickhouse_source(args):
         return run_clickhouse_browse(args, query)
     if wants_remote(args):
         return run_remote_browse(args, query)
@@ -106,19 +106,23 @@ def run_browse(argv: list[str]) -> int:
     except ViewError as exc:
         raise UsageError(str(exc)) from None
     follower_for = None
+    piped = args.follow and is_pipe(args)
+    restore: Callable[[], None] = (lambda: None) if piped else preview(args, query, sort)
     try:
-        if args.follow and is_pipe(args):
+        if piped:
             store, follower_for = open_followed_pipe(args)
             opener = _read_once(args.source)
         else:
             opener = source_opener(args)
             store = opener()
     except (SourceError, FollowError) as exc:
+        restore()
         err(str(exc))
         return 2
     try:
         from audit_tui.tui.app import run_browser
     except ImportError:
+        restore()
         store.close()
         err("the browser is not available in this build; use `audit-tui query`")
         return 1
@@ -129,18 +133,45 @@ def run_browse(argv: list[str]) -> int:
             return first.pop()
         return opener()
 
-    return run_browser(
-        open_store,
-        query,
-        now=None if now is None else (lambda: now),
-        source=None if args.demo else args.source,
-        sort=sort,
-        utc=not args.local_time,
-        input_format=args.input_format,
-        columns=columns_of(args.columns),
-        follow=args.follow,
-        follower_for=follower_for,
-    )
+    try:
+        return run_browser(
+            open_store,
+            query,
+            now=None if now is None else (lambda: now),
+            source=None if args.demo else args.source,
+            sort=sort,
+            utc=not args.local_time,
+            input_format=args.input_format,
+            columns=columns_of(args.columns),
+            follow=args.follow,
+            follower_for=follower_for,
+        )
+    except BaseException:  # the interface did not take the terminal back: do it here
+        restore()
+        raise
+
+
+def preview(args: argparse.Namespace, query: Query, sort: object) -> Callable[[], None]:
+    """Paint the newest events of a big file before the interface is up (see
+    :mod:`audit_tui.tui.preview`) when the view shows them as they are: no filter, the
+    default order and columns. Returns what puts the terminal back if the interface never
+    starts."""
+    spec = args.source
+    if args.demo or not spec or spec == "-" or query != Query() or sort is not None:
+        return lambda: None
+    if args.columns:
+        return lambda: None
+    from audit_tui.sources.formats import resolve
+    from audit_tui.tui.preview import paint_newest, wanted
+
+    if not wanted():
+        return lambda: None
+    try:
+        forced = resolve(args.input_format)
+    except ValueError:
+        return lambda: None
+    restore = paint_newest(spec, f"audit-tui — {spec}", forced=forced, utc=not args.local_time)
+    return restore or (lambda: None)
 
 
 def is_pipe(args: argparse.Namespace) -> bool:
@@ -262,7 +293,7 @@ def run_clickhouse_browse(args: argparse.Namespace, query: Query) -> int:
     from audit_tui.tui.app import run_remote_browser
 
     try:
-        events = open_clickhouse(args.source, args.table, args.password_file)
+        events = open_clickhouse(args.source, args.table, args.password_file, args.ch_profile)
     except ClickHouseError as exc:
         err(str(exc))
         return 2

@@ -21,13 +21,13 @@ import numpy as np
 import orjson
 
 from audit_tui import countby, diff, output
-from audit_tui.clickhouse.engine import is_clickhouse
 from audit_tui.commands.common import (
     UsageError,
     add_remote_options,
     add_source_and_filters,
     add_table_option,
     build_query,
+    clickhouse_source,
     clock,
     command_parser,
     err,
@@ -135,7 +135,7 @@ def run_query(argv: list[str]) -> int:
         _DIFF_LIMIT, args.limit = args.limit, None
     if args.follow:
         return run_follow(args, query)
-    if is_clickhouse(args.source) and not args.demo:
+    if clickhouse_source(args):
         return run_clickhouse_query(args, query, now)
     if wants_remote(args):
         return run_remote_query(args, query, now)
@@ -147,7 +147,7 @@ def run_follow(args: argparse.Namespace, query: Query) -> int:
     from audit_tui.commands.follow import check_follow_args, run_followed_query
 
     check_follow_args(args)
-    if is_clickhouse(args.source) and not args.demo:
+    if clickhouse_source(args):
         err(
             "following a ClickHouse table is not supported; query it again, or follow the "
             "file or API that feeds it"
@@ -215,7 +215,7 @@ def run_clickhouse_query(args: argparse.Namespace, query: Query, now: datetime) 
     from audit_tui.clickhouse.view import PagedView
 
     try:
-        events = open_clickhouse(args.source, args.table, args.password_file)
+        events = open_clickhouse(args.source, args.table, args.password_file, args.ch_profile)
     except ClickHouseError as exc:
         err(str(exc))
         return 2

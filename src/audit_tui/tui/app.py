@@ -46,7 +46,6 @@ from audit_tui.tui.failures import (
 )
 from audit_tui.tui.palette import SafePalette
 from audit_tui.tui.screens.browser import BrowserScreen
-from audit_tui.tui.screens.help import HelpScreen
 from audit_tui.tui.screens.main import MainScreen
 
 if TYPE_CHECKING:
@@ -194,6 +193,8 @@ class AuditApp(Guarded, WorkerFailures, App[int]):
     # -- app-wide actions ----------------------------------------------------------------------
 
     def action_help(self) -> None:
+        from audit_tui.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 

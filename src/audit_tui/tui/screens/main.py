@@ -14,15 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.timer import Timer
 from textual.worker import Worker, get_current_worker
 
-from audit_tui.export import ExportPlan as Plan
-from audit_tui.export import export
-from audit_tui.export_job import Exported, ExportJob, Progress, run_report
 from audit_tui.query import Query, QueryError
 from audit_tui.safe import clean
 from audit_tui.sources.file import SourceError
@@ -33,10 +30,15 @@ from audit_tui.tui.services import app_of
 from audit_tui.tui.state import FollowState, LoadState, View
 from audit_tui.tui.widgets.timeline import Histogram
 
+if TYPE_CHECKING:
+    from audit_tui.export import ExportPlan as Plan
+    from audit_tui.export_job import Exported, ExportJob, Progress
+
 FOLLOW_POLL = 0.25  # seconds between looks at a followed source
 FOLLOW_REFRESH = 0.5  # at most this often the view is computed again while events arrive
 FIRST_PAGE = 200  # rows of a new search shown before its full count is known
-COUNT_DELAY = 0.35  # seconds without a key before a new search's full count is computed
+COUNT_DELAY = 0.12  # seconds without a key before a new search's full count is computed (a
+# keystroke comes every ~0.15 s while typing; a count that starts between two waits for its end)
 POLL = 0.1  # seconds between looks at a loading store (cheap: reads a few attributes)
 REFRESH = 1.0  # seconds between re-queries while the store loads
 REFRESH_EMPTY = 0.2  # ... while nothing is shown yet (the first rows appear at once)
@@ -306,6 +308,9 @@ class MainScreen(BrowserScreen):
     # -- actions -----------------------------------------------------------------------------
 
     def export_job(self) -> ExportJob | None:
+        from audit_tui.export import export
+        from audit_tui.export_job import Exported, ExportJob, run_report
+
         view = self.view
         store = view.store if isinstance(view, View) else None
         if store is None:
