@@ -58,6 +58,10 @@ class SpooledEvents:
     def row(self, position: int) -> Row:
         return flatten(normalise(orjson.loads(self.raw(position))))
 
+    # (a spool never grows: its events' load indices are their positions)
+    event_raw = raw
+    event_row = row
+
 
 class _Spool:
     """Valid events appended to a file as the server sent them, with where each one is; the
