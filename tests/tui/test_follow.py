@@ -181,3 +181,20 @@ async def test_rotation_while_following_is_said_and_read(tmp_path: Path) -> None
         await wait_for(pilot, lambda: table(app).view.count == 13, "the new file's events")
         assert any("rotated" in str(n.message) for n in app._notifications)
         assert sorted(ids(app)) == [f"evt_{i:04d}" for i in range(13)]
+
+
+async def test_hostile_text_that_arrives_is_shown_safely(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(events(0, 5))
+    app = make_app(path, follow=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await wait_for(pilot, lambda: "following" in status(app), "following at start")
+        record = orjson.loads(event(5))
+        record["actor"] = {"id": "usr_x", "name": "[/]\x1b]52;c;QUJD\x07[@click=app.quit]"}
+        append(path, orjson.dumps(record) + b"\n")
+        await wait_for(pilot, lambda: table(app).view.count == 6, "the hostile event")
+        await pilot.pause()
+        line = table(app).render_line(1).text
+        assert "[/]" in line and "\\e]52" in line and "\x1b" not in line
+        assert app.is_running
