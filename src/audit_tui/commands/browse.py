@@ -52,6 +52,14 @@ def browse_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"audit-tui {__version__}")
     add_source_and_filters(p)
     add_table_option(p)
+    add_view_options(p)
+    add_remote_options(p)
+    return p
+
+
+def add_view_options(p: argparse.ArgumentParser) -> None:
+    """The view's own options besides the filters: a saved view, the sort, the time zone and
+    the columns (the browser and ``audit-tui web`` take the same ones)."""
     v = p.add_argument_group("views")
     v.add_argument(
         "--view",
@@ -74,8 +82,6 @@ def browse_parser() -> argparse.ArgumentParser:
         "resource, organization, workspace, actor, actor_type, source_ip, outcome, id, or "
         "path:a.b.c (c in the browser chooses them)",
     )
-    add_remote_options(p)
-    return p
 
 
 def run_browse(argv: list[str]) -> int:
