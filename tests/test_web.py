@@ -127,6 +127,50 @@ def test_pages_past_the_limit_say_so(browser: Any) -> None:
     assert server.proc.returncode == 0
 
 
+def test_an_export_in_a_page_is_written_in_the_export_dir_and_downloaded(
+    browser: Any, tmp_path: Path
+) -> None:
+    invoices = _count("--demo", "--now", NOW, "--search", "invoice")
+    with web_server(
+        "--demo", "--now", NOW, "--search", "invoice", "--export-dir", str(tmp_path)
+    ) as server:
+        page = Page(browser, server.url)
+        try:
+            page.open()
+            page.wait_for(lambda s: count_shown(s) is not None)
+            page.page.focus(".xterm-helper-textarea")
+            page.wait_text("⏎ Details")
+            # a folder in the name is refused: a visitor writes nowhere else on the host
+            page.keys("s")
+            page.wait_text("with its manifest audit-export-")  # the dialog is up, focused
+            page.keys("Tab", "Control+u")  # the file name: its default cleared
+            page.wait_text("give a file name")
+            page.type("../escaped.csv")
+            page.wait_text("manifest escaped.csv.manifest.json")
+            page.keys("Enter")
+            page.wait_text("give a file name without a")
+            page.keys("Control+u")
+            page.wait_for(lambda s: "escaped" not in s)
+            page.type("invoices.csv")
+            page.wait_text("manifest invoices.csv.manifest.json")
+            page.keys("Enter")
+            page.wait_text("the browser downloads it")
+            page.wait_for(lambda s: len(page.downloads) == 2, timeout=30)
+        finally:
+            page.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "invoices.csv",
+        "invoices.csv.manifest.json",
+    ]
+    assert not (tmp_path.parent / "escaped.csv").exists()
+    written = (tmp_path / "invoices.csv").read_bytes()
+    assert written.count(b"\n") == invoices + 1  # the header and every match
+    bodies = {disposition: body for disposition, body in page.downloads}
+    assert bodies["attachment; filename=invoices.csv"] == written
+    manifest = json.loads(bodies["attachment; filename=invoices.csv.manifest.json"])
+    assert manifest["count"] == invoices
+
+
 # -- secrets ---------------------------------------------------------------------------------
 
 

@@ -153,6 +153,7 @@ class Page:
         self.external: list[str] = []
         self.requested: list[str] = []
         self.frames: list[bytes] = []
+        self.downloads: list[tuple[str, bytes]] = []  # (Content-Disposition, body)
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("websocket", self._websocket)
@@ -163,6 +164,12 @@ class Page:
         if not address.startswith(self.url + "/"):
             self.external.append(address)
             route.abort()
+        elif "/download/" in address:  # an export delivered to the browser: keep its bytes
+            response = route.fetch()
+            self.downloads.append(
+                (response.headers.get("content-disposition", ""), response.body())
+            )
+            route.fulfill(response=response)
         elif address.endswith("/static/js/textual.js"):
             response = route.fetch()
             script, found = re.subn(

@@ -80,6 +80,13 @@ def web_parser() -> argparse.ArgumentParser:
         "only requests for its host are answered",
     )
     w.add_argument(
+        "--export-dir",
+        metavar="DIR",
+        default=".",
+        help="where a page's exports (s) are written on this host before the browser downloads "
+        "them; a page names the file, never the folder (the current directory)",
+    )
+    w.add_argument(
         "--max-pages",
         type=int,
         default=DEFAULT_MAX_PAGES,
@@ -100,7 +107,10 @@ def run_web(argv: list[str]) -> int:
     checked = check_source(args)
     if checked:
         return checked
-    command = page_command(args)
+    command = page_command(args)  # every path in it absolute: the pages run in the export dir
+    export_dir = os.path.abspath(os.path.expanduser(args.export_dir))
+    if not os.path.isdir(export_dir) or not os.access(export_dir, os.W_OK | os.X_OK):
+        raise UsageError(f"--export-dir {args.export_dir}: not a folder this user can write in")
     try:
         from audit_tui.commands.web_server import serve_pages
     except ImportError:
@@ -113,8 +123,10 @@ def run_web(argv: list[str]) -> int:
             "127.0.0.1 and an SSH tunnel (ssh -L), or an authenticating TLS proxy in front "
             "with --public-url"
         )
+    os.chdir(export_dir)
     return serve_pages(
         command,
+        export_dir=export_dir,
         host=args.host,
         port=args.port,
         public_url=args.public_url,

@@ -85,8 +85,10 @@ class PageServer(Server):
         title: str,
         public_url: str | None = None,
         max_pages: int = 8,
+        export_dir: str = ".",
     ) -> None:
         host, port = sock.getsockname()[:2]
+        self.export_dir = export_dir
         self.sock = sock
         self.fixed_url = public_url.rstrip("/") if public_url else None
         self.hosts = allowed_hosts(host, port, public_url)
@@ -171,7 +173,10 @@ class PageServer(Server):
 
     async def on_startup(self, app: web.Application) -> None:
         sys.stdout.write(f"audit-tui web: serving {self.title} at {self.public_url}/\n")
-        sys.stdout.write("audit-tui web: each page runs its own audit-tui; Ctrl+C stops\n")
+        sys.stdout.write(
+            "audit-tui web: each page runs its own audit-tui; exports are written to "
+            f"{self.export_dir} and downloaded; Ctrl+C stops\n"
+        )
         sys.stdout.flush()
 
     def serve(self, debug: bool = False) -> None:
@@ -199,6 +204,7 @@ def serve_pages(
     public_url: str | None,
     max_pages: int,
     title: str,
+    export_dir: str = ".",
 ) -> int:
     """Listen on host:port and serve a page per visitor until interrupted; the exit code."""
     try:
@@ -207,7 +213,14 @@ def serve_pages(
         err(f"cannot listen on {host}:{port} ({exc.strerror or exc})")
         return 1
     try:
-        PageServer(command, sock, title=title, public_url=public_url, max_pages=max_pages).serve()
+        PageServer(
+            command,
+            sock,
+            title=title,
+            public_url=public_url,
+            max_pages=max_pages,
+            export_dir=export_dir,
+        ).serve()
     finally:
         sock.close()
     return 0
