@@ -111,6 +111,31 @@ def test_the_page_copies_an_event_through_osc52_to_the_browsers_clipboard(
         page.close()
 
 
+def test_a_page_sees_none_of_the_hosts_saved_views(browser: Any, tmp_path: Path) -> None:
+    """A visitor neither reads nor deletes the views of the user who started the server;
+    ``--view`` still opens one of them for every page."""
+    (tmp_path / "views.toml").write_text(
+        '[views."incident 42 secret"]\nsearch = "invoice"\n\n'
+        '[views."other"]\nsource = "/var/log/elsewhere.jsonl"\n',
+        encoding="utf-8",
+    )
+    invoices = _count("--demo", "--now", NOW, "--search", "invoice")
+    env = {"AUDIT_TUI_CONFIG_DIR": str(tmp_path)}
+    with web_server("--view", "incident 42 secret", "--now", NOW, env=env) as server:
+        page = Page(browser, server.url)
+        try:
+            page.open()
+            page.wait_for(lambda s: (count_shown(s) or (0,))[0] == invoices)
+            page.page.focus(".xterm-helper-textarea")
+            page.wait_text("⏎ Details")
+            page.keys("v")
+            screen = page.wait_text("No saved view yet")
+            assert "incident 42" not in screen and "elsewhere" not in screen
+        finally:
+            page.close()
+    assert "incident 42 secret" in (tmp_path / "views.toml").read_text(encoding="utf-8")
+
+
 def test_pages_past_the_limit_say_so(browser: Any) -> None:
     with web_server("--demo", "--now", NOW, "--max-pages", "1") as server:
         first, second = Page(browser, server.url), Page(browser, server.url)
@@ -321,8 +346,10 @@ def test_a_named_pipe_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 
 def test_serving_off_loopback_warns(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # run_web goes into the export dir and sets the pages'
+    monkeypatch.setenv("AUDIT_TUI_CONFIG_DIR", str(tmp_path))  # views dir: both restored
     served: list[dict[str, Any]] = []
     monkeypatch.setattr(
         "audit_tui.commands.web_server.serve_pages",

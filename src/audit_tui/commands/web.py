@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import shutil
 import sys
+import tempfile
 
 from audit_tui.clickhouse.engine import is_clickhouse
 from audit_tui.commands.browse import add_view_options, apply_view, columns_of
@@ -35,7 +37,7 @@ from audit_tui.commands.common import (
     warn_transport,
 )
 from audit_tui.remote.errors import RemoteError
-from audit_tui.views import ViewError, parse_sort
+from audit_tui.views import CONFIG_DIR_ENV, ViewError, parse_sort
 
 DEFAULT_PORT = 8078
 DEFAULT_MAX_PAGES = 8
@@ -124,15 +126,23 @@ def run_web(argv: list[str]) -> int:
             "with --public-url"
         )
     os.chdir(export_dir)
-    return serve_pages(
-        command,
-        export_dir=export_dir,
-        host=args.host,
-        port=args.port,
-        public_url=args.public_url,
-        max_pages=args.max_pages,
-        title=f"audit-tui · {source_label(args)}",
-    )
+    # the pages save and list views of their own, kept while the server runs: a visitor
+    # neither reads nor deletes the views of the user who started it (--view NAME is applied
+    # above, from that user's file)
+    views = tempfile.mkdtemp(prefix="audit-tui-web-views-")
+    os.environ[CONFIG_DIR_ENV] = views
+    try:
+        return serve_pages(
+            command,
+            export_dir=export_dir,
+            host=args.host,
+            port=args.port,
+            public_url=args.public_url,
+            max_pages=args.max_pages,
+            title=f"audit-tui · {source_label(args)}",
+        )
+    finally:
+        shutil.rmtree(views, ignore_errors=True)
 
 
 def check_source(args: argparse.Namespace) -> int:
