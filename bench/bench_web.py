@@ -68,8 +68,10 @@ def measure(name: str, source: list[str], runs: int, browser: object) -> None:
             first.append(time.perf_counter() - start)
             page.wait_for(lambda s: count_shown(s) == (total, total), timeout=300)
             full.append(time.perf_counter() - start)
-            pid = page_process(server.descendants())
+            pids = server.descendants()
+            pid = page_process(pids)
             rss, peak = current_rss_mb(pid), current_rss_mb(pid, "VmHWM")
+            tree = sum(current_rss_mb(p) for p in pids if Path(f"/proc/{p}").exists())
             server_rss = current_rss_mb(server.proc.pid)
             page.close()
             deadline = time.monotonic() + 30
@@ -79,8 +81,9 @@ def measure(name: str, source: list[str], runs: int, browser: object) -> None:
         f"{name} ({total:,} events, {runs} pages): count shown after "
         f"{min(first):.2f}–{max(first):.2f} s (median {statistics.median(first):.2f}), "
         f"full count after {min(full):.2f}–{max(full):.2f} s "
-        f"(median {statistics.median(full):.2f}); the last page's process: "
-        f"RSS {rss:.0f} MB (peak {peak:.0f} MB); the server: {server_rss:.0f} MB"
+        f"(median {statistics.median(full):.2f}); the last page's audit-tui: "
+        f"RSS {rss:.0f} MB (peak {peak:.0f} MB), with the page's other processes "
+        f"{tree:.0f} MB ({len(pids)} processes); the server: {server_rss:.0f} MB"
     )
 
 

@@ -285,8 +285,8 @@ def test_the_page_command_names_no_secret_and_reparses_to_the_same_view(
         ]
     )
     command = shlex.split(page_command(args))
-    assert command[:3] == [sys.executable, "-m", "audit_tui"]
-    again = browse_parser().parse_args(command[3:])
+    assert command[:4] == ["exec", sys.executable, "-m", "audit_tui"]
+    again = browse_parser().parse_args(command[4:])
     assert again.source == str(tmp_path / "events file.jsonl")
     assert again.search == hostile
     assert again.actor == ["-ada", "bob; rm"]
@@ -306,7 +306,7 @@ def test_a_chdb_path_is_made_absolute(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.chdir(tmp_path)
     args = web_parser().parse_args(["chdb:./audit.db", "--table", "t2"])
     command = shlex.split(page_command(args))
-    assert command[3:] == [f"chdb:{tmp_path / 'audit.db'}", "--table=t2"]
+    assert command[4:] == [f"chdb:{tmp_path / 'audit.db'}", "--table=t2"]
 
 
 # -- the command line ------------------------------------------------------------------------

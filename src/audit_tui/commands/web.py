@@ -198,12 +198,13 @@ def check_source(args: argparse.Namespace) -> int:
 
 
 def page_command(args: argparse.Namespace) -> str:
-    """The shell command each page runs: this Python, ``-m audit_tui`` and the browser's
+    """The shell command each page runs: ``exec`` this Python, ``-m audit_tui`` and the browser's
     arguments (paths made absolute, every value quoted; ``--opt=value`` so that a value
     starting with ``-`` stays a value). It names no secret: a token comes from
     ``$AUDIT_TUI_TOKEN``, a token file or a profile, a ClickHouse password from its file or
     variable, in the page's environment."""
-    return shlex.join([sys.executable, "-m", "audit_tui", *page_arguments(args)])
+    # exec: the page's shell (textual-serve starts the command with one) becomes audit-tui
+    return "exec " + shlex.join([sys.executable, "-m", "audit_tui", *page_arguments(args)])
 
 
 def page_arguments(args: argparse.Namespace) -> list[str]:
