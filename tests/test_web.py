@@ -143,7 +143,7 @@ def test_pages_past_the_limit_say_so(browser: Any) -> None:
             first.open()
             first.wait_for(lambda s: count_shown(s) is not None)
             second.open()
-            screen = second.wait_text("pages are open already")
+            screen = second.wait_text("too many pages open")
             assert "--max-pages 1" in screen
             assert count_shown(second.screen()) is None
         finally:

@@ -56,7 +56,7 @@ examples:
 def web_parser() -> argparse.ArgumentParser:
     p = command_parser(
         "audit-tui web",
-        "Serve the browser in a web page (one audit-tui per open page; docs/web.md). "
+        "Serve the browser in a web page: each page opened runs its own audit-tui (docs/web.md).\n"
         "No login and no TLS: keep it on 127.0.0.1 and reach it through an SSH tunnel.",
         EXAMPLES_WEB,
         "web ",

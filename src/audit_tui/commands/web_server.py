@@ -162,8 +162,7 @@ class PageServer(Server):
         await websocket.prepare(request)
         await websocket.send_bytes(
             (
-                f"\r\n  audit-tui web: {self.pages} pages are open already, the most this "
-                f"server allows (--max-pages {self.max_pages}).\r\n"
+                f"\r\n  audit-tui web: too many pages open (--max-pages {self.max_pages}).\r\n"
                 "  Close one, then reload this page.\r\n"
             ).encode()
         )
@@ -174,8 +173,8 @@ class PageServer(Server):
     async def on_startup(self, app: web.Application) -> None:
         sys.stdout.write(f"audit-tui web: serving {self.title} at {self.public_url}/\n")
         sys.stdout.write(
-            "audit-tui web: each page runs its own audit-tui; exports are written to "
-            f"{self.export_dir} and downloaded; Ctrl+C stops\n"
+            f"audit-tui web: each page runs its own audit-tui; exports go to {self.export_dir}\n"
+            "audit-tui web: Ctrl+C stops\n"
         )
         sys.stdout.flush()
 
