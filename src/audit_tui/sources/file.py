@@ -184,7 +184,7 @@ def _open_path(spec: str, workers: int | None, origin: _Origin) -> Store:
     if head[:2] == b"\x1f\x8b" or (suffixes and suffixes[-1] == ".gz"):
         inner = suffixes[-2] if len(suffixes) >= 2 else ""
         return _open_bytes(_maybe_gunzip(_read(path, spec), spec), origin, inner)
-    _refuse_binary(head, spec)
+    refuse_binary(head, spec)
     ext = suffixes[-1] if suffixes else ""
     kind = _kind_by_ext(ext) or sniff_file(path)
     if kind != "jsonl":
@@ -227,7 +227,7 @@ def _maybe_gunzip(data: bytes, name: str) -> bytes:
         raise SourceError(f"{name}: damaged gzip data ({exc}); check the file") from None
 
 
-def _refuse_binary(head: bytes, label: str) -> None:
+def refuse_binary(head: bytes, label: str) -> None:
     """JSON and CSV text never holds a raw NUL byte: whatever the extension says, this is not
     a file of audit events (and would otherwise load as thousands of invalid lines)."""
     if b"\x00" in head[:4096]:
@@ -275,7 +275,7 @@ def _open_bytes(data: bytes, origin: _Origin, ext: str, kind: str | None = None)
     label, forced = origin.label, origin.forced
     if data.startswith(BOM):  # a UTF-8 byte order mark is not part of the first record
         data = data[len(BOM) :]
-    _refuse_binary(data, label)
+    refuse_binary(data, label)
     kind = kind or _kind_by_ext(ext) or _sniff(data[: 64 * 1024])
     as_lines = kind == "jsonl" or (kind == "json" and _looks_like_lines(data))
     if as_lines and len(data) >= PARALLEL_MIN_BYTES:
