@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from audit_tui import __version__
 from audit_tui.commands.common import (
@@ -31,6 +32,9 @@ from audit_tui.commands.common import (
 from audit_tui.query import Query
 from audit_tui.remote.errors import RemoteError
 from audit_tui.store import Store
+
+if TYPE_CHECKING:
+    from audit_tui.sources.follow import Follower
 from audit_tui.views import ViewError, load_views, parse_sort, sort_spec
 
 EXAMPLES_BROWSE = """\
@@ -74,12 +78,19 @@ def browse_parser() -> argparse.ArgumentParser:
         "resource, organization, workspace, actor, actor_type, source_ip, outcome, id, or "
         "path:a.b.c (c in the browser chooses them)",
     )
+    p.add_argument(
+        "--follow",
+        action="store_true",
+        help="follow the source as it grows, as F does (a file through rotation and "
+        "truncation, a pipe or standard input, an audit API)",
+    )
     add_remote_options(p)
     return p
 
 
 def run_browse(argv: list[str]) -> int:
     from audit_tui.sources.file import SourceError
+    from audit_tui.sources.follow import FollowError
 
     args = browse_parser().parse_args(argv)
     if args.view:
@@ -94,11 +105,17 @@ def run_browse(argv: list[str]) -> int:
         sort = parse_sort(args.sort) if args.sort else None
     except ViewError as exc:
         raise UsageError(str(exc)) from None
-    restore = preview(args, query, sort)
+    follower_for = None
+    piped = args.follow and is_pipe(args)
+    restore: Callable[[], None] = (lambda: None) if piped else preview(args, query, sort)
     try:
-        opener = source_opener(args)
-        store = opener()
-    except SourceError as exc:
+        if piped:
+            store, follower_for = open_followed_pipe(args)
+            opener = _read_once(args.source)
+        else:
+            opener = source_opener(args)
+            store = opener()
+    except (SourceError, FollowError) as exc:
         restore()
         err(str(exc))
         return 2
@@ -126,6 +143,8 @@ def run_browse(argv: list[str]) -> int:
             utc=not args.local_time,
             input_format=args.input_format,
             columns=columns_of(args.columns),
+            follow=args.follow,
+            follower_for=follower_for,
         )
     except BaseException:  # the interface did not take the terminal back: do it here
         restore()
@@ -153,6 +172,40 @@ def preview(args: argparse.Namespace, query: Query, sort: object) -> Callable[[]
         return lambda: None
     restore = paint_newest(spec, f"audit-tui — {spec}", forced=forced, utc=not args.local_time)
     return restore or (lambda: None)
+
+
+def is_pipe(args: argparse.Namespace) -> bool:
+    """SOURCE is standard input or something else read once (a named pipe, ``<(cmd)``)."""
+    from audit_tui.sources.file import is_stream
+
+    return not args.demo and (args.source == "-" or bool(args.source and is_stream(args.source)))
+
+
+def open_followed_pipe(
+    args: argparse.Namespace,
+) -> tuple[Store, Callable[[Store], Follower]]:
+    """A pipe opened to be followed: what it holds at first is loaded, the rest is read as it
+    arrives by the one follower it has (a reload cannot read it again)."""
+    from audit_tui.sources.follow import FollowError, open_stream
+
+    store, follower = open_stream(args.source, input_format=args.input_format)
+
+    def follower_for(opened: Store) -> Follower:
+        if opened is not store:
+            raise FollowError(f"{follower.label} is read once: it cannot be followed again")
+        return follower
+
+    return store, follower_for
+
+
+def _read_once(spec: str) -> Callable[[], Store]:
+    def again() -> Store:
+        from audit_tui.sources.file import SourceError
+
+        what = "standard input" if spec == "-" else spec
+        raise SourceError(f"{what} is followed as it arrives: it cannot be read again")
+
+    return again
 
 
 def columns_of(spec: str | None) -> tuple[str, ...] | None:

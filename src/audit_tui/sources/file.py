@@ -535,6 +535,7 @@ def _start(store: Store, job: Callable[[], None]) -> None:
 
 def _load_jsonl_buffer(store: Store, data: bytes, origin: _Origin) -> None:
     store.set_raw_buffer(data)
+    store.extent = len(data)
     indexer = BlockIndexer(origin.forced, origin.max_line)
     pos, size = 0, len(data)
     while pos < size:
@@ -550,12 +551,14 @@ def _load_jsonl_file(store: Store, path: str, size: int, origin: _Origin) -> Non
     indexer = BlockIndexer(origin.forced, origin.max_line)
     with open(path, "rb") as f:
         end = os.fstat(f.fileno()).st_size
+        store.extent = 0
         for pos, nbytes, data in lines.forward(f, 0, end, MEMORY_BLOCK, origin.max_line):
             if data is None:
                 result, texts = indexer.long_line(pos)
             else:
                 result, texts = indexer.index_block(data, pos)
             store.add_block(0, result, texts)
+            store.extent = pos + nbytes  # where a follower goes on reading
             store.progress = min(1.0, (pos + nbytes) / max(size, 1))
 
 
@@ -611,5 +614,6 @@ def _open_parallel(path: str, size: int, origin: _Origin, workers: int) -> Store
     store = origin.new_store(index)
     store.format_name = format_label("JSON lines", describe_file(path, forced=origin.forced))
     store.set_raw_file(path)
+    store.extent = size
     threading.Thread(target=pump, args=(store, conns, index, size), daemon=True).start()
     return store

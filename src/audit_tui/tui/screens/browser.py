@@ -33,7 +33,7 @@ from audit_tui.tui import keys, pivots
 from audit_tui.tui.failures import Guarded, WorkerFailures
 from audit_tui.tui.history import SearchHistory
 from audit_tui.tui.services import app_of
-from audit_tui.tui.state import EventList, LoadState, View
+from audit_tui.tui.state import EventList, FollowState, LoadState, View
 from audit_tui.tui.widgets.event_table import DEFAULT_COLUMNS, EventTable
 from audit_tui.tui.widgets.filters import FacetPanel, FilterSidebar
 from audit_tui.tui.widgets.footer import KeyFooter
@@ -69,6 +69,8 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
     # the table's columns after the time, in order (c chooses them)
     columns: reactive[tuple[str, ...]] = reactive(DEFAULT_COLUMNS, init=False)
     TIMELINE = False  # the subclass can count events per time bucket (a local store can)
+    # following the source as it grows (F): shown on the status line
+    follow: reactive[FollowState] = reactive(FollowState, init=False)
 
     def __init__(self, query: Query) -> None:
         super().__init__()
@@ -108,7 +110,7 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
                     BrowserScreen.columns,
                 )
         yield StatusBar(id="status").data_bind(
-            BrowserScreen.view, BrowserScreen.load, BrowserScreen.facets
+            BrowserScreen.view, BrowserScreen.load, BrowserScreen.facets, BrowserScreen.follow
         )
         yield KeyFooter()
 
@@ -539,6 +541,16 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
 
     def action_toggle_utc(self) -> None:
         self.utc = not self.utc
+
+    # -- following the source ------------------------------------------------------------------
+
+    def action_toggle_follow(self) -> None:
+        """``F``: follow the source as it grows, or stop (the subclass knows how)."""
+        self.notify("This source cannot be followed.", markup=False)
+
+    @on(EventTable.NewAbove)
+    def _new_above(self, event: EventTable.NewAbove) -> None:
+        self.follow = replace(self.follow, above=event.count)
 
     def action_reload(self) -> None:
         """Read the source again (the subclass knows how)."""

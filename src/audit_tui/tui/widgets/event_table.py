@@ -151,8 +151,17 @@ class EventTable(Guarded, ScrollView, can_focus=True):
             self.auto = auto
             super().__init__()
 
+    class NewAbove(Message):
+        """Events arrived above the rows on screen while the user reads further down (a
+        followed source): ``count`` of them since the user left the top (0: back at it)."""
+
+        def __init__(self, count: int) -> None:
+            self.count = count
+            super().__init__()
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
+        self.new_above = 0  # rows that arrived above the screen since the user left the top
         self._rows: LRUCache[int, Row | None] = LRUCache(2000)
         self._records: LRUCache[int, Any] = LRUCache(500)
         self._lines: LRUCache[tuple[object, ...], Strip] = LRUCache(500)
@@ -173,14 +182,44 @@ class EventTable(Guarded, ScrollView, can_focus=True):
             self._marks_query = new.query.expr
         self._type_width = new.type_width() or TYPE_WIDTH
         self._years = new.spans_years()
-        if old.same_list(new):
+        if new.grew_from(old):
+            self._update_size()
+            self._follow(old, new)
+        elif old.same_list(new):
             self.cursor = min(self.cursor, max(0, new.count - 1))
         else:
             self.cursor = 0
             self.scroll_to(y=0, animate=False, immediate=True)
+            self._set_new_above(0)
         self._update_size()
         self.refresh()
         self._check_end(auto=True)
+
+    def _follow(self, old: EventList, new: EventList) -> None:
+        """Events arrived: on the top row the table shows the newest (it scrolls with them);
+        elsewhere the cursor stays on its event and the rows on screen stay where they are,
+        and the rows that arrived above are counted (:class:`NewAbove`)."""
+        top = int(self.scroll_offset.y)
+        if self.cursor == 0 and top == 0:
+            self._set_new_above(0)
+            return
+
+        def moved(index: int) -> int:
+            if not 0 <= index < old.count:
+                return index
+            found = new.index_of(old.key(index))
+            return index if found is None else found
+
+        cursor = moved(self.cursor)
+        new_top = moved(top)
+        self._set_new_above(self.new_above + max(0, new_top - top))
+        self.scroll_to(y=new_top, animate=False, immediate=True)
+        self.cursor = min(cursor, max(0, new.count - 1))
+
+    def _set_new_above(self, count: int) -> None:
+        if count != self.new_above:
+            self.new_above = count
+            self.post_message(self.NewAbove(count))
 
     def watch_utc(self) -> None:
         self._lines.clear()
@@ -220,6 +259,8 @@ class EventTable(Guarded, ScrollView, can_focus=True):
         self.refresh_line(new + 1)
         self._keep_visible()
         self._check_end()
+        if new == 0 and self.new_above:
+            self._set_new_above(0)  # back at the top: the newest rows are in sight
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
