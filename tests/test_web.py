@@ -276,6 +276,7 @@ def test_the_page_command_names_no_secret_and_reparses_to_the_same_view(
             "--columns",
             "actor,path:metadata.ip",
             "--local-time",
+            "--follow",
             "--password-file",
             "pw.txt",
             "--now",
@@ -292,9 +293,10 @@ def test_the_page_command_names_no_secret_and_reparses_to_the_same_view(
     assert again.actor == ["-ada", "bob; rm"]
     assert again.event_type == ["Agent Deleted"]
     assert again.since == "-3d"
-    assert (again.sort, again.columns, again.local_time) == (
+    assert (again.sort, again.columns, again.local_time, again.follow) == (
         "actor:desc",
         "actor,path:metadata.ip",
+        True,
         True,
     )
     assert again.password_file == str(tmp_path / "pw.txt")

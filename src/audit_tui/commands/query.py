@@ -21,19 +21,20 @@ import numpy as np
 import orjson
 
 from audit_tui import countby, diff, output
-from audit_tui.clickhouse.engine import is_clickhouse
 from audit_tui.commands.common import (
     UsageError,
     add_remote_options,
     add_source_and_filters,
     add_table_option,
     build_query,
+    clickhouse_source,
     clock,
     command_parser,
     err,
     fail,
     open_clickhouse,
     open_for_query,
+    pinned_now,
     refuse_file_with_profile,
     remote_exit_code,
     report_load,
@@ -100,6 +101,12 @@ def query_parser() -> argparse.ArgumentParser:
     )
     o.add_argument("--count", action="store_true", help="print only the number of matches")
     o.add_argument(
+        "--follow",
+        action="store_true",
+        help="print the matches (oldest first), then every new matching event as it is "
+        "written, until Ctrl-C (exit 0); --format jsonl, csv or table",
+    )
+    o.add_argument(
         "--count-by",
         choices=COUNT_FIELDS,
         metavar="FIELD",
@@ -126,11 +133,45 @@ def run_query(argv: list[str]) -> int:
         # --limit counts the events printed, not the matches looked at
         global _DIFF_LIMIT
         _DIFF_LIMIT, args.limit = args.limit, None
-    if is_clickhouse(args.source) and not args.demo:
+    if args.follow:
+        return run_follow(args, query)
+    if clickhouse_source(args):
         return run_clickhouse_query(args, query, now)
     if wants_remote(args):
         return run_remote_query(args, query, now)
     return run_local_query(args, query, now)
+
+
+def run_follow(args: argparse.Namespace, query: Query) -> int:
+    """``--follow``: see :mod:`audit_tui.commands.follow`."""
+    from audit_tui.commands.follow import check_follow_args, run_followed_query
+
+    check_follow_args(args)
+    if clickhouse_source(args):
+        err(
+            "following a ClickHouse table is not supported; query it again, or follow the "
+            "file or API that feeds it"
+        )
+        return 2
+    if wants_remote(args):
+        err("following an audit API from the command line is not available yet")
+        return 2
+    return run_followed_query(args, query, lambda: _open_followed(args))
+
+
+def _open_followed(args: argparse.Namespace) -> tuple[Store, object]:
+    """The store of a local source and, for a pipe, the follower that reads the rest of it
+    (a file's follower is made once it has loaded)."""
+    from audit_tui.sources.file import is_stream, open_source
+    from audit_tui.sources.follow import open_stream
+
+    spec = None if args.demo else args.source
+    if spec and (spec == "-" or is_stream(spec)):
+        return open_stream(spec, input_format=args.input_format)
+    store = open_source(
+        spec, demo=args.demo or spec is None, input_format=args.input_format, now=pinned_now(args)
+    )
+    return store, None
 
 
 # -- a local source --------------------------------------------------------------------------
@@ -174,7 +215,7 @@ def run_clickhouse_query(args: argparse.Namespace, query: Query, now: datetime) 
     from audit_tui.clickhouse.view import PagedView
 
     try:
-        events = open_clickhouse(args.source, args.table, args.password_file)
+        events = open_clickhouse(args.source, args.table, args.password_file, args.ch_profile)
     except ClickHouseError as exc:
         err(str(exc))
         return 2

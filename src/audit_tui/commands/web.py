@@ -252,6 +252,8 @@ def page_arguments(args: argparse.Namespace) -> list[str]:
     if args.local_time:
         out.append("--local-time")
     opt("columns", args.columns)
+    if args.follow:
+        out.append("--follow")
     opt("profile", args.profile)
     path("token-file", args.token_file)
     opt("timeout", args.timeout)
