@@ -324,6 +324,7 @@ def test_a_chdb_path_is_made_absolute(tmp_path: Path, monkeypatch: pytest.Monkey
         (["--demo", "--search", '"unbalanced'], "quote"),
         (["--demo", "--port", "70000"], "--port takes 0..65535"),
         (["--demo", "--max-pages", "0"], "--max-pages"),
+        (["--demo", "--public-url", "audit.example.com"], "--public-url"),
         (["http://127.0.0.1:9/x", "--token-file", "missing-token"], "missing-token"),
     ],
 )
@@ -361,8 +362,9 @@ def test_serving_off_loopback_warns(
     assert served and served[0]["host"] == "0.0.0.0"
     err = capsys.readouterr().err
     assert "warning: serving on 0.0.0.0" in err and "no login, no TLS" in err
-    assert main(["web", "--demo"]) == 0
-    assert "warning" not in capsys.readouterr().err
+    for loopback in ("127.0.0.1", "127.0.0.2", "::1", "localhost"):
+        assert main(["web", "--demo", "--host", loopback]) == 0
+        assert "warning" not in capsys.readouterr().err
 
 
 def test_the_hosts_a_server_answers() -> None:

@@ -12,11 +12,13 @@ itself is :mod:`audit_tui.commands.web_server`.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import shlex
 import shutil
 import sys
 import tempfile
+from urllib.parse import urlsplit
 
 from audit_tui.clickhouse.engine import is_clickhouse
 from audit_tui.commands.browse import add_view_options, apply_view, columns_of
@@ -41,7 +43,6 @@ from audit_tui.views import CONFIG_DIR_ENV, ViewError, parse_sort
 
 DEFAULT_PORT = 8078
 DEFAULT_MAX_PAGES = 8
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 EXAMPLES_WEB = """\
 examples:
@@ -104,6 +105,13 @@ def run_web(argv: list[str]) -> int:
         raise UsageError("--port takes 0..65535 (see audit-tui web --help)")
     if args.max_pages < 1:
         raise UsageError("--max-pages takes a number ≥ 1 (see audit-tui web --help)")
+    if args.public_url is not None:
+        parts = urlsplit(args.public_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UsageError(
+                f"--public-url {args.public_url!r}: give the address browsers open, "
+                "e.g. https://audit.example.com/"
+            )
     if args.view:
         apply_view(args, argv)
     checked = check_source(args)
@@ -118,7 +126,7 @@ def run_web(argv: list[str]) -> int:
     except ImportError:
         err("`audit-tui web` needs the web extra: pip install 'audit-tui[web]' (textual-serve)")
         return 2
-    if args.host not in LOOPBACK:
+    if not is_loopback(args.host):
         err(
             f"warning: serving on {args.host}: anyone who can reach port {args.port} opens the "
             "browser on this source and reads every event (no login, no TLS); prefer "
@@ -143,6 +151,16 @@ def run_web(argv: list[str]) -> int:
         )
     finally:
         shutil.rmtree(views, ignore_errors=True)
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost`` or an address of 127.0.0.0/8 or ::1: only this machine reaches it."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def check_source(args: argparse.Namespace) -> int:
@@ -264,8 +282,6 @@ def page_arguments(args: argparse.Namespace) -> list[str]:
 
 def source_label(args: argparse.Namespace) -> str:
     """What the page's title names: the file's name, the URL, or the sample."""
-    from urllib.parse import urlsplit
-
     if args.demo or args.source is None:
         return "the bundled sample" if not args.profile else f"profile {args.profile}"
     source = str(args.source)
