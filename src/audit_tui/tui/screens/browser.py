@@ -34,7 +34,8 @@ from audit_tui.tui.failures import Guarded, WorkerFailures
 from audit_tui.tui.history import SearchHistory
 from audit_tui.tui.services import app_of
 from audit_tui.tui.state import EventList, FollowState, LoadState, View
-from audit_tui.tui.widgets.event_table import DEFAULT_COLUMNS, EventTable
+from audit_tui.tui.tablelayout import DEFAULT_COLUMNS
+from audit_tui.tui.widgets.event_table import EventTable
 from audit_tui.tui.widgets.filters import FacetPanel, FilterSidebar
 from audit_tui.tui.widgets.footer import KeyFooter
 from audit_tui.tui.widgets.period import CUSTOM, PeriodSelect
