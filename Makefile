@@ -39,6 +39,7 @@ bench: $(DEV)
 	$(PY) bench/bench_lang.py --count 1000000
 	$(PY) bench/bench_report.py --count 1000000
 	$(PY) bench/bench_terminal.py --count 1000000 --runs 3
+	$(PY) bench/bench_follow.py --count 1000000
 
 screenshots: $(DEV)
 	TEXTUAL_ANIMATIONS=none $(PY) scripts/screenshots.py
