@@ -712,3 +712,25 @@ def test_a_profile_of_the_wrong_kind_is_refused(
     _config(tmp_path, monkeypatch, f"[profiles.p]\n{body}\n")
     assert main(["query", "--profile", "p", "--count"]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("query", QUERIES[::4], ids=lambda q: q.summary() or "everything")
+def test_the_timeline_buckets_are_the_stores(both: Any, query: Query) -> None:
+    """The browser's timeline on a table: one GROUP BY on the engine, the store's counts."""
+    from audit_tui.store import time_buckets
+
+    store, ch = both
+    assert ch.time_span() == store.time_span()
+    span = store.time_span()
+    for slots in (37, 120):
+        start, step, n = time_buckets(span[0], span[1] + 1, slots)
+        want = store.histogram(query, start, step, n, NOW)
+        got = ch.histogram(query, start, step, n, NOW)
+        assert got.tolist() == want.tolist()
+    api = AuditAPI(ch, None)
+    from audit_tui.serve import QueryParams
+
+    doc = orjson.loads(api.timeline(QueryParams([("buckets", "90"), ("q", query.text)]), NOW))
+    start, step, n = time_buckets(span[0], span[1] + 1, 90)
+    text_only = Query(text=query.text)
+    assert doc["counts"] == store.histogram(text_only, start, step, n, NOW).tolist()

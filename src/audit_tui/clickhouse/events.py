@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 import orjson
 
 from audit_tui import countby, searchlang
@@ -400,6 +401,39 @@ class ClickHouseEvents:
                 value = parts[0] or countby.NONE
             out[value] += int(r["n"])
         return countby.ranked(out)
+
+    def time_span(self) -> tuple[int, int] | None:
+        """(oldest, newest) epoch ms of the table's events; None when it has none (read from
+        the parts' min/max index of the partition key, not the rows)."""
+        sql = (
+            "SELECT count() AS n, toUnixTimestamp64Milli(min(time)) AS lo, "
+            f"toUnixTimestamp64Milli(max(time)) AS hi FROM {self._t}"
+        )
+        row = self.engine.rows(sql)[0]
+        return (int(row["lo"]), int(row["hi"])) if int(row["n"]) else None
+
+    def histogram(
+        self, query: Query, start: int, step: int, buckets: int, now: datetime | None = None
+    ) -> np.ndarray:
+        """Matches of ``query`` per time bucket, as :meth:`Store.histogram`: ``buckets``
+        counts, bucket ``i`` holding ``[start + i*step, start + (i+1)*step)`` ms (one
+        ``GROUP BY`` on the engine; the browser's timeline)."""
+        where = conditions(query, now or utcnow())
+        where.add(
+            "time >= fromUnixTimestamp64Milli({h_start:Int64}, 'UTC') AND "
+            "time < fromUnixTimestamp64Milli({h_end:Int64}, 'UTC')",
+            h_start=start,
+            h_end=start + step * buckets,
+        )
+        where.params["h_step"] = max(1, step)
+        sql = (
+            "SELECT intDiv(toUnixTimestamp64Milli(time) - {h_start:Int64}, {h_step:Int64}) AS b, "
+            f"count() AS n FROM {self._t} WHERE {where.sql()} GROUP BY b"
+        )
+        counts = np.zeros(buckets, dtype=np.int64)
+        for r in self.engine.rows(sql, where.params):
+            counts[int(r["b"])] = int(r["n"])
+        return counts
 
     def timeline(
         self, query: Query, bucket_ms: int, now: datetime | None = None
