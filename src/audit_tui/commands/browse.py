@@ -307,7 +307,7 @@ def run_clickhouse_browse(args: argparse.Namespace, query: Query) -> int:
     try:
         with serve_in_thread(create_app(AuditAPI(events, token))) as url:
             settings = RemoteSettings(url=url, token=Secret(token), token_origin="this process")
-            return int(run_remote_browser(settings, query, label=events.label))
+            return int(run_remote_browser(settings, query, label=events.label, follow=args.follow))
     finally:
         events.close()
 
@@ -330,4 +330,4 @@ def run_remote_browse(args: argparse.Namespace, query: Query) -> int:
             "`audit-tui query URL …` (see docs/api.md)"
         )
         return 1
-    return int(run_remote_browser(settings, query))
+    return int(run_remote_browser(settings, query, follow=args.follow))

@@ -266,6 +266,7 @@ class RemoteApp(AuditApp):
         native_clipboard: bool = True,
         export_folder: str | os.PathLike[str] = ".",
         log: Path | None = None,
+        follow: bool = False,
     ) -> None:
         super().__init__(
             _no_store,
@@ -275,6 +276,7 @@ class RemoteApp(AuditApp):
             source=settings.url,
             export_folder=export_folder,
             log=log,
+            follow=follow,
         )
         self.settings = settings
         self.fixed_now = now is not None
@@ -294,10 +296,13 @@ def _no_store() -> Store:
     raise SourceError("a remote source has no store")
 
 
-def run_remote_browser(settings: RemoteSettings, query: Query, label: str | None = None) -> int:
-    """Browse the audit API ``settings`` name, starting with ``query``; returns the exit code
-    (1 when the user leaves because the server refused the token)."""
-    app = RemoteApp(settings, query, label=label)
+def run_remote_browser(
+    settings: RemoteSettings, query: Query, label: str | None = None, follow: bool = False
+) -> int:
+    """Browse the audit API ``settings`` name, starting with ``query`` (``follow``: polling
+    for new events from the start); returns the exit code (1 when the user leaves because the
+    server refused the token)."""
+    app = RemoteApp(settings, query, label=label, follow=follow)
     app.run()
     if app.exit_note:
         print(app.exit_note, file=sys.stderr)
