@@ -78,6 +78,7 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
         self._initial = query
         self._debounce: Timer | None = None
         self._last_key = 0.0
+        self._search_asked = 0.0  # when / last asked for the search box
         self._narrow: bool | None = None
         self._zooms: list[Query] = []  # the queries before each timeline zoom, oldest first
         self.timeline_slots = 100  # buckets the timeline holds (its width)
@@ -293,6 +294,26 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()
+
+    TYPE_AHEAD = 0.5  # seconds after "/" in which typed characters belong to the search
+
+    def on_key(self, event: events.Key) -> None:
+        """``/invoice`` typed (or pasted) at once: the focus moves to the search box only after
+        the keys already queued were handed out, so the characters after ``/`` reach the table
+        (and its one-letter keys). Those that arrive just after ``/`` go to the search box."""
+        if not event.is_printable or event.character is None:
+            return
+        search = self.query_one("#search", Input)
+        if search.has_focus or isinstance(self.focused, Input):
+            return
+        if event.character == "/":  # its binding runs later, after the keys queued behind it
+            self._search_asked = time.monotonic()
+            return
+        if time.monotonic() - self._search_asked > self.TYPE_AHEAD:
+            return
+        event.stop()
+        event.prevent_default()
+        search.insert_text_at_cursor(event.character)
 
     def action_focus_table(self) -> None:
         if self.query_one("#search", SearchBox).has_focus:
