@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import numpy as np
 import orjson
 
 from audit_tui import __version__, output
@@ -56,6 +57,10 @@ STEP = 1000  # events between progress reports and cancel checks
 BUFFER = 1024 * 1024  # bytes gathered before each write (and hash update)
 SAMPLE_LABEL = "bundled sample data"
 STDIN_LABEL = "standard input"
+
+
+# SOURCE as the user gave it: one path, URL, ``-`` or ``""`` (the sample), or several paths
+Source = str | tuple[str, ...] | None
 
 
 class ExportError(Exception):
@@ -86,7 +91,7 @@ class ExportPlan:
     fmt: str
     query: Query
     now: datetime
-    source: str | None = ""
+    source: Source = ""
 
 
 @dataclass(frozen=True)
@@ -153,9 +158,11 @@ def strip_url_credentials(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, urlencode(kept), ""))
 
 
-def source_label(spec: str | None) -> str:
+def source_label(spec: Source) -> str:
     """How the manifest names a source: an absolute path, a URL without credentials,
-    ``standard input`` or ``bundled sample data``."""
+    ``standard input`` or ``bundled sample data``; several paths: each, comma-separated."""
+    if isinstance(spec, tuple):
+        return ", ".join(source_label(one) for one in spec)
     if not spec:
         return SAMPLE_LABEL
     if spec == "-":
@@ -243,8 +250,56 @@ def _stream(
         raise _Cancelled
 
 
-def _row_and_raw(store: Store) -> Callable[[int], tuple[Any, bytes]]:
-    return lambda p: (store.row(p), store.raw(p))
+def csv_lines(
+    source: Any,
+    positions: Any,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> Iterator[list[str]]:
+    """The CSV cells of the events at ``positions`` (newest first), for any source that reads
+    rows and raws by position (a store, a ClickHouse view).
+
+    From a store, a native record's time and type come from the index and the rest from one
+    typed decode of the record that parses only ``metadata`` (:func:`output.native_csv_cells`);
+    a foreign record is read into its row. A store of several files adds each event's file and
+    line (see :func:`csv_origin`)."""
+    from audit_tui.store import Store
+
+    store = source if isinstance(source, Store) else None
+    names = source.file_names() if store is not None and store.file_count > 1 else None
+    positions = np.asarray(positions, dtype=np.int64)
+    total = len(positions)
+    for start in range(0, total, STEP):
+        if cancel is not None and cancel.is_set():
+            raise _Cancelled
+        batch = positions[start : start + STEP]
+        if store is not None:
+            times, types = store.times_and_types(batch)
+            times = times.tolist()
+        if names is not None:
+            files, lines = store.origins(batch)  # type: ignore[union-attr]
+            files, lines = files.tolist(), lines.tolist()
+        for i, p in enumerate(batch.tolist()):
+            raw = source.raw(p)
+            cells = None
+            if store is not None:
+                cells = output.native_csv_cells(raw, times[i], types[i])
+            if cells is None:
+                cells = output.csv_cells(source.row(p), raw)
+            if names is not None:
+                cells += [output.neutralise(names[files[i]]), str(lines[i]) if lines[i] else ""]
+            yield cells
+        if progress is not None:
+            progress(min(start + STEP, total), total)
+    if cancel is not None and cancel.is_set():
+        raise _Cancelled
+
+
+def csv_origin(source: Any) -> bool:
+    """True when :func:`csv_lines` of ``source`` adds the file and line columns."""
+    from audit_tui.store import Store
+
+    return isinstance(source, Store) and source.file_count > 1
 
 
 def _write_events(
@@ -265,9 +320,14 @@ def _write_events(
     elif fmt == "json":
         raws = _stream(store, positions, progress, cancel, store.raw)
         n = output.write_json(sink, raws, terminal=terminal)  # type: ignore[arg-type]
-    else:  # rows read in the source's format, with their bytes for exact metadata cells
-        records = _stream(store, positions, progress, cancel, _row_and_raw(store))
-        n = output.write_csv_records(_TextSink(sink), records, terminal=terminal)  # type: ignore[arg-type]
+    else:
+        lines = csv_lines(store, positions, progress, cancel)
+        n = output.write_csv_lines(
+            _TextSink(sink),  # type: ignore[arg-type]
+            lines,
+            terminal=terminal,
+            origin=csv_origin(store),
+        )
     sink.flush()
     return n
 
@@ -340,13 +400,14 @@ def check_destination(path: Path, plan: ExportPlan, force: bool) -> None:
         raise ExportError(f"{folder}: {what}; nothing written", code=2)
     if path.is_dir():
         raise ExportError(f"{path}: is a folder; give a file name", code=2)
-    src = plan.source
-    if src and src != "-" and not _is_url(src):
-        try:
-            if path.exists() and os.path.samefile(Path(src).expanduser(), path):
-                raise ExportError(f"{path}: is the source itself; choose another name", code=2)
-        except OSError:
-            pass
+    sources = plan.source if isinstance(plan.source, tuple) else (plan.source,)
+    for src in sources:
+        if src and src != "-" and not _is_url(src):
+            try:
+                if path.exists() and os.path.samefile(Path(src).expanduser(), path):
+                    raise ExportError(f"{path}: is the source itself; choose another name", code=2)
+            except OSError:
+                pass
     if force:
         return
     for p in (path, manifest_path_for(path)):
@@ -503,7 +564,17 @@ def _manifest(
         "oldest": matches.oldest,
         "format": plan.fmt,
         "file": {"name": path.name, "size": sink.size, "sha256": sink.hash.hexdigest()},
+        **_files_read(store),
     }
+
+
+def _files_read(store: Any) -> dict[str, Any]:
+    """A source of several files: how many were read, and which were not, with why."""
+    report = getattr(store, "file_report", None)
+    if report is None or not report.total:
+        return {}
+    skipped = [{"path": path, "why": why} for path, why in report.skipped]
+    return {"files": {"read": report.read, "skipped": skipped}}
 
 
 def _export_stdout(

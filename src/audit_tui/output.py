@@ -10,12 +10,13 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
+import msgspec
 import orjson
 
-from audit_tui.model import Row, iso_ms
+from audit_tui.model import Row, iso_ms, party
 from audit_tui.safe import clean, clean_json_bytes
 
 CSV_COLUMNS = (
@@ -33,13 +34,17 @@ CSV_COLUMNS = (
     "id",
     "metadata",
 )
+ORIGIN_COLUMNS = ("file", "line")  # after CSV_COLUMNS when the source is several files
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ACTOR_MARKERS = {"system": "system", "api_key": "key", "service_account": "service", "ip": "ip"}
 
 
+_FORMULA_CHARS = frozenset(_FORMULA_START)
+
+
 def neutralise(cell: str) -> str:
     """Defuse spreadsheet formula injection: prefix a quote to a risky first character."""
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+    return "'" + cell if cell and cell[0] in _FORMULA_CHARS else cell
 
 
 def is_terminal(stream: Any) -> bool:
@@ -145,6 +150,73 @@ def csv_cells(row: Row, raw: bytes | None = None) -> list[str]:
     return [neutralise(v) for v in values]
 
 
+class _Cells(msgspec.Struct):
+    """What a CSV row reads of a native record besides its time and type (which the index
+    holds): its parties as they are, its metadata as its own JSON text."""
+
+    audited_at: Any = None
+    auditedAt: Any = None  # noqa: N815 - the camelCase spelling
+    id: Any = None
+    resource: Any = None
+    organization: Any = None
+    workspace: Any = None
+    actor: Any = None
+    metadata: msgspec.Raw = None  # type: ignore[assignment]  # (Raw | None cannot decode)
+
+
+_CELLS = msgspec.json.Decoder(_Cells).decode
+
+
+def native_csv_cells(raw: bytes, ms: int, event_type: str) -> list[str] | None:
+    """:func:`csv_cells` of a native record, given its time and event type (from the index):
+    the same cells, without parsing or building the rest of the record (only ``metadata`` is
+    parsed, to write it as compact JSON). None when the record is not native or not plain
+    (the caller takes the general way: its row, :func:`csv_cells`)."""
+    try:
+        rec = _CELLS(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return None
+    if rec.audited_at is None and rec.auditedAt is None:
+        return None  # a foreign record: its format's mapper makes the row
+    if rec.metadata is None:
+        meta = ""
+    else:
+        try:
+            meta = metadata_text(orjson.loads(memoryview(rec.metadata)), raw)
+        except (orjson.JSONDecodeError, RecursionError):
+            return None
+    resource = party(rec.resource)
+    org = party(rec.organization)
+    ws = party(rec.workspace)
+    actor = party(rec.actor)
+    values = [
+        iso_ms(ms),
+        event_type,
+        resource.type,
+        resource.id,
+        resource.name,
+        org.name or org.id,
+        ws.name or ws.id,
+        actor.type,
+        actor.id,
+        actor.name,
+        actor.email,
+        "" if rec.id is None else rec.id if isinstance(rec.id, str) else str(rec.id),
+        meta,
+    ]
+    return [neutralise(v) for v in values]
+
+
+def write_csv_lines(
+    out: IO[str], lines: Iterable[list[str]], *, terminal: bool = False, origin: bool = False
+) -> int:
+    """The header then the given cells, one line each (see :func:`write_csv_rows`);
+    ``origin``: the header names the file and line columns too."""
+    return _write_csv_cells(
+        out, lines, terminal, CSV_COLUMNS + ORIGIN_COLUMNS if origin else CSV_COLUMNS
+    )
+
+
 def write_csv_records(
     out: IO[str], records: Iterable[tuple[Row, bytes]], *, terminal: bool = False
 ) -> int:
@@ -162,9 +234,11 @@ def write_csv_rows(out: IO[str], rows: Iterable[Row], *, terminal: bool = False)
     return _write_csv_cells(out, (csv_cells(row) for row in rows), terminal)
 
 
-def _write_csv_cells(out: IO[str], lines: Iterable[list[str]], terminal: bool) -> int:
+def _write_csv_cells(
+    out: IO[str], lines: Iterable[list[str]], terminal: bool, header: Sequence[str] = CSV_COLUMNS
+) -> int:
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(header)
     n = 0
     for cells in lines:
         writer.writerow([clean(c) for c in cells] if terminal else cells)

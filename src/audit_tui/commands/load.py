@@ -14,6 +14,8 @@ from audit_tui.commands.common import (
     add_table_option,
     command_parser,
     err,
+    is_several,
+    parse_command,
     report_load,
 )
 
@@ -21,6 +23,7 @@ EXAMPLES_LOAD = """\
 examples:
   audit-tui load events.jsonl --into chdb:./audit.db
   audit-tui load cloudtrail.json.gz --into chdb:./audit.db --table trail
+  audit-tui load 'AWSLogs/**/*.json.gz' /var/log/kube/ --into chdb:./audit.db
   audit-tui load --demo --into chdb:./audit.db
   audit-tui load events.jsonl --into clickhouses://ada@ch.example.com/audit
   audit-tui query chdb:./audit.db --actor ada@example.com --count
@@ -38,9 +41,10 @@ def load_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "source",
-        nargs="?",
+        nargs="*",
         metavar="SOURCE",
-        help="a file (.jsonl .ndjson .json .csv, optionally .gz), - for stdin; none = sample",
+        help="files (.jsonl .ndjson .json .csv .log, optionally .gz), folders, quoted globs, "
+        "- for stdin; none = sample",
     )
     p.add_argument("--demo", action="store_true", help="load the bundled sample dataset")
     p.add_argument(
@@ -61,10 +65,11 @@ def _progress(done: int, total: int) -> None:
 
 
 def run_load(argv: list[str]) -> int:
-    args = load_parser().parse_args(argv)
+    args = parse_command(load_parser(), argv)
     from audit_tui.clickhouse.engine import ClickHouseError, is_clickhouse, open_engine, table_name
     from audit_tui.clickhouse.load import load_store
     from audit_tui.sources.file import SourceError, open_source
+    from audit_tui.sources.multi import open_paths
 
     if not is_clickhouse(args.into):
         err(
@@ -80,7 +85,12 @@ def run_load(argv: list[str]) -> int:
         return 2
     spec = None if args.demo else args.source
     try:
-        store = open_source(spec, demo=args.demo or spec is None, input_format=args.input_format)
+        if is_several(args):
+            store = open_paths(args.sources, input_format=args.input_format)
+        else:
+            store = open_source(
+                spec, demo=args.demo or spec is None, input_format=args.input_format
+            )
     except SourceError as exc:
         engine.close()
         err(str(exc))
