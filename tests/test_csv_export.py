@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from audit_tui import output
 from audit_tui.commands.main import main
@@ -131,3 +133,22 @@ def test_a_store_of_files_gives_the_same_rows_as_each_file(tmp_path: Path) -> No
     finally:
         several.close()
         whole.close()
+
+
+@given(st.lists(st.lists(st.text(alphabet=st.characters(codec="utf-8")), max_size=14), max_size=8))
+@settings(max_examples=300, deadline=None)
+def test_csv_lines_are_what_the_csv_module_writes(rows: list[list[str]]) -> None:
+    import csv
+
+    want = io.StringIO(newline="")
+    csv.writer(want, lineterminator="\r\n").writerows(rows)
+    assert "".join(output.csv_line(cells) for cells in rows) == want.getvalue()
+
+
+def test_csv_lines_quote_what_needs_it() -> None:
+    import csv
+
+    rows = [["a", 'b"c', "d,e", "f\rg", "h\ni", "", " j ", "'=k"], [""], ["", ""]]
+    want = io.StringIO(newline="")
+    csv.writer(want, lineterminator="\r\n").writerows(rows)
+    assert "".join(output.csv_line(cells) for cells in rows) == want.getvalue()
