@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from audit_tui import output
 from audit_tui.commands.main import main
-from audit_tui.export import csv_lines, csv_origin
+from audit_tui.csv_export import write_csv
 from audit_tui.sources.file import open_source
 from audit_tui.sources.multi import open_paths
 from audit_tui.store import Store
@@ -33,9 +33,9 @@ def row_by_row(store: Store) -> str:
     return out.getvalue()
 
 
-def fast(store: Store) -> str:
+def fast(store: Store, processes: int = 1) -> str:
     out = io.StringIO(newline="")
-    output.write_csv_lines(out, csv_lines(store, np.arange(store.total)), origin=csv_origin(store))
+    write_csv(out, store, np.arange(store.total), processes=processes)
     return out.getvalue()
 
 
@@ -72,7 +72,9 @@ def test_the_fast_csv_is_the_row_by_row_csv_on_the_sample_and_foreign_records(
     try:
         for store in (sample, mixed):
             assert store.wait(60)
-            assert fast(store) == row_by_row(store)
+            want = row_by_row(store)
+            assert fast(store) == want
+            assert fast(store, processes=2) == want  # batches made by forked processes
     finally:
         sample.close()
         mixed.close()

@@ -187,6 +187,13 @@ def test_a_rotated_kubernetes_log_with_a_gz_is_one_timeline(
         assert store.raw(p) == parts[Path(name).name][line - 1].rstrip(b"\n")
     assert store.count(Query(text="file:2026-11-30")) == 13
     assert store.count(Query(text="file:.gz")) == 12
+    # words are searched in every file (by the workers that read them, in workers mode)
+    pods = [line for lines in parts.values() for line in lines if b'"pods"' in line]
+    assert store.count(Query(text="pods")) == len(pods) > 3
+    assert store.count(Query(text="pods file:audit.log")) == sum(
+        b'"pods"' in line for line in parts["audit.log"]
+    )
+    assert len(store.first(Query(text="pods"), 3).positions) == 3
     assert store.count(Query(text="file:audit.log")) == 12  # the live file only
 
 

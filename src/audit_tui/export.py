@@ -36,10 +36,10 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import numpy as np
 import orjson
 
 from audit_tui import __version__, output
+from audit_tui.csv_export import Cancelled, write_csv
 from audit_tui.model import iso_ms
 from audit_tui.query import Query
 
@@ -250,58 +250,6 @@ def _stream(
         raise _Cancelled
 
 
-def csv_lines(
-    source: Any,
-    positions: Any,
-    progress: Callable[[int, int], None] | None = None,
-    cancel: threading.Event | None = None,
-) -> Iterator[list[str]]:
-    """The CSV cells of the events at ``positions`` (newest first), for any source that reads
-    rows and raws by position (a store, a ClickHouse view).
-
-    From a store, a native record's time and type come from the index and the rest from one
-    typed decode of the record that parses only ``metadata`` (:func:`output.native_csv_cells`);
-    a foreign record is read into its row. A store of several files adds each event's file and
-    line (see :func:`csv_origin`)."""
-    from audit_tui.store import Store
-
-    store = source if isinstance(source, Store) else None
-    names = source.file_names() if store is not None and store.file_count > 1 else None
-    positions = np.asarray(positions, dtype=np.int64)
-    total = len(positions)
-    for start in range(0, total, STEP):
-        if cancel is not None and cancel.is_set():
-            raise _Cancelled
-        batch = positions[start : start + STEP]
-        if store is not None:
-            times, types = store.times_and_types(batch)
-            times = times.tolist()
-        if names is not None:
-            files, lines = store.origins(batch)  # type: ignore[union-attr]
-            files, lines = files.tolist(), lines.tolist()
-        for i, p in enumerate(batch.tolist()):
-            raw = source.raw(p)
-            cells = None
-            if store is not None:
-                cells = output.native_csv_cells(raw, times[i], types[i])
-            if cells is None:
-                cells = output.csv_cells(source.row(p), raw)
-            if names is not None:
-                cells += [output.neutralise(names[files[i]]), str(lines[i]) if lines[i] else ""]
-            yield cells
-        if progress is not None:
-            progress(min(start + STEP, total), total)
-    if cancel is not None and cancel.is_set():
-        raise _Cancelled
-
-
-def csv_origin(source: Any) -> bool:
-    """True when :func:`csv_lines` of ``source`` adds the file and line columns."""
-    from audit_tui.store import Store
-
-    return isinstance(source, Store) and source.file_count > 1
-
-
 def _write_events(
     sink: _Sink,
     store: Store,
@@ -321,13 +269,17 @@ def _write_events(
         raws = _stream(store, positions, progress, cancel, store.raw)
         n = output.write_json(sink, raws, terminal=terminal)  # type: ignore[arg-type]
     else:
-        lines = csv_lines(store, positions, progress, cancel)
-        n = output.write_csv_lines(
-            _TextSink(sink),  # type: ignore[arg-type]
-            lines,
-            terminal=terminal,
-            origin=csv_origin(store),
-        )
+        try:
+            n = write_csv(
+                _TextSink(sink),  # type: ignore[arg-type]
+                store,
+                positions,
+                terminal=terminal,
+                progress=progress,
+                cancel=cancel,
+            )
+        except Cancelled:
+            raise _Cancelled from None
     sink.flush()
     return n
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-import msgspec
+import numpy as np
 import orjson
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -168,6 +168,19 @@ def iso_ms(ms: int) -> str:
     return f"{_iso_day(day)}T{hours:02d}:{minutes:02d}:{seconds:02d}.{milli:03d}Z"
 
 
+YEAR_1000_MS = -30_610_224_000_000  # before it strftime writes years without their zeros
+
+
+def iso_times(ms: np.ndarray) -> list[str]:
+    """:func:`iso_ms` of many times at once (numpy formats them: a CSV export writes one a
+    row)."""
+    ms = np.asarray(ms, dtype=np.int64)
+    if len(ms) and int(ms.min()) < YEAR_1000_MS:
+        return [iso_ms(int(t)) for t in ms.tolist()]
+    texts = np.datetime_as_string(ms.astype("datetime64[ms]"), unit="ms").tolist()
+    return [t + "Z" for t in texts]
+
+
 @lru_cache(maxsize=4096)
 def _iso_day(day: int) -> str:
     # the date of a day since the epoch, as strftime writes it (an export writes one per row:
@@ -227,31 +240,14 @@ class Party(NamedTuple):
 NOBODY = Party("", "", "", "")
 
 
-class PartyFields(msgspec.Struct):
-    """A party object as a typed decoder reads it (the keys :func:`party` reads, nothing
-    built of the rest): the CSV export decodes records with it (``output.native_csv_cells``)."""
-
-    id: Any = None
-    name: Any = None
-    displayName: Any = None  # noqa: N815 - the key as records spell it
-    display_name: Any = None
-    email: Any = None
-    type: Any = None
-
-
 def party(value: Any) -> Party:
     """Read an actor/resource/organization/workspace given as an object or a bare name."""
     if value is None:
         return NOBODY
-    if type(value) is PartyFields or isinstance(value, dict):  # (_text inlined: every party)
-        if isinstance(value, PartyFields):
-            i, e, t = value.id, value.email, value.type
-            names = (value.name, value.displayName, value.display_name)
-        else:
-            get = value.get
-            i, e, t = get("id"), get("email"), get("type")
-            names = (get("name"), get("displayName"), get("display_name"))
-        n = names[0] or names[1] or names[2]  # the first name given
+    if isinstance(value, dict):  # (_text inlined: this runs for every party of every row)
+        get = value.get
+        i, e, t = get("id"), get("email"), get("type")
+        n = get("name") or get("displayName") or get("display_name")
         return Party(
             "" if i is None else i if type(i) is str else str(i),
             "" if n is None else n if type(n) is str else str(n),

@@ -16,7 +16,7 @@ from typing import IO, Any
 import msgspec
 import orjson
 
-from audit_tui.model import PartyFields, Row, iso_ms, party
+from audit_tui.model import Row, iso_ms, party
 from audit_tui.safe import clean, clean_json_bytes
 
 CSV_COLUMNS = (
@@ -116,7 +116,10 @@ def _metadata_cell(metadata: Any, raw: bytes | None, source: bytes | None) -> st
     except orjson.JSONEncodeError:
         text = None
     else:
-        if raw is None or not _maybe_lossy(data) or not _big_number(raw):
+        # the record's own text written back as it was (compact JSON, most records): whichever
+        # of it and orjson's text is chosen below, it is the same text (orjson wrote it, so
+        # it is not nested deeply enough to make the reading of ``raw`` give up)
+        if data == source or raw is None or not _maybe_lossy(data) or not _big_number(raw):
             return data.decode()
         text = data.decode()
     if source is not None and source.count(b"[") + source.count(b"{") < SHALLOW:
@@ -191,74 +194,86 @@ def csv_cells(row: Row, raw: bytes | None = None) -> list[str]:
 
 class _Cells(msgspec.Struct):
     """What a CSV row reads of a native record besides its time and type (which the index
-    holds): its parties as they are, its metadata as its own JSON text."""
+    holds): its parties and metadata as their own JSON text (parties repeat: each distinct
+    text is read once, see :class:`NativeCells`)."""
 
     audited_at: Any = None
     auditedAt: Any = None  # noqa: N815 - the camelCase spelling
     id: Any = None
-    # a party that is neither an object nor a name (a number, a list) fails the decoding: the
-    # record then takes the general way
-    resource: PartyFields | str | None = None
-    organization: PartyFields | str | None = None
-    workspace: PartyFields | str | None = None
-    actor: PartyFields | str | None = None
-    metadata: msgspec.Raw = None  # type: ignore[assignment]  # (Raw | None cannot decode)
+    resource: msgspec.Raw = None  # type: ignore[assignment]  # (Raw | None cannot decode)
+    organization: msgspec.Raw = None  # type: ignore[assignment]
+    workspace: msgspec.Raw = None  # type: ignore[assignment]
+    actor: msgspec.Raw = None  # type: ignore[assignment]
+    metadata: msgspec.Raw = None  # type: ignore[assignment]
 
 
 _CELLS = msgspec.json.Decoder(_Cells).decode
+PARTY_CACHE = 50_000  # distinct party texts remembered by one NativeCells
 
 
-def native_csv_cells(raw: bytes, ms: int, event_type: str) -> list[str] | None:
-    """:func:`csv_cells` of a native record, given its time and event type (from the index):
-    the same cells, without parsing or building the rest of the record (only ``metadata`` is
-    parsed, to write it as compact JSON). None when the record is not native or not plain
-    (the caller takes the general way: its row, :func:`csv_cells`)."""
-    try:
-        rec = _CELLS(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
-        return None
-    if rec.audited_at is None and rec.auditedAt is None:
-        return None  # a foreign record: its format's mapper makes the row
-    if rec.metadata is None:
-        meta = ""
-    else:
-        source = bytes(memoryview(rec.metadata))
+class NativeCells:
+    """:func:`csv_cells` of native records, given their time and event type (from the
+    index): the same cells without parsing or building the rest of the record. Only
+    ``metadata`` is parsed (to write it as compact JSON); each distinct text of a party (an
+    actor, a workspace… repeat across events) is read once."""
+
+    def __init__(self) -> None:
+        self._parties: dict[bytes, tuple[str, ...]] = {}
+
+    def _party(self, key: bytes) -> tuple[str, ...]:
+        """(type, id, name, name or id, email) of a party's JSON text, neutralised."""
+        p = party(orjson.loads(key)) if key else party(None)
+        found = tuple(neutralise(v) for v in (p.type, p.id, p.name, p.name or p.id, p.email))
+        if len(self._parties) >= PARTY_CACHE:
+            self._parties.clear()
+        self._parties[key] = found
+        return found
+
+    def cells(self, raw: bytes, time: str, event_type: str) -> list[str] | None:
+        """The cells of the record ``raw`` whose time (:func:`iso_ms`) and event type are
+        given; None when the record is not native or not plain (the caller takes the general
+        way: its row, :func:`csv_cells`)."""
         try:
-            value = orjson.loads(source)
+            rec = _CELLS(raw)
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+            return None
+        if rec.audited_at is None and rec.auditedAt is None:
+            return None  # a foreign record: its format's mapper makes the row
+        if rec.metadata is None:
+            meta = ""
+        else:
+            source = bytes(rec.metadata)
+            try:
+                value = orjson.loads(source)
+            except (orjson.JSONDecodeError, RecursionError):
+                return None
+            meta = neutralise(_metadata_cell(value, raw, source))
+        known = self._parties.get
+        keys = [
+            b"" if v is None else bytes(v)
+            for v in (rec.resource, rec.organization, rec.workspace, rec.actor)
+        ]
+        try:
+            resource, org, ws, actor = [known(k) or self._party(k) for k in keys]
         except (orjson.JSONDecodeError, RecursionError):
             return None
-        meta = _metadata_cell(value, raw, source)
-    resource = party(rec.resource)
-    org = party(rec.organization)
-    ws = party(rec.workspace)
-    actor = party(rec.actor)
-    values = [
-        iso_ms(ms),
-        event_type,
-        resource.type,
-        resource.id,
-        resource.name,
-        org.name or org.id,
-        ws.name or ws.id,
-        actor.type,
-        actor.id,
-        actor.name,
-        actor.email,
-        "" if rec.id is None else rec.id if isinstance(rec.id, str) else str(rec.id),
-        meta,
-    ]
-    formula = _FORMULA_CHARS  # (neutralise, inlined)
-    return ["'" + v if v and v[0] in formula else v for v in values]
-
-
-def write_csv_lines(
-    out: IO[str], lines: Iterable[list[str]], *, terminal: bool = False, origin: bool = False
-) -> int:
-    """The header then the given cells, one line each (see :func:`write_csv_rows`);
-    ``origin``: the header names the file and line columns too."""
-    return _write_csv_cells(
-        out, lines, terminal, CSV_COLUMNS + ORIGIN_COLUMNS if origin else CSV_COLUMNS
-    )
+        ident = rec.id
+        ident = "" if ident is None else ident if isinstance(ident, str) else str(ident)
+        return [
+            neutralise(time),
+            neutralise(event_type),
+            resource[0],
+            resource[1],
+            resource[2],
+            org[3],
+            ws[3],
+            actor[0],
+            actor[1],
+            actor[2],
+            actor[4],
+            neutralise(ident),
+            meta,
+        ]
 
 
 def write_csv_records(
@@ -302,9 +317,22 @@ def csv_line(cells: Sequence[str]) -> str:
     """One CSV line, CRLF-terminated, exactly as ``csv.writer(lineterminator="\\r\\n")``
     writes it: a cell holding a quote, a comma, CR or LF is quoted, its quotes doubled."""
     search = _NEEDS_QUOTES.search
-    if len(cells) == 1 and cells[0] == "":
-        return '""\r\n'  # (a line of nothing would read back as no cell at all)
-    return ",".join(['"' + c.replace('"', '""') + '"' if search(c) else c for c in cells]) + "\r\n"
+    if len(cells) < 2:
+        if not cells:
+            return "\r\n"
+        if cells[0] == "":
+            return '""\r\n'  # (a line of nothing would read back as no cell at all)
+    # the cells but the last as one text first: in a row of events only the last one
+    # (metadata) needs quotes, most of the time
+    head = cells[:-1]
+    last = cells[-1]
+    if search("".join(head)) is None:
+        line = ",".join(head)
+    else:
+        line = ",".join(['"' + c.replace('"', '""') + '"' if search(c) else c for c in head])
+    if search(last) is not None:
+        last = '"' + last.replace('"', '""') + '"'
+    return (line + "," + last if head else last) + "\r\n"
 
 
 def _batches(items: Iterable[list[str]], size: int) -> Iterator[list[list[str]]]:

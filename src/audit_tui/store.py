@@ -245,6 +245,7 @@ class _Dict:
         return np.asarray(remap, dtype=np.int32)
 
 
+RAWS_SPAN = 16 * 1024 * 1024  # the most Store.raws reads at once
 SORT_READ_LIMIT = 200_000  # matches whose rows are read to sort by a column not in the index
 
 
@@ -484,6 +485,23 @@ class Store:
     def raw(self, position: int) -> bytes:
         """The original record at a sorted position, exactly as the source wrote it."""
         return self._raw(int(self._order[position]))
+
+    def raws(self, positions: np.ndarray) -> list[bytes]:
+        """:meth:`raw` of many sorted positions; records of one file that lie close together
+        (an export in time order of a file in time order) are read with one read."""
+        with self._lock:
+            self._view()
+            g = self._order[np.asarray(positions, dtype=np.int64)]
+        if self._raw_fd is None or self._files or not len(g):
+            return [self._raw(int(i)) for i in g.tolist()]
+        starts, lengths = self._starts[g], self._lengths[g]
+        lo, hi = int(starts.min()), int((starts + lengths).max())
+        if hi - lo > max(2 * int(lengths.sum()), 1 << 16) or hi - lo > RAWS_SPAN:
+            return [self._raw(int(i)) for i in g.tolist()]
+        span = os.pread(self._raw_fd, hi - lo, lo)
+        return [
+            span[a : a + n] for a, n in zip((starts - lo).tolist(), lengths.tolist(), strict=True)
+        ]
 
     def record(self, position: int) -> dict[str, Any]:
         value = load_json(self.raw(position))

@@ -244,11 +244,10 @@ def _write_local(store: Readable, positions: Sequence[int] | np.ndarray, fmt: st
     elif fmt == "json":
         output.write_json(out, _local_raws(store, positions), terminal=terminal)
     elif fmt == "csv":
-        from audit_tui.export import csv_lines, csv_origin
+        from audit_tui.csv_export import write_csv
 
         text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-        lines = csv_lines(store, positions)
-        output.write_csv_lines(text, lines, terminal=terminal, origin=csv_origin(store))
+        write_csv(text, store, positions, terminal=terminal)
         text.detach()
     else:
         rows = (store.row(int(p)) for p in positions)
