@@ -54,16 +54,18 @@ def write_csv(
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
     processes: int | None = None,
+    step: int = STEP,
 ) -> int:
     """Write the header and the rows of the events at ``positions`` (newest first) of
     ``source`` (a store, or anything that reads ``row`` and ``raw`` by position); the number
     of rows. ``terminal``: every cell goes through the sanitiser too. ``processes``: how many
-    forked processes make the rows (default: two for a big export when forking is safe)."""
+    forked processes make the rows (default: two for a big export when forking is safe);
+    ``step``: rows a batch (progress and cancel are checked between batches)."""
     header = output.CSV_COLUMNS + (output.ORIGIN_COLUMNS if origin_columns(source) else ())
     out.write(output.csv_line(header))
     positions = np.asarray(positions, dtype=np.int64)
     total = len(positions)
-    batches = [positions[i : i + STEP] for i in range(0, total, STEP)]
+    batches = [positions[i : i + step] for i in range(0, total, step)]
     workers = _workers(source, total) if processes is None else processes
     chunks = (
         _forked(source, batches, terminal, workers)

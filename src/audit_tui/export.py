@@ -277,6 +277,7 @@ def _write_events(
                 terminal=terminal,
                 progress=progress,
                 cancel=cancel,
+                step=STEP,
             )
         except Cancelled:
             raise _Cancelled from None
