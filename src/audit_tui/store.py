@@ -233,6 +233,7 @@ class _Dict:
         self.values: list[Any] = []
         self.index: dict[Any, int] = {}
         self.remaps: dict[int, list[int]] = {}
+        self._arrays: dict[int, np.ndarray] = {}  # each remap as an array, made when it grows
 
     def add(self, source: int, new: list[Any]) -> np.ndarray:
         remap = self.remaps.setdefault(source, [])
@@ -242,7 +243,10 @@ class _Dict:
                 code = self.index[key] = len(self.values)
                 self.values.append(key)
             remap.append(code)
-        return np.asarray(remap, dtype=np.int32)
+        array = self._arrays.get(source)
+        if array is None or len(array) != len(remap):  # (10,000 small files: 10,000 blocks)
+            array = self._arrays[source] = np.asarray(remap, dtype=np.int32)
+        return array
 
 
 RAWS_SPAN = 16 * 1024 * 1024  # the most Store.raws reads at once
@@ -287,6 +291,7 @@ class Store:
         self.text: TextIndex = text_index if text_index is not None else LocalTextIndex()
         self._lock = threading.RLock()
         self._pending: list[BlockResult] = []
+        self._pending_n = 0  # events in _pending
         self._blocks: list[tuple[int, int, int]] = []  # (offset, nlines, first global index)
         # (block offset, line in block, why, block number)
         self._invalid: list[tuple[int, int, str, int]] = []
@@ -358,7 +363,7 @@ class Store:
             et_map = self._etypes.add(source, block.new_etypes)
             ac_map = self._actors.add(source, block.new_actors)
             ws_map = self._workspaces.add(source, block.new_workspaces)
-            first = self._n + sum(b.count for b in self._pending)
+            first = self._n + self._pending_n
             self._blocks.append((block.offset, block.nlines, first))
             self._block_files.append(block.file)
             if self._files:
@@ -373,6 +378,7 @@ class Store:
                 self._raws.extend(block.raws)
                 block.raws = None
             self._pending.append(block)
+            self._pending_n += block.count
             self.text.add(source, block.count, texts)
 
     def finish(self, error: str | None = None) -> None:
@@ -391,7 +397,7 @@ class Store:
     def _consolidate(self) -> None:
         if not self._pending:
             return
-        blocks, self._pending = self._pending, []
+        blocks, self._pending, self._pending_n = self._pending, [], 0
         self._ts = np.concatenate([self._ts, *(b.ts for b in blocks)])
         self._et = np.concatenate([self._et, *(b.etype for b in blocks)]).astype(np.int32)
         self._ac = np.concatenate([self._ac, *(b.actor for b in blocks)]).astype(np.int32)
@@ -516,7 +522,7 @@ class Store:
     @property
     def total(self) -> int:
         with self._lock:
-            return self._n + sum(b.count for b in self._pending)
+            return self._n + self._pending_n
 
     @property
     def skipped(self) -> list[Skipped]:

@@ -45,6 +45,7 @@ from audit_tui.sources.paths import FileSet, Found, PathError, expand
 from audit_tui.store import SourceFile, Store, TextIndex
 from audit_tui.textindex import TextBlob
 
+SMALL_FILE = 1024 * 1024  # read whole, in one read (below MAX_LINE_BYTES: no line too long)
 DESCRIBE_FILES = 64  # files whose first records name the formats of the set (status line)
 Emit = Callable[[tuple[Any, ...]], None]
 
@@ -233,15 +234,19 @@ def _read_file(
         return
     with open(os.path.expanduser(path), "rb") as f:
         st = os.fstat(f.fileno())
-        head = f.read(64 * 1024)
+        # a small file (most of a bucket's objects) is read once, whole
+        whole = f.read() if st.st_size <= SMALL_FILE else None
+        head = whole[: 64 * 1024] if whole is not None else f.read(64 * 1024)
         suffixes = [s.lower() for s in Path(path).suffixes]
         if head[:2] == b"\x1f\x8b" or (suffixes and suffixes[-1] == ".gz"):
             import gzip
             import zlib
 
-            f.seek(0)
+            if whole is None:
+                f.seek(0)
+                whole = f.read()
             try:
-                data = gzip.decompress(f.read())
+                data = gzip.decompress(whole)
             except (OSError, EOFError, zlib.error) as exc:
                 raise SourceError(f"damaged gzip data ({exc})") from None
             ext = suffixes[-2] if len(suffixes) >= 2 else ""
@@ -254,18 +259,22 @@ def _read_file(
         if kind == "jsonl":
             ident = (st.st_dev, st.st_ino)
             described = describe_lines(head, forced=indexer.forced) if describe else ""
-            emit(
-                (
-                    "file",
-                    Stored(number, path=os.path.expanduser(path), ident=ident, described=described),
-                )
-            )
+            where = os.path.expanduser(path)
+            emit(("file", Stored(number, path=where, ident=ident, described=described)))
+            if whole is not None:  # (lines longer than the limit need a file: SMALL_FILE < it)
+                if whole:
+                    result, texts = indexer.index_block(whole, 0)
+                    result.file = number
+                    emit(("block", result, texts, len(whole)))
+                return
             for result, texts, _pos, nbytes in file_blocks(f, indexer):
                 result.file = number
                 emit(("block", result, texts, nbytes))
             return
-        f.seek(0)
-        data = f.read()
+        if whole is None:
+            f.seek(0)
+            whole = f.read()
+        data = whole
     read_bytes(data, path, number, indexer, emit, found.named, describe, ext, kind)
 
 
