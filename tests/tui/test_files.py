@@ -51,7 +51,7 @@ async def test_status_detail_and_file_search(tmp_path: Path) -> None:
         await settle(pilot)
         status = browser(app).query_one(StatusBar).plain
         assert status.startswith("37 of 37 events")
-        assert status.endswith("kube/ · Kubernetes audit · 3 files · 1 not read")
+        assert status.endswith("kube/ · 3 files · 1 not read · Kubernetes audit")
         await pilot.press("enter")
         await pilot.pause()
         detail = app.screen

@@ -91,8 +91,9 @@ class EventList:
     def row_at(self, key: int) -> Row:
         return self.row(key)
 
-    def origin_at(self, key: int) -> str | None:
-        """Which file (and line) the event comes from, when the source is several files."""
+    def origin_at(self, key: int) -> tuple[str, str] | None:
+        """Which file the event comes from, and where in it (``line 12``, ``record 3``, or
+        ""), when the source is several files."""
         return None
 
     def changes_at(self, key: int) -> EventChanges | None:
@@ -187,12 +188,12 @@ class View(EventList):
         assert self.store is not None
         return self.store.row(key)
 
-    def origin_at(self, key: int) -> str | None:
+    def origin_at(self, key: int) -> tuple[str, str] | None:
         store = self.store
         if store is None or store.file_count < 2:
             return None
         name, unit, number = store.origin(key)
-        return name if number is None else f"{name}, {unit} {number:,}"
+        return name, "" if number is None else f"{unit} {number:,}"
 
     def changes_at(self, key: int) -> EventChanges | None:
         assert self.store is not None

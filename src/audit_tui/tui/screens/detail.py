@@ -184,8 +184,25 @@ class DetailScreen(Guarded, ModalScreen[int]):
         except Exception:  # noqa: BLE001 - where it comes from is a detail; the event is shown
             origin = None
         line.display = origin is not None
+        self.origin = origin
         if origin is not None:
-            line.update(Text("from " + clean(origin, 300), "dim"))
+            self._fit_origin()
+            self.call_after_refresh(self._fit_origin)  # again once its width is known
+
+    origin: tuple[str, str] | None = None
+
+    def _fit_origin(self) -> None:
+        """One line: a long path loses its start, never its file name nor the line."""
+        if self.origin is None:
+            return
+        line = self.query_one("#detail-origin", Static)
+        name, where = clean(self.origin[0], 1000), clean(self.origin[1], 40)
+        suffix = f", {where}" if where else ""
+        width = line.content_region.width or self.app.size.width - 12
+        room = max(12, width - len("from ") - len(suffix))
+        if len(name) > room:
+            name = "…" + name[-(room - 1) :]
+        line.update(Text(f"from {name}{suffix}", "dim"))
 
     def _render_body(self) -> None:
         """The diff (when shown) above the JSON, with the matches, the current match and the

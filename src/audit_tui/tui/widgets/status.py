@@ -56,12 +56,13 @@ def status_text(view: EventList, load: LoadState, facets: Facets | None = None) 
 def source_text(load: LoadState) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis", justify="right")
     text.append(tail(clean(load.label), 48) or "…", "dim")
+    if load.files is not None:  # several files: how many, before the format (80 columns)
+        text.append_text(files_text(load.files, load.loading))
     if ": " in load.format_name:  # a detected foreign format ("JSON lines: Kubernetes audit")
         text.append(" · " + clean(load.format_name.split(": ", 1)[1], 40), "dim")
-    if load.files is not None:
-        text.append_text(files_text(load.files, load.loading))
-    elif load.loading:
-        text.append(f" · loading {int(load.progress * 100)}%", "bold")
+    if load.loading:
+        if load.files is None:
+            text.append(f" · loading {int(load.progress * 100)}%", "bold")
     elif load.error:
         text.append(" · " + clean(load.error, 60), "bold red")
     elif load.skipped:
