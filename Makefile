@@ -38,6 +38,7 @@ bench: $(DEV)
 	$(PY) bench/bench_lang.py --count 100000
 	$(PY) bench/bench_lang.py --count 1000000
 	$(PY) bench/bench_report.py --count 1000000
+	$(PY) bench/bench_terminal.py --count 1000000 --runs 3
 
 screenshots: $(DEV)
 	TEXTUAL_ANIMATIONS=none $(PY) scripts/screenshots.py

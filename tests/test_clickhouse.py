@@ -6,6 +6,7 @@ values travel as parameters and come back unchanged."""
 from __future__ import annotations
 
 import random
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,6 +82,12 @@ def _events(n: int = 3000, seed: int = 7) -> list[dict[str, Any]]:
             "metadata": {"ip": f"10.0.{i % 7}.{i % 251}", "n": i % 13, "ok": i % 2 == 0},
             "_ms": ms,
         }
+        if i % 3 == 0:  # lists on a path, lists in lists, keys that look like values
+            ev["metadata"]["tags"] = [
+                {"name": rng.choice(["alpha", "Beta", "gamma ray", "n:1"]), "n": i % 5},
+                {"name": rng.choice(["delta", "ALPHA"]), "deep": [[{"k": f"v{i % 4}"}]]},
+            ]
+            ev["metadata"]["alpha"] = rng.choice(["x", "omega", None])
         out.append(ev)
     for ev in out:
         del ev["_ms"]
@@ -186,6 +193,95 @@ def test_same_answers_as_the_store(both: Any, query: Query) -> None:
     times = np.array([store.row(int(p)).audited_at for p in result.positions], np.int64)
     starts, counts = np.unique(times - times % day, return_counts=True)
     assert ch.timeline(query, day, NOW) == list(zip(starts.tolist(), counts.tolist(), strict=True))
+
+
+# The terms a generated query is made of: words, phrases, fields, paths (through lists, onto
+# subtrees, onto keys that must not match), times; hostile text among them.
+TERMS = [
+    "invoice",
+    "agt_1",
+    "10.0.3",
+    "ops",
+    "ada",
+    "true",
+    "null",
+    '"finance ops"',
+    '"agent deleted"',
+    '"gamma ray"',
+    searchlang.quote(HOSTILE[0]),
+    searchlang.quote(HOSTILE[1]),
+    "ünïcödé",
+    "type:deleted",
+    "type:login",
+    "actor:ada",
+    "actor:bot",
+    "actor:usr_",
+    "resource:agt_4",
+    "workspace:ws_2",
+    "workspace:finance",
+    "org:initech",
+    "id:evt_0001",
+    "metadata.ip:10.0.1",
+    "metadata.n:7",
+    "metadata.ok:true",
+    "metadata.tags.name:alpha",
+    'metadata.tags.name:"gamma ray"',
+    "metadata.tags.name:n:1",
+    "metadata.tags.n:3",
+    "metadata.tags.deep.k:v2",
+    "metadata.tags:delta",
+    "metadata.tags:name",
+    "metadata.alpha:null",
+    "metadata:omega",
+    "metadata:alpha",
+    "actor.name:ada",
+    "resource.name:drop",
+    "workspace.name:finance",
+    "metadata.missing:x",
+    "since:2026-11-01",
+    "until:2026-10-15",
+    "since:30d",
+]
+
+
+def _generated(n: int, seed: int = 14) -> list[str]:
+    """Random queries over TERMS: AND of groups, OR within them, negation, parentheses."""
+    rng = random.Random(seed)
+
+    def unary(depth: int) -> str:
+        roll = rng.random()
+        if roll < 0.2 and depth < 2:
+            inner = " ".join(group(depth + 1) for _ in range(rng.randint(1, 2)))
+            text = f"({inner})"
+        else:
+            text = rng.choice(TERMS)
+        return ("-" if rng.random() < 0.25 else "") + text
+
+    def group(depth: int) -> str:
+        return " OR ".join(unary(depth) for _ in range(rng.choices([1, 2, 3], [5, 3, 1])[0]))
+
+    return [" ".join(group(0) for _ in range(rng.randint(1, 3))) for _ in range(n)]
+
+
+def test_generated_queries_give_the_store_counts(both: Any) -> None:
+    """Every form of the search language (phrases, negation, OR, parentheses, field and path
+    terms: through lists, onto subtrees, keys never matching; times) pushed down gives the
+    local store's count, for 150 generated queries, each term on its own too."""
+    store, ch = both
+    texts = TERMS + [f"-{t}" for t in TERMS] + _generated(150)
+    wrong = []
+    for text in texts:
+        query = Query(text=text)
+        want, got = store.count(query, NOW), ch.count(query, NOW)
+        if want != got:
+            wrong.append((text, want, got))
+    assert not wrong
+    # the terms are not trivial: each matches some events and misses others (but those that
+    # must match nothing: a path that is nowhere, keys that are no values; or everything)
+    none = {"metadata.missing:x", "metadata.tags:name"}
+    for term in TERMS:
+        n = store.count(Query(text=term), NOW)
+        assert n == 0 if term in none else 0 < n < 3000 or term == "org:initech", (term, n)
 
 
 def test_reloading_adds_nothing(both: Any) -> None:
@@ -493,3 +589,126 @@ def test_the_password_comes_from_a_file_and_is_never_shown(
     out, err = capsys.readouterr()
     assert "password file" in err and "no such file" in err
     assert "from-the-file" not in out + err and "from-the-env" not in out + err
+
+
+def test_a_view_reads_like_its_positions_without_holding_them(both: Any) -> None:
+    """``query``, ``export`` and ``serve`` read a table's matches by position; the positions
+    are a range, not an array (10 million would be 80 MB), and read like one."""
+    from audit_tui.clickhouse.view import PagedView, Positions
+
+    store, ch = both
+    query = Query(text="agent")
+    view = PagedView(ch, query, NOW, page=64)
+    positions = view.search(query, NOW).positions
+    assert isinstance(positions, Positions)
+    want = np.arange(store.search(query, NOW).count, dtype=np.int64)
+    assert len(positions) == len(want) > 200
+    for cut in (slice(0, 10), slice(5, 500, 7), slice(-3, None), slice(len(want) + 5, None)):
+        assert positions[cut].tolist() == want[cut].tolist()
+    assert positions[-1] == len(want) - 1 and positions[0] == 0
+    with pytest.raises(IndexError):
+        positions[len(want)]
+    ids = [view.row(int(p)).id for p in positions[100:140]]
+    assert ids == [r.id for r in store.rows(store.search(query, NOW).positions[100:140])]
+
+
+def _config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, profiles: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(profiles)
+    monkeypatch.setenv("AUDIT_TUI_CONFIG", str(path))
+
+
+def test_the_password_comes_from_a_profile_and_is_never_shown(
+    both: Any, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """A profile names the server and where its password is: a file, a command (its
+    arguments, no shell) or a variable. --password-file wins over it, it wins over the
+    environment; the password is never printed, not even when the command fails."""
+    from clickhouse_http import clickhouse_http
+
+    store, _ = both
+    monkeypatch.setenv("AUDIT_TUI_CLICKHOUSE_PASSWORD", "from-the-env-77")
+    secret = tmp_path / "pw"
+    secret.write_text("from-a-file-31\n")
+    command = [sys.executable, "-c", "print('from-a-command-52'); print('second line')"]
+    failing = [sys.executable, "-c", "import sys; print('leaked-pw-19'); sys.exit(3)"]
+    with clickhouse_http(str(db)) as server:
+        url = f"clickhouse://default@127.0.0.1:{server.server_address[1]}/default"
+        _config(
+            tmp_path,
+            monkeypatch,
+            f'[profiles.wh_cmd]\nurl = "{url}"\npassword_command = {orjson.dumps(command).decode()}\n'
+            f'[profiles.wh_file]\nurl = "{url}"\npassword_file = "{secret}"\n'
+            f'[profiles.wh_env]\nurl = "{url}"\npassword_env = "WH_PASSWORD"\n'
+            f'[profiles.wh_bad]\nurl = "{url}"\npassword_command = {orjson.dumps(failing).decode()}\n'
+            '[profiles.api]\nurl = "http://127.0.0.1:9/audit-logs"\n',
+        )
+        count = ["--table", "audit_events", "--actor", "bob", "--count"]
+        want = str(store.count(Query(actors=frozenset({"bob"})), NOW))
+        cases = [
+            (["query", "--profile", "wh_cmd", *count], "from-a-command-52"),
+            (["query", "--profile", "wh_file", *count], "from-a-file-31"),
+            (["query", url, "--profile", "wh_file", *count], "from-a-file-31"),
+            (
+                ["query", "--profile", "wh_cmd", "--password-file", str(secret), *count],
+                "from-a-file-31",
+            ),
+            (["query", url, *count], "from-the-env-77"),
+        ]
+        for argv, password in cases:
+            server.keys.clear()
+            assert main(argv) == 0, argv
+            assert capsys.readouterr().out.strip() == want
+            assert _sent_passwords(server.keys) == {password}, argv
+        monkeypatch.setenv("WH_PASSWORD", "from-a-variable-64")
+        server.keys.clear()
+        out_file = tmp_path / "bob.jsonl"
+        argv = ["export", "--profile", "wh_env", "--actor", "bob", "-o", str(out_file)]
+        assert main(argv) == 0
+        assert _sent_passwords(server.keys) == {"from-a-variable-64"}
+        assert len(out_file.read_bytes().splitlines()) == int(want)
+        # a load into a profile's server
+        server.keys.clear()
+        assert main(["load", "--demo", "--into", "wh_cmd", "--table", "demo_rows"]) == 0
+        assert "loaded" in capsys.readouterr().err
+        assert _sent_passwords(server.keys) == {"from-a-command-52"}
+        # failures: said in one line, the password never shown
+        assert main(["query", "--profile", "wh_bad", *count]) == 2
+        bad = capsys.readouterr().err
+        assert "profile wh_bad: password_command" in bad and "exit status 3" in bad
+        assert "leaked-pw-19" not in bad
+        monkeypatch.delenv("WH_PASSWORD")
+        assert main(["query", "--profile", "wh_env", *count]) == 2
+        assert "WH_PASSWORD is not set" in capsys.readouterr().err
+        assert main(["query", "--profile", "wh_cmd", "--table", "missing", "--count"]) == 2
+        assert main(["load", "--demo", "--into", "api"]) == 2
+        assert "profile api is an audit API (http://), not a ClickHouse server" in (
+            capsys.readouterr().err
+        )
+        assert main(["load", "--profile", "wh_file", "--into", f"chdb:{db}"]) == 2
+        assert "is a ClickHouse server, not an audit API" in capsys.readouterr().err
+        assert main(["load", "--demo", "--into", "nope"]) == 2
+        assert "no profile 'nope'" in capsys.readouterr().err
+    out, err = capsys.readouterr()
+    for password in ("from-a-command", "from-a-file", "from-the-env", "from-a-variable"):
+        assert password not in out + err
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ('url = "clickhouse://h/db"\ntoken_env = "T"', "token_env is for an audit API"),
+        ('url = "https://h/api"\npassword_file = "/p"', "password_file is for a ClickHouse server"),
+        (
+            'url = "clickhouse://h/db"\npassword_file = "/p"\npassword_env = "P"',
+            "give one of password_file, password_env, not both",
+        ),
+        ('url = "ftp://h/db"', "url must start with http:// or https://"),
+    ],
+)
+def test_a_profile_of_the_wrong_kind_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any, body: str, message: str
+) -> None:
+    _config(tmp_path, monkeypatch, f"[profiles.p]\n{body}\n")
+    assert main(["query", "--profile", "p", "--count"]) == 2
+    assert message in capsys.readouterr().err

@@ -35,7 +35,7 @@ def row_by_row(store: Store) -> str:
 
 def fast(store: Store, processes: int = 1) -> str:
     out = io.StringIO(newline="")
-    write_csv(out, store, np.arange(store.total), processes=processes)
+    write_csv(out, store, store.events_at(np.arange(store.total)), processes=processes)
     return out.getvalue()
 
 

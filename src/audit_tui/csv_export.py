@@ -48,7 +48,7 @@ def origin_columns(source: Any) -> bool:
 def write_csv(
     out: IO[str],
     source: Any,
-    positions: Any,
+    events: Any,
     *,
     terminal: bool = False,
     progress: Callable[[int, int], None] | None = None,
@@ -56,16 +56,17 @@ def write_csv(
     processes: int | None = None,
     step: int = STEP,
 ) -> int:
-    """Write the header and the rows of the events at ``positions`` (newest first) of
-    ``source`` (a store, or anything that reads ``row`` and ``raw`` by position); the number
-    of rows. ``terminal``: every cell goes through the sanitiser too. ``processes``: how many
-    forked processes make the rows (default: two for a big export when forking is safe);
+    """Write the header and the rows of ``events`` (load indices, newest first: see
+    ``Result.events``) of ``source`` (a store, or anything that reads ``event_row`` and
+    ``event_raw``); the number of rows. ``terminal``: every cell goes through the sanitiser
+    too. ``processes``: how many forked processes make the rows (default: two for a big
+    export when forking is safe);
     ``step``: rows a batch (progress and cancel are checked between batches)."""
     header = output.CSV_COLUMNS + (output.ORIGIN_COLUMNS if origin_columns(source) else ())
     out.write(output.csv_line(header))
-    positions = np.asarray(positions, dtype=np.int64)
-    total = len(positions)
-    batches = [positions[i : i + step] for i in range(0, total, step)]
+    events = np.asarray(events, dtype=np.int64)
+    total = len(events)
+    batches = [events[i : i + step] for i in range(0, total, step)]
     workers = _workers(source, total) if processes is None else processes
     chunks = (
         _forked(source, batches, terminal, workers)
@@ -111,27 +112,27 @@ _native: output.NativeCells | None = None  # one per process: its cache of parti
 
 
 def _cells(source: Any, batch: np.ndarray) -> list[list[str]]:
-    """The cells of each event of ``batch`` (sorted positions)."""
+    """The cells of each event of ``batch`` (load indices)."""
     global _native
     if _native is None:
         _native = output.NativeCells()
     native = _native
     store = source if isinstance(source, Store) else None
     if store is None:
-        return [output.csv_cells(source.row(p), source.raw(p)) for p in batch.tolist()]
-    ms, types = store.times_and_types(batch)
+        return [output.csv_cells(source.event_row(e), source.event_raw(e)) for e in batch.tolist()]
+    ms, types = store.event_times_and_types(batch)
     times = iso_times(ms)
-    raws = store.raws(batch)
+    raws = store.event_raws(batch)
     rows = []
-    for i, p in enumerate(batch.tolist()):
+    for i, e in enumerate(batch.tolist()):
         raw = raws[i]
         cells = native.cells(raw, times[i], types[i])
         if cells is None:
-            cells = output.csv_cells(store.row(p), raw)
+            cells = output.csv_cells(store.event_row(e), raw)
         rows.append(cells)
     if origin_columns(store):
         names = store.file_names()
-        files, lines = store.origins(batch)
+        files, lines = store.event_origins(batch)
         for cells, f, line in zip(rows, files.tolist(), lines.tolist(), strict=True):
             cells += [output.neutralise(names[f]), str(line) if line else ""]
     return rows

@@ -263,10 +263,10 @@ def _write_events(
     if progress is not None:
         progress(0, len(positions))
     if fmt == "jsonl":
-        raws = _stream(store, positions, progress, cancel, store.raw)
+        raws = _stream(store, positions, progress, cancel, store.event_raw)
         n = output.write_jsonl(sink, raws, terminal=terminal)  # type: ignore[arg-type]
     elif fmt == "json":
-        raws = _stream(store, positions, progress, cancel, store.raw)
+        raws = _stream(store, positions, progress, cancel, store.event_raw)
         n = output.write_json(sink, raws, terminal=terminal)  # type: ignore[arg-type]
     else:
         try:
@@ -400,8 +400,8 @@ def export(
 
 @dataclass(frozen=True)
 class _Matches:
-    """The events to write (positions in the store, newest first) and what the manifest says
-    of them."""
+    """The events to write (load indices in the store, newest first: see
+    :attr:`Result.events`) and what the manifest says of them."""
 
     positions: Any
     exported_at: datetime
@@ -419,12 +419,13 @@ def _matches(store: Store, plan: ExportPlan, cancel: threading.Event | None) -> 
         if cancel is not None and cancel.is_set():
             raise ExportError("export cancelled: nothing written")
     exported_at = datetime.now(UTC)
-    positions = store.search(plan.query, plan.now).positions
-    if not len(positions):
-        return _Matches(positions, exported_at, None, None)
-    newest = iso_ms(store.row(int(positions[0])).audited_at)
-    oldest = iso_ms(store.row(int(positions[-1])).audited_at)
-    return _Matches(positions, exported_at, newest, oldest)
+    # the matches by load index: they name the same events while a followed source grows
+    events = store.search(plan.query, plan.now).events
+    if not len(events):
+        return _Matches(events, exported_at, None, None)
+    newest = iso_ms(store.event_row(int(events[0])).audited_at)
+    oldest = iso_ms(store.event_row(int(events[-1])).audited_at)
+    return _Matches(events, exported_at, newest, oldest)
 
 
 class _Staged:

@@ -414,6 +414,18 @@ def write_report(
     while not store.wait(0.1):
         if cancel is not None and cancel.is_set():
             raise ExportError("report cancelled: nothing written")
+    with store.steady():  # a followed source: the report is of one moment, its events hold still
+        return _write_report(store, plan, path, progress, cancel, force)
+
+
+def _write_report(
+    store: Store,
+    plan: ReportPlan,
+    path: Path,
+    progress: Callable[[int, int], None] | None,
+    cancel: threading.Event | None,
+    force: bool,
+) -> ReportResult:
     made = datetime.now(UTC)
     positions = store.search(plan.query, plan.now).positions
     total = len(positions)

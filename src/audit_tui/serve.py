@@ -171,7 +171,8 @@ class AuditAPI:
         else:
             from audit_tui.clickhouse.view import PagedView
 
-            reader = PagedView(self.store, query, now)
+            # pages the size the largest answer asks for: a few views are cached
+            reader = PagedView(self.store, query, now, page=self.max_limit)
         found = (reader, reader.search(query, now).positions)
         with self._lock:
             self._results[fingerprint] = (time.monotonic(), found)

@@ -11,20 +11,24 @@ from __future__ import annotations
 
 import os
 import threading
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import numpy as np
+import orjson
 
 from audit_tui import countby, searchlang
 from audit_tui.facets import describe, fold, party_of, selection_names
-from audit_tui.model import EPOCH, Row, flatten, load_json, party
+from audit_tui.model import EPOCH, Row, flatten, iso_ms, load_json, party
 from audit_tui.query import Query, extends, parse_when, utcnow
 from audit_tui.textindex import (
     LocalTextIndex,
+    TailTextIndex,
     TextPart,
     encode_words,
     fragments,
@@ -36,6 +40,10 @@ from audit_tui.textindex import (
 COLUMN_FIELDS = {"actor": "actors", "type": "event_types", "workspace": "workspaces"}
 # Ties in time are broken by id, read back from the records: only when there are few of them.
 TIE_BREAK_LIMIT = 20_000
+# Events that arrive after loading (a followed file) and tie in time with others: at most this
+# many are ordered by id per arrival (past it, the order they arrived in is kept).
+GROW_TIE_LIMIT = 2_000
+GONE = -1  # a raw segment whose records are gone (the file was truncated, no copy found)
 
 
 Record = dict[str, Any]
@@ -114,14 +122,24 @@ class Facets:
 
 @dataclass(frozen=True)
 class Result:
-    """The events matching a query: sorted positions, newest first."""
+    """The events matching a query: sorted positions, newest first.
+
+    Positions name events in the store's order of the moment: when events arrive after
+    loading (a followed source) they move. ``order`` is that order (load index of each
+    position), so :attr:`events` names the matches for good."""
 
     positions: np.ndarray
     total: int  # events in the store when the query ran
+    order: np.ndarray | None = None
 
     @property
     def count(self) -> int:
         return len(self.positions)
+
+    @property
+    def events(self) -> np.ndarray:
+        """The matches as load indices (:meth:`Store.event_raw`), which never move."""
+        return self.positions if self.order is None else self.order[self.positions]
 
 
 @dataclass
@@ -299,6 +317,14 @@ class Store:
         self._raw_fd: int | None = None
         self._raw_buffer: bytes | None = None
         self._raws: list[bytes] = []
+        # Records of events that arrived after loading may live elsewhere than the source's
+        # own (a rotated file's successor, memory): from each segment's first load index on,
+        # its fd (None: in memory, ``self._raws``; GONE: truncated away).
+        self._seg_firsts: list[int] = []
+        self._seg_fds: list[int | None] = []
+        self._next_source = 1000  # indexers of followers get numbers from here
+        self.extent: int | None = None  # bytes of JSON lines the loader read (None: no lines)
+        self.grown = 0  # events added after loading (a followed source)
         self._temp_files: list[str] = []
         self.unit = "line"  # what skipped records are numbered by: line, or record
         # several files (see add_file); empty for a source of one file
@@ -356,6 +382,110 @@ class Store:
     def file_count(self) -> int:
         """Files whose events are in the store (1 for a source of one file)."""
         return len(self._files) or 1
+
+    # -- growing after loading (a followed source) ------------------------------------
+
+    def new_source(self) -> int:
+        """A source number for another indexer (a follower's): its dictionary codes are its
+        own, as each loader worker's are."""
+        with self._lock:
+            self._next_source += 1
+            return self._next_source
+
+    def grow(self, source: int, block: BlockResult, texts: TextPart) -> None:
+        """Append events that arrived after loading (a followed file's new lines). They join
+        the text index, the facet dictionaries, the time order, the counts and the histogram
+        at the next query, without a reload: the time order is merged, and a cached search
+        is extended by testing the new events only."""
+        with self._lock:
+            if not isinstance(self.text, LocalTextIndex | TailTextIndex):
+                # the loader's workers hold the texts loaded so far; the new ones stay here
+                self.text = TailTextIndex(self.text, self.total)
+            self.add_block(source, block, texts)
+            self.grown += block.count
+
+    def raw_file_id(self) -> tuple[int, int] | None:
+        """(st_dev, st_ino) of the file the loaded records are read back from (None: they are
+        not in a file)."""
+        with self._lock:
+            return None if self._raw_fd is None else _file_id(self._raw_fd)
+
+    def raw_file_dup(self) -> int | None:
+        """A new descriptor of the file the loaded records are read back from (the caller
+        closes it); None when they are not in a file."""
+        with self._lock:
+            return None if self._raw_fd is None else os.dup(self._raw_fd)
+
+    def raws_from(self, fd: int | None) -> None:
+        """Events added from now on keep their records in the file ``fd``, at their offsets
+        (the store owns it from now on and closes it), or, with None, in memory (their
+        blocks' ``raws``)."""
+        with self._lock:
+            first = self.total
+            if self._seg_firsts and self._seg_fds[-1] == fd:
+                return
+            if self._seg_firsts and self._seg_firsts[-1] == first:
+                old = self._seg_fds[-1]
+                self._seg_fds[-1] = fd
+                self._release(old)
+            else:
+                self._seg_firsts.append(first)
+                self._seg_fds.append(fd)
+
+    def reroute_raws(self, file_id: tuple[int, int], fd: int | None) -> int:
+        """The file ``file_id`` was truncated: the records of the events read from it so far
+        are read from ``fd`` instead (a copy of it, at the same offsets, that the store now
+        owns) or, with None, are gone (the detail view shows what the index holds). Returns
+        how many events that concerns."""
+        with self._lock:
+            target = GONE if fd is None else fd
+            if self._raw_fd is not None and _file_id(self._raw_fd) == file_id:
+                # the records loaded first become a segment of their own
+                self._seg_firsts.insert(0, 0)
+                self._seg_fds.insert(0, self._raw_fd)
+                self._raw_fd = None
+            moved = 0
+            ends = [*self._seg_firsts[1:], self.total]
+            for k, old in enumerate(self._seg_fds):
+                if old is not None and old != GONE and _file_id(old) == file_id:
+                    self._seg_fds[k] = target
+                    moved += ends[k] - self._seg_firsts[k]
+                    self._release(old)
+            if not moved and fd is not None:
+                os.close(fd)
+            return moved
+
+    def _release(self, fd: int | None) -> None:
+        if fd is None or fd == GONE or fd == self._raw_fd or fd in self._seg_fds:
+            return
+        os.close(fd)
+
+    def retract_last_line(self, offset: int) -> None:
+        """The last line the loader read, starting at byte ``offset``, was not yet whole (no
+        newline after it): forget it, so that a follower reads it again once it is (whatever
+        was made of it: an invalid record is no longer reported, and no event holds it)."""
+        with self._lock:
+            self._consolidate()
+            if len(self._starts) and np.any(self._starts == offset):
+                raise ValueError("the line at that offset is an event")
+            k = max(
+                (i for i, b in enumerate(self._blocks) if b[0] <= offset and b[1] > 0),
+                key=lambda i: self._blocks[i][0],
+                default=None,
+            )
+            if k is None:
+                return
+            boff, nlines, first = self._blocks[k]
+            self._invalid = [e for e in self._invalid if not (e[0] == boff and e[1] == nlines - 1)]
+            self._blocks[k] = (boff, nlines - 1, first)
+
+    def holds_line_at(self, offset: int) -> bool:
+        """True when an event was read from the line starting at byte ``offset`` of the
+        source's own records (its file or buffer)."""
+        with self._lock:
+            self._consolidate()
+            base = self._seg_firsts[0] if self._seg_firsts else self._n
+            return bool(len(self._starts) and np.any(self._starts[:base] == offset))
 
     def add_block(self, source: int, block: BlockResult, texts: TextPart | None) -> None:
         """Append one block of events (from indexer ``source``)."""
@@ -418,6 +548,9 @@ class Store:
         self._consolidate()
         if self._sorted_n == self._n:
             return
+        if self._sorted_n > 0 and not self.loading:
+            self._merge_new()
+            return
         ts = self._ts
         order = np.argsort(-ts, kind="stable")
         if not self.loading:
@@ -436,6 +569,77 @@ class Store:
         self._sorted_n = self._n
         self._text_cache = None
         self._term_masks = {}
+
+    def _merge_new(self) -> None:
+        """Merge the events that arrived after loading into the sorted view: each goes after
+        the events of its time already there (then ties are ordered by id, as loading does,
+        when there are few); the cached search and word masks are extended by testing only
+        the new events."""
+        old, n = self._sorted_n, self._n
+        ts_new = self._ts[old:n]
+        k = np.argsort(-ts_new, kind="stable")
+        new_sorted = np.arange(old, n, dtype=np.int64)[k]
+        ins = np.searchsorted(self._neg_ts, -ts_new[k], "right")
+        order = np.insert(self._order, ins, new_sorted)
+        neg_ts = -self._ts[order]
+        perm = self._grown_ties(order, neg_ts, ins + np.arange(len(ins)))
+        if perm is not None:
+            order = order[perm]
+        new_load = np.arange(old, n, dtype=np.int64)
+
+        def extend(mask: np.ndarray, words: tuple[bytes, ...]) -> np.ndarray:
+            hits = self._match(words, new_load, None)
+            merged = np.insert(mask, ins, np.isin(new_sorted, hits))
+            return merged if perm is None else merged[perm]
+
+        cache = self._text_cache
+        text_cache = None
+        if cache is not None and cache[1] == old:
+            text_cache = (cache[0], n, extend(cache[2], cache[0]))
+        term_masks: dict[searchlang.Expr, np.ndarray] = {
+            expr: extend(mask, encode_words((expr.text,)))
+            for expr, mask in self._term_masks.items()
+            if isinstance(expr, searchlang.Word)
+        }
+        self._order = order
+        pos_of = np.empty(n, np.int64)
+        pos_of[order] = np.arange(n)
+        self._pos_of = pos_of
+        self._neg_ts = neg_ts
+        self._cols = {
+            "event_types": self._et[order],
+            "actors": self._ac[order],
+            "workspaces": self._ws[order],
+            "files": self._fc[order],
+        }
+        self._sorted_n = n
+        self._text_cache = text_cache
+        self._term_masks = term_masks
+
+    def _grown_ties(
+        self, order: np.ndarray, neg_ts: np.ndarray, at: np.ndarray
+    ) -> np.ndarray | None:
+        """A permutation of the merged ``order`` that orders by id (descending) each run of
+        equal times holding a new event (sorted positions ``at``); None when nothing moves
+        or the runs hold more than :data:`GROW_TIE_LIMIT` events."""
+        tied = at[
+            ((at > 0) & (neg_ts[np.maximum(at - 1, 0)] == neg_ts[at]))
+            | ((at + 1 < len(neg_ts)) & (neg_ts[np.minimum(at + 1, len(neg_ts) - 1)] == neg_ts[at]))
+        ]
+        if not len(tied):
+            return None
+        values = np.unique(neg_ts[tied])
+        starts = np.searchsorted(neg_ts, values, "left")
+        ends = np.searchsorted(neg_ts, values, "right")
+        if int((ends - starts).sum()) > GROW_TIE_LIMIT:
+            return None
+        perm = np.arange(len(order))
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            group = list(range(start, end))
+            ids = [self._record_id(int(order[p])) for p in group]
+            ranked = sorted(zip(ids, group, strict=True), key=lambda x: x[0], reverse=True)
+            perm[start:end] = [p for _, p in ranked]
+        return perm
 
     def _break_ties(self, order: np.ndarray) -> np.ndarray:
         ts_sorted = self._ts[order]
@@ -469,6 +673,13 @@ class Store:
     # -- raw records and rows ----------------------------------------------------------
 
     def _raw(self, g: int) -> bytes:
+        if self._seg_firsts and g >= self._seg_firsts[0]:
+            fd = self._seg_fds[bisect_right(self._seg_firsts, g) - 1]
+            if fd is None:
+                return self._raws[int(self._starts[g])]
+            if fd == GONE:
+                return self._gone_record(g)
+            return os.pread(fd, int(self._lengths[g]), int(self._starts[g]))
         if self._files:
             return self._file_raw(g)
         if self._raw_fd is not None:
@@ -488,17 +699,68 @@ class Store:
             return self._open_files.pread(number, f, length, start)
         return self._raws[start]
 
+    def _gone_record(self, g: int) -> bytes:
+        """What the index holds of an event whose record was truncated away, as a record."""
+
+        def named(key: Any) -> dict[str, str] | None:
+            if key is None:
+                return None
+            p = party_of(key)
+            return {k: v for k, v in zip(("id", "name", "email", "type"), p, strict=True) if v}
+
+        record = {
+            "audited_at": iso_ms(int(self._ts[g])),
+            "event_type": str(self._etypes.values[int(self._et[g])]),
+            "actor": named(self._actors.values[int(self._ac[g])]),
+            "workspace": named(self._workspaces.values[int(self._ws[g])]),
+            "audit_tui": (
+                "the original record is gone: the file was truncated before it was read "
+                "again and no rotated copy of it was found; this is what the index holds"
+            ),
+        }
+        return orjson.dumps(record)
+
+    # -- events by load index (names that stay when events arrive) ---------------------
+
+    @contextmanager
+    def steady(self) -> Iterator[None]:
+        """Positions stay as they are inside (events that arrive meanwhile are merged after):
+        for a few calls that hand positions on, such as a search, its sort and its facets."""
+        if self.loading:  # (the loader needs the lock; nothing is followed while loading)
+            yield
+            return
+        with self._lock:
+            yield
+
+    def events_at(self, positions: np.ndarray) -> np.ndarray:
+        """The load indices of sorted positions (of the order the last query saw)."""
+        with self._lock:
+            order: np.ndarray = self._order[np.asarray(positions, dtype=np.int64)]
+            return order
+
+    def position_of(self, event: int) -> int:
+        """Where the event with load index ``event`` is in the order of now."""
+        with self._lock:
+            self._view()
+            return int(self._pos_of[event])
+
+    def event_raw(self, event: int) -> bytes:
+        """The original record of the event with load index ``event``."""
+        return self._raw(int(event))
+
+    def event_row(self, event: int) -> Row:
+        value = load_json(self._raw(int(event)))
+        return flatten(self.native(value if isinstance(value, dict) else {"value": value}))
+
     def raw(self, position: int) -> bytes:
         """The original record at a sorted position, exactly as the source wrote it."""
         return self._raw(int(self._order[position]))
 
-    def raws(self, positions: np.ndarray) -> list[bytes]:
-        """:meth:`raw` of many sorted positions; records of one file that lie close together
+    def event_raws(self, events: np.ndarray) -> list[bytes]:
+        """:meth:`event_raw` of many load indices; records of one file that lie close together
         (an export in time order of a file in time order) are read with one read."""
-        with self._lock:
-            self._view()
-            g = self._order[np.asarray(positions, dtype=np.int64)]
-        if self._raw_fd is None or self._files or not len(g):
+        g = np.asarray(events, dtype=np.int64)
+        if self._raw_fd is None or self._files or self._seg_firsts or not len(g):
             return [self._raw(int(i)) for i in g.tolist()]
         starts, lengths = self._starts[g], self._lengths[g]
         lo, hi = int(starts.min()), int((starts + lengths).max())
@@ -568,7 +830,13 @@ class Store:
         its 1-based number in the file, None when not known)."""
         with self._lock:
             self._view()
-            g = int(self._order[position])
+            return self.event_origin(int(self._order[position]))
+
+    def event_origin(self, event: int) -> tuple[str, str, int | None]:
+        """:meth:`origin` of the event with load index ``event``."""
+        with self._lock:
+            self._consolidate()
+            g = int(event)
             firsts = self._firsts
             if len(firsts) != len(self._blocks):
                 firsts = self._firsts = np.asarray([b[2] for b in self._blocks], np.int64)
@@ -581,21 +849,21 @@ class Store:
                 return name, unit, None
             return name, unit, self._line_bases()[b] + line + 1
 
-    def times_and_types(self, positions: np.ndarray) -> tuple[np.ndarray, list[str]]:
-        """The epoch ms and the event type of each sorted position, from the index (what a row
-        would read again from the record)."""
+    def event_times_and_types(self, events: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """The epoch ms and the event type of the events with these load indices, from the
+        index (what a row would read again from the record)."""
         with self._lock:
-            self._view()
-            pos = np.asarray(positions, dtype=np.int64)
+            self._consolidate()
+            g = np.asarray(events, dtype=np.int64)
             values = self._etypes.values
-            return -self._neg_ts[pos], [values[c] for c in self._cols["event_types"][pos].tolist()]
+            return self._ts[g], [values[c] for c in self._et[g].tolist()]
 
-    def origins(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`origin` of many sorted positions at once: each one's file number (see
+    def event_origins(self, events: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`event_origin` of many load indices at once: each one's file number (see
         :meth:`file_names`) and 1-based line or record number (0 when not known)."""
         with self._lock:
-            self._view()
-            g = self._order[np.asarray(positions, dtype=np.int64)]
+            self._consolidate()
+            g = np.asarray(events, dtype=np.int64)
             firsts = self._firsts
             if len(firsts) != len(self._blocks):
                 firsts = self._firsts = np.asarray([b[2] for b in self._blocks], np.int64)
@@ -723,14 +991,14 @@ class Store:
             self._view()
             lo, hi, mask = self._conditions(query, now)
             positions = np.arange(lo, hi) if mask is None else np.flatnonzero(mask) + lo
-            return Result(positions, self._sorted_n)
+            return Result(positions, self._sorted_n, self._order)
 
     def first(self, query: Query, limit: int, now: datetime | None = None) -> Result:
         """The newest ``limit`` matches, fast even when the text is new (no full count)."""
         now = now or utcnow()
         if not query.plain:  # the language: one full evaluation (its term masks are cached)
             result = self.search(query, now)
-            return Result(result.positions[:limit], result.total)
+            return Result(result.positions[:limit], result.total, result.order)
         if query.words:
             self.text.wait_ready()
         with self._lock:
@@ -739,7 +1007,7 @@ class Store:
             cache = self._text_cache
             if not enc or (cache is not None and cache[0] == enc and cache[1] == self._sorted_n):
                 result = self.search(query, now)
-                return Result(result.positions[:limit], result.total)
+                return Result(result.positions[:limit], result.total, result.order)
             lo, hi, mask = self._conditions(query, now, text=False)
             if cache is not None and cache[1] == self._sorted_n and extends(enc, cache[0]):
                 # The new words narrow a cached search: only its hits can match.
@@ -747,7 +1015,7 @@ class Store:
                 positions = np.flatnonzero(narrowed) + lo
                 hits = self._match(enc, self._order[positions[: max(limit * 40, 4000)]], limit)
                 if len(hits) >= limit or len(positions) <= max(limit * 40, 4000):
-                    return Result(np.sort(self._pos_of[hits])[:limit], self._sorted_n)
+                    return Result(np.sort(self._pos_of[hits])[:limit], self._sorted_n, self._order)
             elif not any(needs_verify(w) for w in enc):
                 # Newest parts first; stops once no older part can hold a newer match.
                 everything = mask is None and lo == 0 and hi == self._sorted_n
@@ -762,11 +1030,11 @@ class Store:
                     text_mask = np.zeros(self._sorted_n, bool)
                     text_mask[found] = True
                     self._text_cache = (enc, self._sorted_n, text_mask)
-                return Result(found[:limit], self._sorted_n)
+                return Result(found[:limit], self._sorted_n, self._order)
         # Words with JSON punctuation, or narrowing that found too little: one full scan
         # (cached, so the count that follows is free).
         result = self.search(query, now)
-        return Result(result.positions[:limit], result.total)
+        return Result(result.positions[:limit], result.total, result.order)
 
     def count(self, query: Query, now: datetime | None = None) -> int:
         return self.search(query, now).count
@@ -1010,6 +1278,10 @@ class Store:
         if self._raw_fd is not None:
             os.close(self._raw_fd)
             self._raw_fd = None
+        for fd in set(self._seg_fds):
+            if fd is not None and fd != GONE:
+                os.close(fd)
+        self._seg_fds = [GONE if fd is not None else None for fd in self._seg_fds]
         for path in self._temp_files:
             try:
                 os.unlink(path)
@@ -1101,3 +1373,8 @@ def time_buckets(since: int, until: int, slots: int) -> tuple[int, int, int]:
 
 
 FILL = 0.9  # round buckets are used when they fill this much of the timeline's width
+
+
+def _file_id(fd: int) -> tuple[int, int]:
+    st = os.fstat(fd)
+    return st.st_dev, st.st_ino

@@ -433,3 +433,74 @@ class LocalTextIndex:
 
     def close(self) -> None:
         self.texts = TextBlob()
+
+
+class TailTextIndex:
+    """A text index that grew after loading: the events before ``base_n`` are searched by
+    ``base`` (the loader's worker processes, say), the later ones here, in this process.
+
+    The later events arrive a few at a time (a followed file): their texts are packed into
+    parts of up to :data:`TAIL_PART_BYTES` so a scan does not walk thousands of tiny parts."""
+
+    def __init__(self, base: Any, base_n: int) -> None:
+        self.base = base
+        self.base_n = base_n
+        self.tail = TextBlob()
+
+    def __len__(self) -> int:
+        return self.base_n + len(self.tail)
+
+    def add(self, source: int, count: int, texts: TextPart | None) -> None:
+        if texts is None:
+            raise ValueError("events added after loading bring their texts")
+        parts = self.tail.parts
+        if parts and len(parts[-1].blob) + len(texts.blob) <= TAIL_PART_BYTES and texts.count:
+            last = parts[-1]
+            shift = len(last.blob)
+            ts = None
+            if last.ts is not None and texts.ts is not None:
+                ts = np.concatenate([last.ts, texts.ts])
+            parts[-1] = TextPart(
+                last.blob + texts.blob,
+                last.starts + [s + shift for s in texts.starts[1:]],
+                ts=ts,
+            )
+            self.tail.n += texts.count
+        else:
+            self.tail.add(texts)
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        return bool(self.base.wait_ready(timeout))
+
+    def match(
+        self, words: Sequence[bytes], candidates: np.ndarray | None, limit: int | None
+    ) -> np.ndarray:
+        if candidates is None:
+            low = self.base.match(words, None, limit)
+            high = self.tail.match(words, None, limit)
+            hits = np.concatenate([low, np.asarray(high, np.int64) + self.base_n])
+            return hits if limit is None else hits[:limit]
+        cand = np.asarray(candidates, dtype=np.int64)
+        below = cand < self.base_n
+        low = self.base.match(words, cand[below], limit) if below.any() else []
+        above = (cand[~below] - self.base_n).tolist()
+        high = self.tail.match(words, above, limit) if above else []
+        hits = np.concatenate([np.asarray(low, np.int64), np.asarray(high, np.int64) + self.base_n])
+        if limit is None or len(hits) <= 1:
+            return hits
+        # the first ``limit`` in the candidates' order
+        by_value = np.argsort(cand, kind="stable")
+        rank = by_value[np.searchsorted(cand[by_value], hits)]
+        return hits[np.argsort(rank, kind="stable")][:limit]
+
+    def newest(self, words: Sequence[bytes], allowed: np.ndarray | None, limit: int) -> np.ndarray:
+        low = self.base.newest(words, None if allowed is None else allowed[: self.base_n], limit)
+        high = self.tail.newest(words, None if allowed is None else allowed[self.base_n :], limit)
+        return np.concatenate([np.asarray(low, np.int64), np.asarray(high, np.int64) + self.base_n])
+
+    def close(self) -> None:
+        self.base.close()
+        self.tail = TextBlob()
+
+
+TAIL_PART_BYTES = 4 * 1024 * 1024

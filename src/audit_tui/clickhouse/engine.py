@@ -11,12 +11,14 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import orjson
+
+from audit_tui.config import Config, ConfigError, Profile, load_config
 
 CHDB_PREFIX = "chdb:"
 SERVER_SCHEMES = ("clickhouse://", "clickhouses://")
@@ -24,23 +26,106 @@ PASSWORD_ENV = "AUDIT_TUI_CLICKHOUSE_PASSWORD"
 PASSWORD_FILE_ENV = "AUDIT_TUI_CLICKHOUSE_PASSWORD_FILE"
 
 
-def server_password(password_file: str | None = None) -> str:
-    """The server's password: from ``password_file`` (``--password-file``), else the file
-    ``$AUDIT_TUI_CLICKHOUSE_PASSWORD_FILE`` names, else ``$AUDIT_TUI_CLICKHOUSE_PASSWORD``,
-    else none. A file's first line is the password (its newline is not). Never from a URL or
-    the command line, never shown."""
-    path = password_file or os.environ.get(PASSWORD_FILE_ENV)
+COMMAND_TIMEOUT = 30.0  # seconds a profile's password_command may take
+
+
+def server_password(
+    password_file: str | None = None,
+    profile: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    config: Callable[[], Config] = load_config,
+) -> str:
+    """The server's password, from the first of: ``password_file`` (``--password-file``); the
+    config profile ``profile`` (its ``password_file``, ``password_command`` or
+    ``password_env``); the file ``$AUDIT_TUI_CLICKHOUSE_PASSWORD_FILE`` names;
+    ``$AUDIT_TUI_CLICKHOUSE_PASSWORD``; none. A file's (or the command's output's) first line
+    is the password, its newline is not. Never from a URL or the command line, never shown."""
+    env = os.environ if environ is None else environ
+    if password_file:
+        return _first_line_of(Path(password_file), "password file")
+    if profile:
+        prof = clickhouse_profile(profile, config)
+        where = f"profile {profile}"
+        if prof.password_file is not None:
+            return _first_line_of(prof.password_file, f"{where}: password_file")
+        if prof.password_command is not None:
+            return _run_password_command(prof.password_command, where)
+        if prof.password_env is not None:
+            if prof.password_env not in env:
+                raise ClickHouseError(
+                    f"{where}: the environment variable {prof.password_env} is not set"
+                )
+            return env[prof.password_env]
+    path = env.get(PASSWORD_FILE_ENV)
     if path:
-        try:
-            text = Path(path).expanduser().read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ClickHouseError(f"password file {path}: no such file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            why = getattr(exc, "strerror", None) or type(exc).__name__
-            raise ClickHouseError(f"password file {path}: cannot read it ({why})") from None
-        lines = text.splitlines()
-        return lines[0] if lines else ""
-    return os.environ.get(PASSWORD_ENV, "")
+        return _first_line_of(Path(path), "password file")
+    return env.get(PASSWORD_ENV, "")
+
+
+def clickhouse_profile(name: str, config: Callable[[], Config] = load_config) -> Profile:
+    """The config file's profile ``name``, which must name a ClickHouse server."""
+    try:
+        cfg = config()
+    except ConfigError as exc:
+        raise ClickHouseError(str(exc)) from None
+    prof = cfg.profiles.get(name)
+    if prof is None:
+        known = ", ".join(sorted(cfg.profiles)) or "none defined"
+        raise ClickHouseError(f"no profile {name!r} in the config file (profiles: {known})")
+    if not prof.clickhouse:
+        raise ClickHouseError(
+            f"profile {name} is an audit API ({prof.url.split('://')[0]}://), not a ClickHouse "
+            "server: its url must start with clickhouse:// or clickhouses://"
+        )
+    return prof
+
+
+def _first_line_of(path: Path, what: str) -> str:
+    try:
+        text = path.expanduser().read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ClickHouseError(f"{what} {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or type(exc).__name__
+        raise ClickHouseError(f"{what} {path}: cannot read it ({why})") from None
+    lines = text.splitlines()
+    return lines[0] if lines else ""
+
+
+def _run_password_command(argv: list[str], where: str) -> str:
+    """The first line a profile's ``password_command`` prints. Its output is never shown, not
+    even when it fails (it may hold the password): only how it failed."""
+    import subprocess
+
+    name = os.path.basename(argv[0])
+    try:
+        done = subprocess.run(
+            argv,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise ClickHouseError(f"{where}: password_command {name}: no such command") from None
+    except subprocess.TimeoutExpired:
+        raise ClickHouseError(
+            f"{where}: password_command {name} took longer than {COMMAND_TIMEOUT:.0f} s"
+        ) from None
+    except OSError as exc:
+        raise ClickHouseError(
+            f"{where}: password_command {name} cannot run ({exc.strerror or exc})"
+        ) from None
+    if done.returncode != 0:
+        raise ClickHouseError(
+            f"{where}: password_command {name} failed (exit status {done.returncode}); run it "
+            "yourself to see why"
+        )
+    try:
+        lines = done.stdout.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise ClickHouseError(f"{where}: password_command {name} printed no UTF-8 text") from None
+    return lines[0] if lines else ""
 
 
 DEFAULT_TABLE = "audit_events"
@@ -174,18 +259,21 @@ def _first_line(message: str) -> str:
 class ConnectEngine:
     """A ClickHouse server over HTTP(S), through the official driver (clickhouse-connect).
 
-    ``clickhouse://[user@]host[:port]/DATABASE`` (``clickhouses://`` for TLS); the password
-    comes from ``$AUDIT_TUI_CLICKHOUSE_PASSWORD``, never from the URL, and is never shown."""
+    ``clickhouse://[user@]host[:port]/DATABASE`` (``clickhouses://`` for TLS, verified with the
+    profile's ``ca_bundle`` when it names one); the password comes from
+    :func:`server_password`, never from the URL, and is never shown."""
 
-    def __init__(self, url: str, password_file: str | None = None) -> None:
+    def __init__(
+        self, url: str, password_file: str | None = None, profile: str | None = None
+    ) -> None:
         parts = urlsplit(url)
         secure = parts.scheme == "clickhouses"
         if parts.password is not None:
             raise ClickHouseError(
-                "put no password in a clickhouse:// URL: use --password-file PATH, "
-                "AUDIT_TUI_CLICKHOUSE_PASSWORD_FILE or AUDIT_TUI_CLICKHOUSE_PASSWORD"
+                "put no password in a clickhouse:// URL: use --password-file PATH, a profile's "
+                "password_file or password_command, AUDIT_TUI_CLICKHOUSE_PASSWORD_FILE or "
+                "AUDIT_TUI_CLICKHOUSE_PASSWORD"
             )
-        password = server_password(password_file)
         if not parts.hostname:
             raise ClickHouseError(f"no host in {parts.scheme}:// URL: {parts.scheme}://host/db")
         try:
@@ -195,6 +283,10 @@ class ConnectEngine:
         database = parts.path.strip("/") or "default"
         user = unquote(parts.username) if parts.username else "default"
         self.label = f"{parts.scheme}://{user}@{parts.hostname}:{port}/{database}"
+        password = server_password(password_file, profile)
+        self._password = password
+        ca_bundle = clickhouse_profile(profile).ca_bundle if profile else None
+        tls: dict[str, Any] = {} if ca_bundle is None else {"ca_cert": str(ca_bundle)}
         try:
             import clickhouse_connect
         except ImportError as exc:
@@ -209,22 +301,23 @@ class ConnectEngine:
                 password=password,
                 database=database,
                 secure=secure,
+                **tls,
             )
         except Exception as exc:  # the driver's own errors: one line, no traceback
-            raise ClickHouseError(f"{self.label}: {_first_line(str(exc))}") from exc
+            raise ClickHouseError(f"{self.label}: {self._said(exc)}") from None
 
     def rows(self, sql: str, params: Mapping[str, Param] | None = None) -> list[dict[str, Any]]:
         try:
             result = self._client.query(sql, parameters=dict(params or {}))
             return list(result.named_results())
         except Exception as exc:
-            raise ClickHouseError(_first_line(str(exc))) from exc
+            raise ClickHouseError(self._said(exc)) from None
 
     def command(self, sql: str, params: Mapping[str, Param] | None = None) -> None:
         try:
             self._client.command(sql, parameters=dict(params or {}))
         except Exception as exc:
-            raise ClickHouseError(_first_line(str(exc))) from exc
+            raise ClickHouseError(self._said(exc)) from None
 
     def insert_select(
         self, sql: str, data: bytes, structure: str, params: Mapping[str, Param]
@@ -234,7 +327,14 @@ class ConnectEngine:
         try:
             self._client.command(statement, parameters=dict(params), data=data)
         except Exception as exc:
-            raise ClickHouseError(_first_line(str(exc))) from exc
+            raise ClickHouseError(self._said(exc)) from None
+
+    def _said(self, exc: Exception) -> str:
+        """The driver's message, one line, the password never in it (whatever it quotes)."""
+        text = str(exc)
+        if self._password:
+            text = text.replace(self._password, "***")
+        return _first_line(text)
 
     def close(self) -> None:
         self._client.close()
@@ -245,13 +345,14 @@ def is_clickhouse(spec: str | None) -> bool:
     return is_chdb(spec) or str(spec or "").startswith(SERVER_SCHEMES)
 
 
-def open_engine(spec: str, password_file: str | None = None) -> Engine:
+def open_engine(spec: str, password_file: str | None = None, profile: str | None = None) -> Engine:
     """The engine a source spec names: ``chdb:PATH``, ``clickhouse://…`` or ``clickhouses://…``
-    (a server's password: :func:`server_password`)."""
+    (a server's password: :func:`server_password`, from ``--password-file``, the config
+    ``profile``, or the environment)."""
     if is_chdb(spec):
         return ChdbEngine(spec[len(CHDB_PREFIX) :])
     if spec.startswith(SERVER_SCHEMES):
-        return ConnectEngine(spec, password_file)
+        return ConnectEngine(spec, password_file, profile)
     raise ClickHouseError(
         f"not a ClickHouse source: {spec!r} (use chdb:PATH or clickhouse://host/db)"
     )

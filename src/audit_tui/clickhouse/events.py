@@ -23,6 +23,7 @@ from audit_tui.facets import describe, fold
 from audit_tui.model import EPOCH, Party, Row
 from audit_tui.query import FACETS, Query, QueryError, parse_when, utcnow
 from audit_tui.store import Facets, FacetValue
+from audit_tui.textindex import SEP
 
 _ROW_COLUMNS = (
     "toUnixTimestamp64Milli(time) AS time_ms, id, content_hash, event_type, resource_type, "
@@ -91,6 +92,14 @@ FIELD_COLUMNS = {
 }
 
 
+# Lists in lists a path term walks through at each step of its path (``a.b`` finds ``b`` in the
+# items of a list at ``a``, and in the items of a list in that list, …).
+LIST_DEPTH = 3
+# The tokens of a JSON text that are values: a string not followed by ``:`` (a key is), or a
+# number, true, false or null (as written). Groups: the string, the colon after it, the literal.
+_VALUE_TOKENS = r'("(?:[^"\\]|\\.)*")(\s*:)?|(-?[0-9][0-9.eE+-]*|true|false|null)'
+
+
 class _Compiler:
     """The search language as one SQL condition, every value a query parameter."""
 
@@ -138,11 +147,40 @@ class _Compiler:
             ]
             return "(" + " OR ".join(tests) + ")"
         assert isinstance(expr, searchlang.Path)
-        # the JSON text at the path in the original record (keys included, arrays on the way
-        # not walked through: see docs/clickhouse.md)
-        keys = ", ".join(self.param(k) for k in expr.keys)
-        needle = self.param(expr.value.lower())
-        return f"positionUTF8(lowerUTF8(JSONExtractRaw(raw, {keys})), {needle}) > 0"
+        return self.path(expr)
+
+    def path(self, expr: searchlang.Path) -> str:
+        """Some value at or under the path contains the needle, as
+        :func:`searchlang.path_values` reads the record: lists on the way are walked through
+        (up to :data:`LIST_DEPTH` lists in lists at each step), every scalar under the path is
+        a value, keys are not. The values-only search text must contain the needle first (a
+        cheap test that spares the JSON work on the other rows)."""
+        lowered = expr.value.lower()
+        needle = self.param(lowered)
+        nodes = "[raw]"
+        for depth, key in enumerate(expr.keys):
+            k = self.param(key)
+            for level in range(LIST_DEPTH):
+                v = f"l{depth}_{level}"
+                nodes = (
+                    f"arrayFlatten(arrayMap({v} -> if(JSONType({v}) = 'Array', "
+                    f"JSONExtractArrayRaw({v}), [{v}]), {nodes}))"
+                )
+            v = f"o{depth}"
+            nodes = (
+                f"arrayMap({v} -> JSONExtractRaw({v}, {k}), arrayFilter({v} -> "
+                f"JSONType({v}) = 'Object' AND JSONHas({v}, {k}), {nodes}))"
+            )
+        pattern = self.param(_VALUE_TOKENS)
+        values = (
+            "arrayFlatten(arrayMap(n -> arrayMap(g -> if(g[3] != '', g[3], "
+            "JSONExtractString(concat('[', g[1], ']'), 1)), arrayFilter(g -> g[3] != '' OR "
+            f"g[2] = '', extractAllGroupsVertical(n, {pattern}))), {nodes}))"
+        )
+        exact = f"arrayExists(v -> positionUTF8(lowerUTF8(v), {needle}) > 0, {values})"
+        if SEP in lowered:  # cannot be in the search text: no cheap test
+            return exact
+        return f"(position(search, {needle}) > 0 AND {exact})"
 
 
 def conditions(query: Query, now: datetime, skip: str | None = None) -> Where:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -38,9 +38,11 @@ Record = dict[str, Any]
 
 @dataclass
 class LoadReport:
-    read: int  # valid events of the source
+    read: int  # records offered (the valid events of a store)
     inserted: int  # new rows in the table
     out_of_range: int  # valid events whose time ClickHouse cannot hold
+    # records that are no event, by their number in the order offered (1-based), and why
+    invalid: list[tuple[int, str]] = field(default_factory=list)
 
 
 def ensure_table(engine: Engine, table: str) -> None:
@@ -113,17 +115,27 @@ class Batch:
     lo: int  # the oldest and newest time, epoch ms
     hi: int
     out_of_range: int
+    offered: int  # records in the batch, valid or not
+    invalid: list[tuple[int, str]]  # (index in the batch, why) of records that are no event
 
 
 def encode_batch(raws: list[bytes], read_native: Callable[[Record], Record]) -> Batch:
-    """The loaded columns of ``raws`` as JSON lines (run in a worker process)."""
+    """The loaded columns of ``raws`` as JSON lines (run in a worker process); a record that
+    is no event (not JSON, no time or type) is left out and said why."""
     lines: list[bytes] = []
+    invalid: list[tuple[int, str]] = []
     lo, hi, out_of_range = MAX_TIME_MS, MIN_TIME_MS, 0
-    for raw in raws:
+    for i, raw in enumerate(raws):
         try:
             row = event_columns(raw, read_native)
-        except (InvalidRecord, ValueError):
-            continue  # the store indexed it, so this does not happen; never load half a record
+        except InvalidRecord as exc:
+            invalid.append((i, str(exc)))
+            continue
+        except (ValueError, TypeError, RecursionError) as exc:
+            invalid.append(
+                (i, "invalid JSON" if isinstance(exc, ValueError) else type(exc).__name__)
+            )
+            continue
         ms = row["time_ms"]
         assert isinstance(ms, int)
         if not MIN_TIME_MS <= ms <= MAX_TIME_MS:
@@ -131,26 +143,24 @@ def encode_batch(raws: list[bytes], read_native: Callable[[Record], Record]) -> 
             continue
         lo, hi = min(lo, ms), max(hi, ms)
         lines.append(orjson.dumps(row))
-    return Batch(b"\n".join(lines), len(lines), lo, hi, out_of_range)
+    return Batch(b"\n".join(lines), len(lines), lo, hi, out_of_range, len(raws), invalid)
 
 
-def _encoded(store: Store, size: int, workers: int) -> Iterator[Batch]:
-    """The store's events in encoded batches, in order; ``workers`` processes encode them
-    while the engine inserts (a few batches ahead, so memory stays bounded)."""
-    chunks = (
-        [store.raw(p) for p in range(start, min(start + size, store.total))]
-        for start in range(0, store.total, size)
-    )
+def _encoded(
+    chunks: Iterable[list[bytes]], read_native: Callable[[Record], Record], workers: int
+) -> Iterator[Batch]:
+    """The chunks of records encoded, in order; ``workers`` processes encode them while the
+    engine inserts (a few batches ahead, so memory stays bounded)."""
     if workers <= 1:
         for raws in chunks:
-            yield encode_batch(raws, store.native)
+            yield encode_batch(raws, read_native)
         return
     ctx = multiprocessing.get_context("spawn")  # the engine's threads make fork unsafe
     with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
         pending: deque[Future[Batch]] = deque()
         for raws in chunks:
-            pending.append(pool.submit(encode_batch, raws, store.native))
-            if len(pending) > workers * 2:
+            pending.append(pool.submit(encode_batch, raws, read_native))
+            if len(pending) > workers + 1:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
@@ -159,6 +169,36 @@ def _encoded(store: Store, size: int, workers: int) -> Iterator[Batch]:
 def count_rows(engine: Engine, table: str) -> int:
     rows = engine.rows(f"SELECT count() AS n FROM {table_name(table)}")
     return int(rows[0]["n"])
+
+
+def load_records(
+    chunks: Iterable[list[bytes]],
+    read_native: Callable[[Record], Record],
+    engine: Engine,
+    table: str,
+    progress: Callable[[int], None] | None = None,
+    workers: int = 1,
+) -> LoadReport:
+    """Insert the records of ``chunks`` (each a batch of original records, read in their
+    native form by ``read_native``) that the table does not hold yet; ``progress`` is told
+    the records handled so far after each batch. Records that are no event are counted in
+    the report, not loaded."""
+    ensure_table(engine, table)
+    before = count_rows(engine, table)
+    report = LoadReport(read=0, inserted=0, out_of_range=0)
+    sql = _insert_sql(table)
+    structure = ", ".join(f"{name} {kind}" for name, kind in LOADED_COLUMNS)
+    for encoded in _encoded(chunks, read_native, workers):
+        report.out_of_range += encoded.out_of_range
+        report.invalid += [(report.read + i + 1, why) for i, why in encoded.invalid]
+        if encoded.count:
+            params = {"lo": encoded.lo, "hi": encoded.hi}
+            engine.insert_select(sql, encoded.data, structure, params)
+        report.read += encoded.offered
+        if progress is not None:
+            progress(report.read)
+    report.inserted = count_rows(engine, table) - before
+    return report
 
 
 def load_store(
@@ -174,19 +214,14 @@ def load_store(
     stores)."""
     if workers is None:
         workers = (os.cpu_count() or 1) if store.total > 4 * batch else 1
-    ensure_table(engine, table)
-    before = count_rows(engine, table)
-    report = LoadReport(read=store.total, inserted=0, out_of_range=0)
-    sql = _insert_sql(table)
-    structure = ", ".join(f"{name} {kind}" for name, kind in LOADED_COLUMNS)
-    done = 0
-    for encoded in _encoded(store, batch, workers):
-        report.out_of_range += encoded.out_of_range
-        if encoded.count:
-            params = {"lo": encoded.lo, "hi": encoded.hi}
-            engine.insert_select(sql, encoded.data, structure, params)
-        done += encoded.count + encoded.out_of_range
+    chunks = (
+        [store.raw(p) for p in range(start, min(start + batch, store.total))]
+        for start in range(0, store.total, batch)
+    )
+    total = store.total
+
+    def told(done: int) -> None:
         if progress is not None:
-            progress(done, store.total)
-    report.inserted = count_rows(engine, table) - before
-    return report
+            progress(done, total)
+
+    return load_records(chunks, store.native, engine, table, told, workers)

@@ -7,7 +7,9 @@ manifest names) is fetched on its own.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
+from typing import cast, overload
 
 import numpy as np
 
@@ -19,12 +21,51 @@ from audit_tui.store import Result
 PAGE = 5000
 
 
+class Positions:
+    """The positions ``0 … n-1`` of a view's matches, newest first, without an array of them:
+    10 million matches would be 80 MB of int64 in a process that holds only a page. A slice is
+    an array (of the slice's positions), an index an int, as with an array of positions."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    @overload
+    def __getitem__(self, key: int) -> int: ...
+
+    @overload
+    def __getitem__(self, key: slice) -> np.ndarray: ...
+
+    def __getitem__(self, key: int | slice) -> int | np.ndarray:
+        if isinstance(key, slice):
+            return np.arange(*key.indices(self.n), dtype=np.int64)
+        i = int(key) + (self.n if int(key) < 0 else 0)
+        if not 0 <= i < self.n:
+            raise IndexError(key)
+        return i
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(self.n))
+
+    def tolist(self) -> list[int]:
+        return list(range(self.n))
+
+
 class PagedView:
     error: str | None = None
     loading = False
 
-    def __init__(self, events: ClickHouseEvents, query: Query, now: datetime | None = None):
+    def __init__(
+        self,
+        events: ClickHouseEvents,
+        query: Query,
+        now: datetime | None = None,
+        page: int = PAGE,
+    ):
         self.events = events
+        self.page_size = page  # events read from the engine at a time
         self.query = query
         self.now = now or utcnow()
         self.label = events.label
@@ -41,7 +82,8 @@ class PagedView:
         """Every match of the view's query (positions 0..count-1, newest first)."""
         if self._count < 0:
             self._count = self.events.count(self.query, self.now)
-        return Result(np.arange(self._count, dtype=np.int64), self._count)
+        # reads like an array of positions, holds none (see Positions)
+        return Result(cast(np.ndarray, Positions(self._count)), self._count)
 
     def _event(self, position: int) -> Event:
         if self._start <= position < self._start + len(self._page):
@@ -53,13 +95,13 @@ class PagedView:
                 return self._oldest
         if position < self._start or not self._page:  # from the start again (rare)
             self._start, self._page, self._next = 0, [], None
-            page = self.events.page(self.query, PAGE, None, self.now)
+            page = self.events.page(self.query, self.page_size, None, self.now)
             self._page, self._next = page.events, page.next
         while position >= self._start + len(self._page):
             if self._next is None:
                 raise IndexError(position)
             start = self._start + len(self._page)
-            page = self.events.page(self.query, PAGE, self._next, self.now)
+            page = self.events.page(self.query, self.page_size, self._next, self.now)
             self._start, self._page, self._next = start, page.events, page.next
         return self._page[position - self._start]
 
@@ -68,6 +110,10 @@ class PagedView:
 
     def row(self, position: int) -> Row:
         return self._event(position).row
+
+    # an export reads events by load index (see Result.events); here positions never move
+    event_raw = raw
+    event_row = row
 
     def close(self) -> None:
         self.events.close()

@@ -9,15 +9,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from audit_tui import __version__
-from audit_tui.clickhouse.engine import is_clickhouse
 from audit_tui.commands.common import (
     UsageError,
     add_remote_options,
     add_source_and_filters,
     add_table_option,
     build_query,
+    clickhouse_source,
     command_parser,
     err,
     fail,
@@ -33,6 +34,9 @@ from audit_tui.commands.common import (
 from audit_tui.query import Query
 from audit_tui.remote.errors import RemoteError
 from audit_tui.store import Store
+
+if TYPE_CHECKING:
+    from audit_tui.sources.follow import Follower
 from audit_tui.views import ViewError, load_views, parse_sort, sort_spec
 
 EXAMPLES_BROWSE = """\
@@ -77,19 +81,26 @@ def browse_parser() -> argparse.ArgumentParser:
         "resource, organization, workspace, actor, actor_type, source_ip, outcome, id, or "
         "path:a.b.c (c in the browser chooses them)",
     )
+    p.add_argument(
+        "--follow",
+        action="store_true",
+        help="follow the source as it grows, as F does (a file through rotation and "
+        "truncation, a pipe or standard input, an audit API)",
+    )
     add_remote_options(p)
     return p
 
 
 def run_browse(argv: list[str]) -> int:
     from audit_tui.sources.file import SourceError
+    from audit_tui.sources.follow import FollowError
 
     args = parse_command(browse_parser(), argv)
     if args.view:
         apply_view(args, argv)
     query = build_query(args)
     now = pinned_now(args)
-    if is_clickhouse(args.source) and not args.demo:
+    if clickhouse_source(args):
         return run_clickhouse_browse(args, query)
     if wants_remote(args):
         return run_remote_browse(args, query)
@@ -97,15 +108,24 @@ def run_browse(argv: list[str]) -> int:
         sort = parse_sort(args.sort) if args.sort else None
     except ViewError as exc:
         raise UsageError(str(exc)) from None
+    follower_for = None
+    piped = args.follow and is_pipe(args)
+    restore: Callable[[], None] = (lambda: None) if piped else preview(args, query, sort)
     try:
-        opener = source_opener(args)
-        store = opener()
-    except SourceError as exc:
+        if piped:
+            store, follower_for = open_followed_pipe(args)
+            opener = _read_once(args.source)
+        else:
+            opener = source_opener(args)
+            store = opener()
+    except (SourceError, FollowError) as exc:
+        restore()
         err(str(exc))
         return 2
     try:
         from audit_tui.tui.app import run_browser
     except ImportError:
+        restore()
         store.close()
         err("the browser is not available in this build; use `audit-tui query`")
         return 1
@@ -116,16 +136,81 @@ def run_browse(argv: list[str]) -> int:
             return first.pop()
         return opener()
 
-    return run_browser(
-        open_store,
-        query,
-        now=None if now is None else (lambda: now),
-        source=tuple(args.sources) if is_several(args) else None if args.demo else args.source,
-        sort=sort,
-        utc=not args.local_time,
-        input_format=args.input_format,
-        columns=columns_of(args.columns),
-    )
+    try:
+        return run_browser(
+            open_store,
+            query,
+            now=None if now is None else (lambda: now),
+            source=tuple(args.sources) if is_several(args) else None if args.demo else args.source,
+            sort=sort,
+            utc=not args.local_time,
+            input_format=args.input_format,
+            columns=columns_of(args.columns),
+            follow=args.follow,
+            follower_for=follower_for,
+        )
+    except BaseException:  # the interface did not take the terminal back: do it here
+        restore()
+        raise
+
+
+def preview(args: argparse.Namespace, query: Query, sort: object) -> Callable[[], None]:
+    """Paint the newest events of a big file before the interface is up (see
+    :mod:`audit_tui.tui.preview`) when the view shows them as they are: no filter, the
+    default order and columns. Returns what puts the terminal back if the interface never
+    starts."""
+    spec = args.source
+    if args.demo or not spec or spec == "-" or query != Query() or sort is not None:
+        return lambda: None
+    if is_several(args):  # (the preview reads one file)
+        return lambda: None
+    if args.columns:
+        return lambda: None
+    from audit_tui.sources.formats import resolve
+    from audit_tui.tui.preview import paint_newest, wanted
+
+    if not wanted():
+        return lambda: None
+    try:
+        forced = resolve(args.input_format)
+    except ValueError:
+        return lambda: None
+    restore = paint_newest(spec, f"audit-tui — {spec}", forced=forced, utc=not args.local_time)
+    return restore or (lambda: None)
+
+
+def is_pipe(args: argparse.Namespace) -> bool:
+    """SOURCE is standard input or something else read once (a named pipe, ``<(cmd)``)."""
+    from audit_tui.sources.file import is_stream
+
+    return not args.demo and (args.source == "-" or bool(args.source and is_stream(args.source)))
+
+
+def open_followed_pipe(
+    args: argparse.Namespace,
+) -> tuple[Store, Callable[[Store], Follower]]:
+    """A pipe opened to be followed: what it holds at first is loaded, the rest is read as it
+    arrives by the one follower it has (a reload cannot read it again)."""
+    from audit_tui.sources.follow import FollowError, open_stream
+
+    store, follower = open_stream(args.source, input_format=args.input_format)
+
+    def follower_for(opened: Store) -> Follower:
+        if opened is not store:
+            raise FollowError(f"{follower.label} is read once: it cannot be followed again")
+        return follower
+
+    return store, follower_for
+
+
+def _read_once(spec: str) -> Callable[[], Store]:
+    def again() -> Store:
+        from audit_tui.sources.file import SourceError
+
+        what = "standard input" if spec == "-" else spec
+        raise SourceError(f"{what} is followed as it arrives: it cannot be read again")
+
+    return again
 
 
 def columns_of(spec: str | None) -> tuple[str, ...] | None:
@@ -220,7 +305,7 @@ def run_clickhouse_browse(args: argparse.Namespace, query: Query) -> int:
     from audit_tui.tui.app import run_remote_browser
 
     try:
-        events = open_clickhouse(args.source, args.table, args.password_file)
+        events = open_clickhouse(args.source, args.table, args.password_file, args.ch_profile)
     except ClickHouseError as exc:
         err(str(exc))
         return 2

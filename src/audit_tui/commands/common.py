@@ -148,6 +148,8 @@ def parse_command(p: argparse.ArgumentParser, argv: list[str], terms: bool = Fal
     if terms:
         args.terms = list(args.terms or []) + after
     sources = args.sources = list(getattr(args, "sources", None) or [])
+    if getattr(args, "follow", False) and is_several(args):
+        raise UsageError("--follow follows one file or pipe; several files cannot be followed yet")
     if len(sources) > 1:
         from audit_tui.clickhouse.engine import is_clickhouse
 
@@ -188,7 +190,8 @@ def add_table_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--password-file",
         metavar="PATH",
-        help="a ClickHouse server's password, read from the file's first line (also "
+        help="a ClickHouse server's password, read from the file's first line (else a "
+        "ClickHouse --profile's password_file, password_command or password_env, "
         "$AUDIT_TUI_CLICKHOUSE_PASSWORD_FILE, or $AUDIT_TUI_CLICKHOUSE_PASSWORD itself); "
         "never on the command line",
     )
@@ -367,14 +370,45 @@ def report_load(store: Store, candidates: Candidates | None) -> None:
         err(describe_skipped(skipped))
 
 
-def open_clickhouse(spec: str, table: str, password_file: str | None = None) -> ClickHouseEvents:
-    """The events of a ClickHouse source (``chdb:PATH``); ClickHouseError when the engine
-    cannot be opened or holds no such table."""
+def clickhouse_source(args: argparse.Namespace) -> bool:
+    """True when SOURCE is a ClickHouse table (``chdb:PATH``, ``clickhouse://…``), or when
+    ``--profile`` names a ClickHouse profile of the config file, whose url then is SOURCE
+    unless one is given (``args.ch_profile`` keeps its name: the password comes from it)."""
+    args.ch_profile = None
+    if getattr(args, "demo", False):
+        return False
+    from audit_tui.clickhouse.engine import is_clickhouse
+
+    name = getattr(args, "profile", None)
+    if name and not is_url(args.source):
+        from audit_tui.config import ConfigError, load_config
+
+        try:
+            profile = load_config().profiles.get(name)
+        except ConfigError:
+            profile = None  # the remote source's settings say what is wrong with the file
+        if profile is not None and profile.clickhouse:
+            if args.source is None:
+                args.source = profile.url
+            elif not is_clickhouse(args.source):
+                raise UsageError(
+                    f"--profile {name} names a ClickHouse server; SOURCE here is a file"
+                )
+            args.ch_profile = name
+    return is_clickhouse(args.source)
+
+
+def open_clickhouse(
+    spec: str, table: str, password_file: str | None = None, profile: str | None = None
+) -> ClickHouseEvents:
+    """The events of a ClickHouse source (``chdb:PATH``, ``clickhouse://…``; a server's
+    password from ``--password-file``, the config ``profile`` or the environment);
+    ClickHouseError when the engine cannot be opened or holds no such table."""
     from audit_tui.clickhouse.engine import ClickHouseError, open_engine, table_name
     from audit_tui.clickhouse.events import ClickHouseEvents
 
     table_name(table)  # a plain identifier, or ClickHouseError
-    engine = open_engine(spec, password_file)
+    engine = open_engine(spec, password_file, profile)
     events = ClickHouseEvents(engine, table)
     try:
         if not events.exists():

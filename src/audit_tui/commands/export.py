@@ -16,13 +16,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from audit_tui.clickhouse.engine import is_clickhouse
 from audit_tui.commands.common import (
     UsageError,
     add_remote_options,
     add_source_and_filters,
     add_table_option,
     build_query,
+    clickhouse_source,
     clock,
     command_parser,
     err,
@@ -117,7 +117,8 @@ def run_export(argv: list[str]) -> int:
         return run_verify(args)
     to_stdout = args.output == "-"
     fmt = _format(args, to_stdout)
-    remote = wants_remote(args)
+    clickhouse = clickhouse_source(args)
+    remote = not clickhouse and wants_remote(args)
     if remote and to_stdout:
         raise UsageError(
             "a remote source goes to a file (-o PATH); for standard output use "
@@ -136,7 +137,7 @@ def run_export(argv: list[str]) -> int:
             err(str(exc))
             return exc.code
     with _terminate_as_interrupt():
-        if is_clickhouse(spec):
+        if clickhouse:
             return _export_clickhouse(args, plan)
         if remote:
             return _export_remote(args, plan)
@@ -219,7 +220,7 @@ def _export_clickhouse(args: argparse.Namespace, plan: ExportPlan) -> int:
     from audit_tui.clickhouse.view import PagedView
 
     try:
-        events = open_clickhouse(args.source, args.table, args.password_file)
+        events = open_clickhouse(args.source, args.table, args.password_file, args.ch_profile)
     except ClickHouseError as exc:
         err(str(exc))
         return 2

@@ -21,13 +21,13 @@ import numpy as np
 import orjson
 
 from audit_tui import countby, diff, output
-from audit_tui.clickhouse.engine import is_clickhouse
 from audit_tui.commands.common import (
     UsageError,
     add_remote_options,
     add_source_and_filters,
     add_table_option,
     build_query,
+    clickhouse_source,
     clock,
     command_parser,
     err,
@@ -35,6 +35,7 @@ from audit_tui.commands.common import (
     open_clickhouse,
     open_for_query,
     parse_command,
+    pinned_now,
     refuse_file_with_profile,
     remote_exit_code,
     report_load,
@@ -103,6 +104,12 @@ def query_parser() -> argparse.ArgumentParser:
     )
     o.add_argument("--count", action="store_true", help="print only the number of matches")
     o.add_argument(
+        "--follow",
+        action="store_true",
+        help="print the matches (oldest first), then every new matching event as it is "
+        "written, until Ctrl-C (exit 0); --format jsonl, csv or table",
+    )
+    o.add_argument(
         "--count-by",
         choices=COUNT_FIELDS,
         metavar="FIELD",
@@ -129,7 +136,9 @@ def run_query(argv: list[str]) -> int:
         # --limit counts the events printed, not the matches looked at
         global _DIFF_LIMIT
         _DIFF_LIMIT, args.limit = args.limit, None
-    clickhouse = is_clickhouse(args.source) and not args.demo
+    if args.follow:
+        return run_follow(args, query)
+    clickhouse = clickhouse_source(args)
     remote = not clickhouse and wants_remote(args)
     if (clickhouse or remote) and args.count_by in countby.FILE_ONLY:
         raise UsageError(
@@ -141,6 +150,38 @@ def run_query(argv: list[str]) -> int:
     if remote:
         return run_remote_query(args, query, now)
     return run_local_query(args, query, now)
+
+
+def run_follow(args: argparse.Namespace, query: Query) -> int:
+    """``--follow``: see :mod:`audit_tui.commands.follow`."""
+    from audit_tui.commands.follow import check_follow_args, run_followed_query
+
+    check_follow_args(args)
+    if clickhouse_source(args):
+        err(
+            "following a ClickHouse table is not supported; query it again, or follow the "
+            "file or API that feeds it"
+        )
+        return 2
+    if wants_remote(args):
+        err("following an audit API from the command line is not available yet")
+        return 2
+    return run_followed_query(args, query, lambda: _open_followed(args))
+
+
+def _open_followed(args: argparse.Namespace) -> tuple[Store, object]:
+    """The store of a local source and, for a pipe, the follower that reads the rest of it
+    (a file's follower is made once it has loaded)."""
+    from audit_tui.sources.file import is_stream, open_source
+    from audit_tui.sources.follow import open_stream
+
+    spec = None if args.demo else args.source
+    if spec and (spec == "-" or is_stream(spec)):
+        return open_stream(spec, input_format=args.input_format)
+    store = open_source(
+        spec, demo=args.demo or spec is None, input_format=args.input_format, now=pinned_now(args)
+    )
+    return store, None
 
 
 # -- a local source --------------------------------------------------------------------------
@@ -184,7 +225,7 @@ def run_clickhouse_query(args: argparse.Namespace, query: Query, now: datetime) 
     from audit_tui.clickhouse.view import PagedView
 
     try:
-        events = open_clickhouse(args.source, args.table, args.password_file)
+        events = open_clickhouse(args.source, args.table, args.password_file, args.ch_profile)
     except ClickHouseError as exc:
         err(str(exc))
         return 2
@@ -247,7 +288,9 @@ def _write_local(store: Readable, positions: Sequence[int] | np.ndarray, fmt: st
         from audit_tui.csv_export import write_csv
 
         text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-        write_csv(text, store, positions, terminal=terminal)
+        # (a store's positions as load indices; a ClickHouse view's never move)
+        events = store.events_at(np.asarray(positions)) if isinstance(store, Store) else positions
+        write_csv(text, store, events, terminal=terminal)
         text.detach()
     else:
         rows = (store.row(int(p)) for p in positions)

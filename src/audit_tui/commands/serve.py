@@ -15,10 +15,10 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from audit_tui.clickhouse.engine import is_clickhouse
 from audit_tui.commands.common import (
     UsageError,
     add_table_option,
+    clickhouse_source,
     command_parser,
     err,
     open_clickhouse,
@@ -72,6 +72,11 @@ def serve_parser() -> argparse.ArgumentParser:
         help="the same as SOURCE: --source chdb:./audit.db",
     )
     add_table_option(p)
+    p.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="a ClickHouse profile of the config file: its url (when no SOURCE) and password",
+    )
     p.add_argument("--demo", action="store_true", help="serve the bundled sample")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     p.add_argument(
@@ -118,8 +123,19 @@ def run_serve(argv: list[str]) -> int:
             sock.close()
             raise UsageError("give SOURCE or --source, not both")
         args.source = args.source_option
+    try:
+        clickhouse = clickhouse_source(args)
+    except UsageError:
+        sock.close()
+        raise
+    if args.profile and not clickhouse:
+        sock.close()
+        raise UsageError(
+            f"--profile {args.profile}: serve takes a ClickHouse profile (its url "
+            "clickhouse://…); check the config file"
+        )
     spec = None if args.demo else args.source
-    if is_clickhouse(spec):
+    if clickhouse:
         return _serve_clickhouse(spec, sock, token, args)
     try:
         started = time.perf_counter()
@@ -144,7 +160,7 @@ def _serve_clickhouse(
     from audit_tui.clickhouse.engine import ClickHouseError
 
     try:
-        events = open_clickhouse(spec or "", args.table, args.password_file)
+        events = open_clickhouse(spec or "", args.table, args.password_file, args.ch_profile)
     except ClickHouseError as exc:
         sock.close()
         err(str(exc))

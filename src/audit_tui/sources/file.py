@@ -186,7 +186,7 @@ def _open_path(spec: str, workers: int | None, origin: _Origin) -> Store:
     if head[:2] == b"\x1f\x8b" or (suffixes and suffixes[-1] == ".gz"):
         inner = suffixes[-2] if len(suffixes) >= 2 else ""
         return _open_bytes(_maybe_gunzip(_read(path, spec), spec), origin, inner)
-    _refuse_binary(head, spec)
+    refuse_binary(head, spec)
     ext = suffixes[-1] if suffixes else ""
     kind = kind_by_ext(ext) or sniff_file(path)
     if kind != "jsonl":
@@ -229,7 +229,7 @@ def _maybe_gunzip(data: bytes, name: str) -> bytes:
         raise SourceError(f"{name}: damaged gzip data ({exc}); check the file") from None
 
 
-def _refuse_binary(head: bytes, label: str) -> None:
+def refuse_binary(head: bytes, label: str) -> None:
     """JSON and CSV text never holds a raw NUL byte: whatever the extension says, this is not
     a file of audit events (and would otherwise load as thousands of invalid lines)."""
     if b"\x00" in head[:4096]:
@@ -277,7 +277,7 @@ def _open_bytes(data: bytes, origin: _Origin, ext: str, kind: str | None = None)
     label, forced = origin.label, origin.forced
     if data.startswith(BOM):  # a UTF-8 byte order mark is not part of the first record
         data = data[len(BOM) :]
-    _refuse_binary(data, label)
+    refuse_binary(data, label)
     kind = kind or kind_by_ext(ext) or sniff(data[: 64 * 1024])
     as_lines = kind == "jsonl" or (kind == "json" and looks_like_lines(data))
     if as_lines and len(data) >= PARALLEL_MIN_BYTES:
@@ -538,6 +538,7 @@ def _start(store: Store, job: Callable[[], None]) -> None:
 
 def _load_jsonl_buffer(store: Store, data: bytes, origin: _Origin) -> None:
     store.set_raw_buffer(data)
+    store.extent = len(data)
     indexer = BlockIndexer(origin.forced, origin.max_line)
     for result, texts, done in buffer_blocks(data, indexer):
         store.add_block(0, result, texts)
@@ -560,8 +561,10 @@ def buffer_blocks(
 def _load_jsonl_file(store: Store, path: str, size: int, origin: _Origin) -> None:
     indexer = BlockIndexer(origin.forced, origin.max_line)
     with open(path, "rb") as f:
+        store.extent = 0
         for result, texts, pos, nbytes in file_blocks(f, indexer):
             store.add_block(0, result, texts)
+            store.extent = pos + nbytes  # where a follower goes on reading
             store.progress = min(1.0, (pos + nbytes) / max(size, 1))
 
 
@@ -647,5 +650,6 @@ def _open_parallel(path: str, size: int, origin: _Origin, workers: int) -> Store
     store = origin.new_store(index)
     store.format_name = format_label("JSON lines", describe_file(path, forced=origin.forced))
     store.set_raw_file(path)
+    store.extent = size
     threading.Thread(target=pump, args=(store, conns, index, size), daemon=True).start()
     return store

@@ -30,6 +30,8 @@ from textual.worker import Worker
 from audit_tui.query import Query
 from audit_tui.safe import clean
 from audit_tui.sources.file import SourceError
+from audit_tui.sources.follow import Follower
+from audit_tui.sources.follow import follower_for as default_follower
 from audit_tui.store import Store
 from audit_tui.tui import keys
 from audit_tui.tui.clipboard import native_copy
@@ -44,7 +46,6 @@ from audit_tui.tui.failures import (
 )
 from audit_tui.tui.palette import SafePalette
 from audit_tui.tui.screens.browser import BrowserScreen
-from audit_tui.tui.screens.help import HelpScreen
 from audit_tui.tui.screens.main import MainScreen
 
 if TYPE_CHECKING:
@@ -77,6 +78,8 @@ class AuditApp(Guarded, WorkerFailures, App[int]):
         utc: bool = True,
         input_format: str | None = None,
         columns: tuple[str, ...] | None = None,
+        follow: bool = False,
+        follower_for: Callable[[Store], Follower] | None = None,
     ) -> None:
         """``store`` is the store already opened (by :func:`run_browser`); without it the app
         opens one with ``open_store`` when it starts. ``source`` is the SOURCE as the user gave
@@ -94,6 +97,8 @@ class AuditApp(Guarded, WorkerFailures, App[int]):
         self.initial_utc = utc
         self.input_format = input_format
         self.initial_columns = columns
+        self.initial_follow = follow
+        self.follower_for: Callable[[Store], Follower] = follower_for or default_follower
         self._store = store
         self.log_path = log or log_path()
         self.failures: list[str] = []  # the lines shown for unexpected failures, oldest first
@@ -188,6 +193,8 @@ class AuditApp(Guarded, WorkerFailures, App[int]):
     # -- app-wide actions ----------------------------------------------------------------------
 
     def action_help(self) -> None:
+        from audit_tui.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
@@ -297,9 +304,12 @@ def run_browser(
     utc: bool = True,
     input_format: str | None = None,
     columns: tuple[str, ...] | None = None,
+    follow: bool = False,
+    follower_for: Callable[[Store], Follower] | None = None,
 ) -> int:
     """Open the source and browse it; returns the exit code. ``source`` is the SOURCE as the
-    user gave it (a path, ``-``, or None/"" for the sample), for export manifests."""
+    user gave it (a path, ``-``, or None/"" for the sample), for export manifests. ``follow``:
+    follow it from the start (``follower_for`` says how, for a pipe opened to be followed)."""
     opened: list[Store] = []
 
     def tracked() -> Store:
@@ -323,6 +333,8 @@ def run_browser(
         utc=utc,
         input_format=input_format,
         columns=columns,
+        follow=follow,
+        follower_for=follower_for,
     )
     try:
         app.run()

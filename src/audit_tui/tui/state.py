@@ -74,6 +74,11 @@ class EventList:
     def same_list(self, other: EventList) -> bool:
         raise NotImplementedError
 
+    def grew_from(self, other: EventList) -> bool:
+        """This is ``other``'s list after events arrived at a followed source: the table keeps
+        its cursor on the event it was on."""
+        return False
+
     # -- what an event changed (the detail view's diff and "previous change") ---------------
 
     def key(self, index: int) -> int:
@@ -153,6 +158,9 @@ class View(EventList):
     now: datetime | None = None
     source_span: tuple[int, int] | None = None  # the store's oldest and newest event (ms)
     longest_type: int = 0  # the store's longest event type (characters)
+    # the matches as the store's load indices (Result.events): they name the same events when
+    # more arrive (a followed source) and positions move; None: read by position
+    events: np.ndarray | None = None
 
     @property
     def count(self) -> int:
@@ -164,45 +172,74 @@ class View(EventList):
 
     def row(self, index: int) -> Row:
         assert self.store is not None
-        return self.store.row(int(self.positions[index]))
+        if self.events is None:
+            return self.store.row(int(self.positions[index]))
+        return self.store.event_row(int(self.events[index]))
 
     def raw(self, index: int) -> bytes:
         assert self.store is not None
-        return self.store.raw(int(self.positions[index]))
+        if self.events is None:
+            return self.store.raw(int(self.positions[index]))
+        return self.store.event_raw(int(self.events[index]))
 
     def same_list(self, other: EventList) -> bool:
         return isinstance(other, View) and other.store is self.store and other.query == self.query
 
+    def grew_from(self, other: EventList) -> bool:
+        """The same list after events arrived (a followed source)."""
+        return (
+            isinstance(other, View)
+            and self.same_list(other)
+            and self.events is not None
+            and other.events is not None
+            and self.total > other.total
+        )
+
     def key(self, index: int) -> int:
-        return int(self.positions[index])
+        """The event's load index: it names the event while others arrive."""
+        if self.events is None:
+            return int(self.positions[index])
+        return int(self.events[index])
 
     def index_of(self, key: int) -> int | None:
-        found = np.flatnonzero(self.positions == key)
+        found = np.flatnonzero((self.positions if self.events is None else self.events) == key)
         return int(found[0]) if len(found) else None
 
     def raw_at(self, key: int) -> bytes:
         assert self.store is not None
-        return self.store.raw(key)
+        return self.store.raw(key) if self.events is None else self.store.event_raw(key)
 
     def row_at(self, key: int) -> Row:
         assert self.store is not None
-        return self.store.row(key)
+        return self.store.row(key) if self.events is None else self.store.event_row(key)
 
     def origin_at(self, key: int) -> tuple[str, str] | None:
         store = self.store
         if store is None or store.file_count < 2:
             return None
-        name, unit, number = store.origin(key)
+        name, unit, number = store.origin(key) if self.events is None else store.event_origin(key)
         return name, "" if number is None else f"{unit} {number:,}"
 
     def changes_at(self, key: int) -> EventChanges | None:
-        assert self.store is not None
-        return changes.event_changes(self.store, key)
+        store = self.store
+        assert store is not None
+        if self.events is None:
+            return changes.event_changes(store, key)
+        with store.steady():  # positions hold still for the few calls that pass them on
+            found = changes.event_changes(store, store.position_of(key))
+            if found is None or found.against is None:
+                return found
+            return replace(found, against=int(store.events_at(np.array([found.against]))[0]))
 
     def previous_change(self, key: int) -> int | None:
         """Searched in the whole source, whatever the filters."""
-        assert self.store is not None
-        return changes.previous_change(self.store, key)
+        store = self.store
+        assert store is not None
+        if self.events is None:
+            return changes.previous_change(store, key)
+        with store.steady():
+            position = changes.previous_change(store, store.position_of(key))
+            return None if position is None else int(store.events_at(np.array([position]))[0])
 
     def count_text(self, fallback_total: int = 0) -> Text:
         # the total of the moment the query ran, so "of" never suggests a filter that is not there
@@ -369,3 +406,16 @@ class LoadState:
             error=store.error,
             files=replace(report, skipped=list(report.skipped)) if report.total else None,
         )
+
+
+@dataclass(frozen=True)
+class FollowState:
+    """Whether the source is followed, for the status line: ``arrived`` matching events since
+    the view was built, ``above`` of them above the rows on screen (the user is further
+    down), ``ended``: the source can send no more (a pipe was closed)."""
+
+    on: bool = False
+    arrived: int = 0
+    above: int = 0
+    ended: bool = False
+    starting: bool = False  # asked for; the follower is being set up (or the store loads)

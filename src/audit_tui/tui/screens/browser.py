@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -24,7 +25,6 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Header, Input, Label, Select
 
-from audit_tui.export_job import Exported, ExportJob
 from audit_tui.model import Row, iso_ms
 from audit_tui.query import PERIODS, Query, QueryError
 from audit_tui.safe import clean
@@ -32,14 +32,10 @@ from audit_tui.store import Facets
 from audit_tui.tui import keys, pivots
 from audit_tui.tui.failures import Guarded, WorkerFailures
 from audit_tui.tui.history import SearchHistory
-from audit_tui.tui.screens.columns import ColumnsScreen
-from audit_tui.tui.screens.custom_range import CustomRangeScreen
-from audit_tui.tui.screens.detail import DetailScreen
-from audit_tui.tui.screens.export import ExportScreen
-from audit_tui.tui.screens.views import SaveViewScreen, ViewsScreen
 from audit_tui.tui.services import app_of
-from audit_tui.tui.state import EventList, LoadState, View
-from audit_tui.tui.widgets.event_table import DEFAULT_COLUMNS, EventTable
+from audit_tui.tui.state import EventList, FollowState, LoadState, View
+from audit_tui.tui.tablelayout import DEFAULT_COLUMNS
+from audit_tui.tui.widgets.event_table import EventTable
 from audit_tui.tui.widgets.filters import FacetPanel, FilterSidebar
 from audit_tui.tui.widgets.footer import KeyFooter
 from audit_tui.tui.widgets.period import CUSTOM, PeriodSelect
@@ -48,6 +44,9 @@ from audit_tui.tui.widgets.status import StatusBar
 from audit_tui.tui.widgets.timeline import Histogram, Timeline
 from audit_tui.views import View as SavedView
 from audit_tui.views import ViewError, command_line, delete_view, load_views, save_view
+
+if TYPE_CHECKING:
+    from audit_tui.export_job import Exported, ExportJob
 
 
 class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
@@ -71,6 +70,8 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
     # the table's columns after the time, in order (c chooses them)
     columns: reactive[tuple[str, ...]] = reactive(DEFAULT_COLUMNS, init=False)
     TIMELINE = False  # the subclass can count events per time bucket (a local store can)
+    # following the source as it grows (F): shown on the status line
+    follow: reactive[FollowState] = reactive(FollowState, init=False)
 
     def __init__(self, query: Query) -> None:
         super().__init__()
@@ -110,7 +111,7 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
                     BrowserScreen.columns,
                 )
         yield StatusBar(id="status").data_bind(
-            BrowserScreen.view, BrowserScreen.load, BrowserScreen.facets
+            BrowserScreen.view, BrowserScreen.load, BrowserScreen.facets, BrowserScreen.follow
         )
         yield KeyFooter()
 
@@ -275,6 +276,8 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
             if index is not None and self.view.same_list(view):
                 self.table.cursor = index
 
+        from audit_tui.tui.screens.detail import DetailScreen
+
         self.app.push_screen(
             DetailScreen(
                 view,
@@ -317,6 +320,8 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
                 )
             except QueryError as error:
                 self.notify(clean(str(error), 300), severity="error", markup=False)
+
+        from audit_tui.tui.screens.custom_range import CustomRangeScreen
 
         self.app.push_screen(
             CustomRangeScreen(query.since, query.until, now=app_of(self).now()),
@@ -432,6 +437,8 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
                 return
             self.notify(clean(f"Saved the view {name!r} in {path}.", 300), markup=False)
 
+        from audit_tui.tui.screens.views import SaveViewScreen
+
         self.app.push_screen(SaveViewScreen(), save)
 
     def action_list_views(self) -> None:
@@ -444,6 +451,8 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
         def open_view(view: SavedView | None) -> None:
             if view is not None:
                 self.open_view(view)
+
+        from audit_tui.tui.screens.views import ViewsScreen
 
         self.app.push_screen(ViewsScreen(views, on_delete=delete_view), open_view)
 
@@ -530,10 +539,22 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
             if columns is not None:
                 self.columns = columns
 
+        from audit_tui.tui.screens.columns import ColumnsScreen
+
         self.app.push_screen(ColumnsScreen(self.columns), chosen)
 
     def action_toggle_utc(self) -> None:
         self.utc = not self.utc
+
+    # -- following the source ------------------------------------------------------------------
+
+    def action_toggle_follow(self) -> None:
+        """``F``: follow the source as it grows, or stop (the subclass knows how)."""
+        self.notify("This source cannot be followed.", markup=False)
+
+    @on(EventTable.NewAbove)
+    def _new_above(self, event: EventTable.NewAbove) -> None:
+        self.follow = replace(self.follow, above=event.count)
 
     def action_reload(self) -> None:
         """Read the source again (the subclass knows how)."""
@@ -550,6 +571,8 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
         if job is None:
             return
         app = app_of(self)
+        from audit_tui.tui.screens.export import ExportScreen
+
         screen = ExportScreen(job, now=app.now(), folder=app.export_folder)
 
         def done(exported: Exported | None) -> None:

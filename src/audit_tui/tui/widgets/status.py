@@ -12,7 +12,7 @@ from audit_tui.safe import clean
 from audit_tui.store import Facets, FileReport
 from audit_tui.tui.failures import Guarded
 from audit_tui.tui.format import thousands
-from audit_tui.tui.state import EventList, LoadState, View
+from audit_tui.tui.state import EventList, FollowState, LoadState, View
 
 
 def tail(text: str, limit: int) -> str:
@@ -53,7 +53,23 @@ def status_text(view: EventList, load: LoadState, facets: Facets | None = None) 
     return text
 
 
-def source_text(load: LoadState) -> Text:
+def follow_text(follow: FollowState) -> Text:
+    """`` · following · +240 · 12 new ↑`` (empty when the source is not followed)."""
+    text = Text(no_wrap=True)
+    if follow.ended:
+        text.append(" · ended", "bold")
+    elif follow.starting:
+        text.append(" · following…", "bold")
+    elif follow.on:
+        text.append(" · following", "bold green")
+        if follow.arrived:
+            text.append(f" · +{thousands(follow.arrived)}", "green")
+    if follow.above and (follow.on or follow.ended):
+        text.append(f" · {thousands(follow.above)} new ↑", "bold reverse")
+    return text
+
+
+def source_text(load: LoadState, follow: FollowState | None = None) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis", justify="right")
     text.append(tail(clean(load.label), 48) or "…", "dim")
     if load.files is not None:  # several files: how many, before the format (80 columns)
@@ -68,6 +84,8 @@ def source_text(load: LoadState) -> Text:
     elif load.skipped:
         noun = "record" if load.skipped == 1 else "records"
         text.append(f" · skipped {thousands(load.skipped)} invalid {noun}", "bold yellow")
+    if follow is not None:
+        text.append_text(follow_text(follow))
     return text
 
 
@@ -112,16 +130,17 @@ class StatusBar(Guarded, Widget):
     view: reactive[EventList] = reactive(View, always_update=True)
     load: reactive[LoadState] = reactive(LoadState)
     facets: reactive[Facets | None] = reactive(None, always_update=True)
+    follow: reactive[FollowState] = reactive(FollowState)
 
     @property
     def plain(self) -> str:
         """The status as plain text (what tests and the bench read)."""
         left = status_text(self.view, self.load, self.facets)
-        return left.plain + "   " + source_text(self.load).plain
+        return left.plain + "   " + source_text(self.load, self.follow).plain
 
     def render(self) -> Text:
         left = status_text(self.view, self.load, self.facets)
-        right = source_text(self.load)
+        right = source_text(self.load, self.follow)
         width = self.content_region.width
         room = max(0, width - right.cell_len - 2)
         left.truncate(room, overflow="ellipsis")
