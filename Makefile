@@ -39,6 +39,8 @@ bench: $(DEV)
 	$(PY) bench/bench_lang.py --count 1000000
 	$(PY) bench/bench_report.py --count 1000000
 	$(PY) bench/bench_terminal.py --count 1000000 --runs 3
+	$(PY) bench/bench_files.py --count 1000000 --files 10000
+	$(PY) bench/bench_export.py --count 1000000 --formats jsonl,csv
 
 screenshots: $(DEV)
 	TEXTUAL_ANIMATIONS=none $(PY) scripts/screenshots.py
