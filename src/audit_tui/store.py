@@ -69,6 +69,9 @@ class BlockResult:
     new_workspaces: list[Any] = field(default_factory=list)
     raws: list[bytes] | None = None  # the records themselves when there is no file to read
     file: int = 0  # which file of the source the block is of (see Store.add_file)
+    # the file of each event, for a block made of several small files (``file`` is then the
+    # first; their ``lines`` count from each file's start and ``nlines`` is 0)
+    files: np.ndarray | None = None
     # int32 line (or record) index of each event in the block (None: not known); several
     # events share a line when the line is a whole CloudTrail object or API page
     lines: np.ndarray | None = None
@@ -178,7 +181,6 @@ class SourceFile:
         self.ident = ident  # (st_dev, st_ino) when it was read: a reopened file must match
         self.buffer = buffer
         self.unit = unit  # what its records are numbered by: line, or record
-        self.events = 0
 
 
 class _OpenFiles:
@@ -496,8 +498,6 @@ class Store:
             first = self._n + self._pending_n
             self._blocks.append((block.offset, block.nlines, first))
             self._block_files.append(block.file)
-            if self._files:
-                self._files[block.file].events += block.count
             number = len(self._blocks) - 1
             self._invalid.extend((block.offset, line, why, number) for line, why in block.invalid)
             block.etype = et_map[block.etype] if block.count else block.etype
@@ -534,7 +534,15 @@ class Store:
         self._ws = np.concatenate([self._ws, *(b.workspace for b in blocks)]).astype(np.int32)
         self._starts = np.concatenate([self._starts, *(b.starts for b in blocks)])
         self._lengths = np.concatenate([self._lengths, *(b.lengths for b in blocks)])
-        self._fc = np.concatenate([self._fc, *(np.full(b.count, b.file, np.int32) for b in blocks)])
+        self._fc = np.concatenate(
+            [
+                self._fc,
+                *(
+                    np.full(b.count, b.file, np.int32) if b.files is None else b.files
+                    for b in blocks
+                ),
+            ]
+        ).astype(np.int32)
         self._ln = np.concatenate(
             [
                 self._ln,

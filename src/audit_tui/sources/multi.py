@@ -23,7 +23,9 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from audit_tui.sources.blocks import MAX_LINE_BYTES, BlockIndexer
+import numpy as np
+
+from audit_tui.sources.blocks import MAX_LINE_BYTES, BlockIndexer, skipped_block
 from audit_tui.sources.file import (
     BOM,
     PARALLEL_MIN_BYTES,
@@ -46,6 +48,7 @@ from audit_tui.store import SourceFile, Store, TextIndex
 from audit_tui.textindex import TextBlob
 
 SMALL_FILE = 1024 * 1024  # read whole, in one read (below MAX_LINE_BYTES: no line too long)
+BATCH_BYTES = 4 * 1024 * 1024  # small files indexed together up to this many bytes
 DESCRIBE_FILES = 64  # files whose first records name the formats of the set (status line)
 Emit = Callable[[tuple[Any, ...]], None]
 
@@ -136,14 +139,16 @@ def _start(
 
     def run() -> None:
         indexer = BlockIndexer(forced, max_line)
+        emit = receiver.local()
+        small = SmallFiles(indexer, emit)
         try:
             for number, item in enumerate(items):
-                emit = receiver.local(number)
                 if isinstance(item, Found):
-                    read_file(item, number, indexer, emit, number < DESCRIBE_FILES)
+                    read_file(item, number, indexer, emit, number < DESCRIBE_FILES, small)
                 else:
                     read_bytes(item[1], item[0], number, indexer, emit, True, True)
                     emit(("filedone", number, 0))
+            small.flush()
         except Exception as exc:  # a loader failure keeps what was loaded and says why
             store.finish(f"loading stopped: {type(exc).__name__}: {exc}")
         else:
@@ -166,12 +171,17 @@ class _Receiver:
         self.formats: list[str] = []
         self.skipped: set[int] = set()
 
-    def local(self, number: int) -> Emit:
+    def local(self) -> Emit:
+        """What the readers of this process say to the store."""
         return lambda msg: self.on(0, msg)
 
     def on(self, shard: int, msg: tuple[Any, ...]) -> None:
         store, report = self.store, self.store.file_report
         kind = msg[0]
+        if kind == "said":  # a worker's messages, sent together
+            for one in msg[1]:
+                self.on(shard, one)
+            return
         if kind == "block":
             _, result, texts, nbytes = msg
             store.add_block(shard, result, texts)
@@ -200,9 +210,59 @@ class _Receiver:
 # -- reading one file (in this process or in a worker) ---------------------------------------
 
 
-def read_file(found: Found, number: int, indexer: BlockIndexer, emit: Emit, describe: bool) -> None:
-    """Index one file of a set; one that cannot be read is reported (``skip``) with why, and
-    whatever it gave before failing is kept. Always ends with ``filedone``."""
+class SmallFiles:
+    """Small JSON-lines files indexed together: their bytes one after the other make one block
+    (a bucket of 10,000 objects is not 10,000 blocks, each with its costs in the indexer, the
+    pipe and the store), whose events are then given back their files, offsets and lines."""
+
+    def __init__(self, indexer: BlockIndexer, emit: Emit) -> None:
+        self.indexer = indexer
+        self.emit = emit
+        self.parts: list[tuple[int, bytes]] = []  # (file number, its bytes)
+        self.size = 0
+
+    def add(self, number: int, data: bytes) -> None:
+        self.parts.append((number, data if data.endswith(b"\n") else data + b"\n"))
+        self.size += len(data)
+        if self.size >= BATCH_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        parts, self.parts, self.size = self.parts, [], 0
+        if not parts:
+            return
+        data = b"".join(d for _, d in parts)
+        result, texts = self.indexer.index_block(data, 0)
+        numbers = np.asarray([n for n, _ in parts], np.int32)
+        byte_base = np.cumsum([0, *(len(d) for _, d in parts)])[:-1]
+        line_base = np.cumsum([0, *(d.count(b"\n") for _, d in parts)])[:-1]
+        lines = result.lines if result.lines is not None else np.empty(0, np.int32)
+        which = np.searchsorted(line_base, lines, "right") - 1
+        result.files = numbers[which]
+        result.file = int(numbers[0])
+        result.starts = result.starts - byte_base[which]
+        result.lines = (lines - line_base[which]).astype(np.int32)
+        result.nlines = 0  # (the lines count from each file's start)
+        invalid, result.invalid = result.invalid, []
+        self.emit(("block", result, texts, 0))
+        for line, why in invalid:  # reported in their own file
+            k = int(np.searchsorted(line_base, line, "right")) - 1
+            block, part = skipped_block(self.indexer, [(int(line - line_base[k]), why)])
+            block.file = int(numbers[k])
+            self.emit(("block", block, part, 0))
+
+
+def read_file(
+    found: Found,
+    number: int,
+    indexer: BlockIndexer,
+    emit: Emit,
+    describe: bool,
+    small: SmallFiles | None = None,
+) -> None:
+    """Index one file of a set (a small JSON-lines file: with others, through ``small``); one
+    that cannot be read is reported (``skip``) with why, and whatever it gave before failing
+    is kept. Always ends with ``filedone``."""
     reported = 0
 
     def counting(msg: tuple[Any, ...]) -> None:
@@ -212,7 +272,7 @@ def read_file(found: Found, number: int, indexer: BlockIndexer, emit: Emit, desc
         emit(msg)
 
     try:
-        _read_file(found, number, indexer, counting, describe)
+        _read_file(found, number, indexer, counting, describe, small)
     except SourceError as exc:
         emit(("skip", number, _reason(str(exc), found.path)))
     except OSError as exc:
@@ -226,7 +286,12 @@ def _reason(message: str, name: str) -> str:
 
 
 def _read_file(
-    found: Found, number: int, indexer: BlockIndexer, emit: Emit, describe: bool
+    found: Found,
+    number: int,
+    indexer: BlockIndexer,
+    emit: Emit,
+    describe: bool,
+    small: SmallFiles | None = None,
 ) -> None:
     path = found.path
     if is_stream(path):
@@ -261,6 +326,9 @@ def _read_file(
             described = describe_lines(head, forced=indexer.forced) if describe else ""
             where = os.path.expanduser(path)
             emit(("file", Stored(number, path=where, ident=ident, described=described)))
+            if whole is not None and small is not None and not whole.startswith(BOM):
+                small.add(number, whole)
+                return
             if whole is not None:  # (lines longer than the limit need a file: SMALL_FILE < it)
                 if whole:
                     result, texts = indexer.index_block(whole, 0)
@@ -343,24 +411,36 @@ def worker_main(
     from audit_tui.sources.parallel import serve_searches
 
     texts = TextBlob()
+    said: list[tuple[Any, ...]] = []  # what was said of files since the last block, sent with it
 
     def emit(msg: tuple[Any, ...]) -> None:
         if msg[0] == "block":
             _, result, block_texts, nbytes = msg
             texts.add(block_texts)
-            conn.send(("block", result, None, nbytes))
+            said.append(("block", result, None, nbytes))
+            flush()
         else:
-            conn.send(msg)
+            said.append(msg)
+            if len(said) >= 256:
+                flush()
+
+    def flush() -> None:
+        if said:
+            conn.send(("said", said[:]))
+            said.clear()
 
     try:
         indexer = BlockIndexer(forced, max_line)
+        small = SmallFiles(indexer, emit)
         while True:
             with counter.get_lock():
                 number = counter.value
                 counter.value += 1
             if number >= len(files):
                 break
-            read_file(files[number], number, indexer, emit, number < DESCRIBE_FILES)
+            read_file(files[number], number, indexer, emit, number < DESCRIBE_FILES, small)
+        small.flush()
+        flush()
         conn.send(("done", len(texts)))
     except Exception as exc:  # reported to the parent, which keeps what arrived
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
