@@ -403,3 +403,34 @@ def test_standard_input_of_concatenated_objects_is_read(
         assert total == store.total > 250
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("small_file, batch", [(0, 4 << 20), (1 << 20, 1), (1 << 20, 3000)])
+def test_big_and_small_files_keep_their_lines_however_they_are_read(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    stores: list[Store],
+    small_file: int,
+    batch: int,
+) -> None:
+    """Files read one by one (none small), small files each in a batch of its own, and several
+    in a batch (a batch ends inside the set): each event's file, line and record are its own."""
+    monkeypatch.setattr(multi, "SMALL_FILE", small_file)
+    monkeypatch.setattr(multi, "BATCH_BYTES", batch)
+    parts = write_k8s_rotation(tmp_path / "kube")
+    (tmp_path / "kube" / "bad.log").write_bytes(
+        b'{"kind": 0}\n\n{oops\n' + b"".join(parts["audit.log"][:2])
+    )
+    store = loaded(open_paths([str(tmp_path / "kube")]))
+    stores.append(store)
+    assert store.total == 37 + 2
+    for p in range(store.total):
+        name, _unit, line = store.origin(p)
+        assert line is not None
+        data = Path(name).read_bytes()
+        data = gzip.decompress(data) if name.endswith(".gz") else data
+        assert store.raw(p) == data.splitlines()[line - 1]
+    assert [(Path(s.file).name, s.line, s.reason) for s in store.skipped] == [
+        ("bad.log", 1, "no audited_at"),
+        ("bad.log", 3, "invalid JSON"),
+    ]
