@@ -38,7 +38,7 @@ from audit_tui import searchlang
 from audit_tui.query import Query, QueryError, parse_when, utcnow
 from audit_tui.safe import clean
 from audit_tui.sources.formats import normalise
-from audit_tui.store import Result, Store
+from audit_tui.store import Result, Store, time_buckets
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -58,6 +58,8 @@ PATH = "/audit-logs"
 DEFAULT_PORT = 8077
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+DEFAULT_BUCKETS = 100
+MAX_BUCKETS = 1000
 TOKEN_ENV = "AUDIT_TUI_TOKEN"
 FIELDS = {"actor": "actors", "event_type": "event_types", "workspace": "workspaces"}
 _JSON = {"content-type": "application/json"}
@@ -110,6 +112,7 @@ class AuditAPI:
         # fingerprint -> (when computed, monotonic; (what reads the events, their positions))
         self._results: OrderedDict[str, tuple[float, tuple[Reader, np.ndarray]]] = OrderedDict()
         self._facets: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+        self._timelines: OrderedDict[str, tuple[float, Any]] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
         self._passed_through: set[int] = set()  # events sent as written (reported once each)
@@ -154,29 +157,40 @@ class AuditAPI:
             return False
         return time.monotonic() - hit[0] < RELATIVE_TTL or not depends_on_now(query, now)
 
+    def extent(self) -> int:
+        """How many events the store holds now (0 for a ClickHouse table): a first page
+        answers for these, and its cursor keeps to them while a followed file grows."""
+        return self.store.total if isinstance(self.store, Store) else 0
+
     def _positions(
-        self, query: Query, fingerprint: str, now: datetime
+        self, query: Query, fingerprint: str, now: datetime, upto: int = 0
     ) -> tuple[Reader, np.ndarray]:
-        """The matches of ``query`` (newest first) and what reads them by position: the store,
-        or for a ClickHouse table a paged view of this query (one keyset page at a time)."""
+        """The matches of ``query`` (newest first) and what reads them by position: for a
+        store, its events by load index among the first ``upto`` (those it held when the first
+        page was asked for: a followed file's new events do not shift later pages); for a
+        ClickHouse table, a paged view of this query (one keyset page at a time)."""
+        key = f"{fingerprint}/{upto}"
         with self._lock:
-            hit = self._results.get(fingerprint)
+            hit = self._results.get(key)
         if hit is not None and self._fresh(hit, query, now):
             with self._lock:
-                self._results.move_to_end(fingerprint)
+                self._results.move_to_end(key)
             return hit[1]
-        reader: Reader
+        found: tuple[Reader, np.ndarray]
         if isinstance(self.store, Store):
-            reader = self.store
+            events = self.store.search(query, now).events
+            if len(events) and upto < self.store.total:
+                events = events[events < upto]
+            found = (_Events(self.store), events)
         else:
             from audit_tui.clickhouse.view import PagedView
 
             # pages the size the largest answer asks for: a few views are cached
             reader = PagedView(self.store, query, now, page=self.max_limit)
-        found = (reader, reader.search(query, now).positions)
+            found = (reader, reader.search(query, now).positions)
         with self._lock:
-            self._results[fingerprint] = (time.monotonic(), found)
-            self._results.move_to_end(fingerprint)
+            self._results[key] = (time.monotonic(), found)
+            self._results.move_to_end(key)
             while len(self._results) > self._cache_size:
                 self._results.popitem(last=False)
         return found
@@ -186,12 +200,13 @@ class AuditAPI:
     def _sign(self, payload: bytes) -> str:
         return hmac.new(self._key, payload, hashlib.sha256).hexdigest()[:20]
 
-    def make_cursor(self, fingerprint: str, offset: int) -> str:
-        payload = orjson.dumps([fingerprint, offset])
+    def make_cursor(self, fingerprint: str, offset: int, upto: int = 0) -> str:
+        payload = orjson.dumps([fingerprint, offset, upto])
         body = base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
         return f"{body}.{self._sign(payload)}"
 
-    def read_cursor(self, cursor: str, fingerprint: str) -> int:
+    def read_cursor(self, cursor: str, fingerprint: str) -> tuple[int, int]:
+        """(offset, upto) of a cursor this server gave out for the query ``fingerprint``."""
         bad = ApiError(400, "invalid_cursor", "the cursor is not one this server gave out")
         body, _, sig = cursor.partition(".")
         try:
@@ -201,7 +216,7 @@ class AuditAPI:
         if not hmac.compare_digest(sig.encode(), self._sign(payload).encode()):
             raise bad
         try:
-            fp, offset = orjson.loads(payload)
+            fp, offset, upto = orjson.loads(payload)
         except (orjson.JSONDecodeError, ValueError, TypeError):
             raise bad from None
         if fp != fingerprint:
@@ -210,9 +225,9 @@ class AuditAPI:
                 "invalid_cursor",
                 "the cursor belongs to a different query; start again without a cursor",
             )
-        if not isinstance(offset, int) or offset < 0:
+        if not isinstance(offset, int) or offset < 0 or not isinstance(upto, int) or upto < 0:
             raise bad
-        return offset
+        return offset, upto
 
     # -- endpoints -------------------------------------------------------------------------
 
@@ -233,12 +248,12 @@ class AuditAPI:
         limit = self._limit(params)
         query, fingerprint = self._query(params)
         cursor = params.get("cursor")
-        offset = self.read_cursor(cursor, fingerprint) if cursor else 0
-        reader, positions = self._positions(query, fingerprint, now or utcnow())
+        offset, upto = self.read_cursor(cursor, fingerprint) if cursor else (0, self.extent())
+        reader, positions = self._positions(query, fingerprint, now or utcnow(), upto)
         chunk = positions[offset : offset + limit]
         end = offset + len(chunk)
         more = end < len(positions)
-        next_cursor = self.make_cursor(fingerprint, end) if more else None
+        next_cursor = self.make_cursor(fingerprint, end, upto) if more else None
         raws = [self._event(reader, int(p)) for p in chunk]
         return b"".join(
             (
@@ -289,19 +304,71 @@ class AuditAPI:
             )
         query, fingerprint = self._query(params)
         now = now or utcnow()
+        key = f"{fingerprint}/{self.extent()}"  # counted again once a followed file grew
         with self._lock:
-            hit = self._facets.get(fingerprint)
+            hit = self._facets.get(key)
         if hit is not None and self._fresh(hit, query, now):
             facets = hit[1]
         else:
             facets = self.store.facets(query, now)
             with self._lock:
-                self._facets[fingerprint] = (time.monotonic(), facets)
-                self._facets.move_to_end(fingerprint)
+                self._facets[key] = (time.monotonic(), facets)
+                self._facets.move_to_end(key)
                 while len(self._facets) > self._cache_size:
                     self._facets.popitem(last=False)
         values = facets.get(FIELDS[field])
         return orjson.dumps({"data": [_facet_entry(v) for v in values]})
+
+    def timeline(self, params: Any, now: datetime | None = None) -> bytes:
+        """``GET /audit-logs/timeline?buckets=N&…``: the matches per time bucket over the
+        query's window (all time: from the oldest event to the newest), at most N buckets of a
+        round size (:func:`~audit_tui.store.time_buckets`, the browser's own rule)."""
+        raw = params.get("buckets") or str(DEFAULT_BUCKETS)
+        try:
+            wanted = int(raw)
+        except ValueError:
+            raise ApiError(400, "invalid_parameter", "buckets must be a whole number") from None
+        if not 1 <= wanted <= MAX_BUCKETS:
+            raise ApiError(400, "invalid_parameter", f"buckets must be between 1 and {MAX_BUCKETS}")
+        query, fingerprint = self._query(params)
+        now = now or utcnow()
+        key = f"{fingerprint}/{wanted}"
+        with self._lock:
+            hit = self._timelines.get(key)
+        if hit is not None and self._fresh(hit, query, now):
+            return bytes(hit[1])
+        window = query.window(now)
+        span = self.store.time_span() if window.since is None or window.until is None else None
+        since = window.since if window.since is not None else (span[0] if span else None)
+        until = window.until if window.until is not None else (span[1] + 1 if span else None)
+        if since is None or until is None:
+            body = orjson.dumps({"start": None, "step": None, "counts": [], "end": None})
+        else:
+            start, step, n = time_buckets(since, until, wanted)
+            counts = self.store.histogram(query, start, step, n, now)
+            body = orjson.dumps(
+                {"start": start, "step": step, "counts": counts.tolist(), "end": until}
+            )
+        with self._lock:
+            self._timelines[key] = (time.monotonic(), body)
+            self._timelines.move_to_end(key)
+            while len(self._timelines) > self._cache_size:
+                self._timelines.popitem(last=False)
+        return body
+
+
+class _Events:
+    """Reads a store's events by load index (:attr:`Result.events`): they name the same
+    events while a followed file grows and positions move."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def search(self, query: Query, now: datetime | None = None) -> Result:
+        return self.store.search(query, now)
+
+    def raw(self, position: int) -> bytes:
+        return self.store.event_raw(position)
 
 
 RELATIVE_TTL = 5.0  # seconds a relative query's answer is reused (paging through it)
@@ -340,7 +407,8 @@ def create_app(
     warm_up: bool = False,
     on_ready: Callable[[], None] | None = None,
 ) -> Starlette:
-    """The Starlette app: ``GET {path}``, ``GET {path}/facets``, the envelope on every error.
+    """The Starlette app: ``GET {path}``, ``GET {path}/facets``, ``GET {path}/timeline``, the
+    envelope on every error.
 
     With ``warm_up`` (and a server that runs the lifespan) a page is built through the worker
     threads before the first request, so no client pays for starting them; ``on_ready`` is
@@ -393,6 +461,7 @@ def create_app(
         routes=[
             Route(path, endpoint(api.page), methods=["GET"]),
             Route(path + "/facets", endpoint(api.facets), methods=["GET"]),
+            Route(path + "/timeline", endpoint(api.timeline), methods=["GET"]),
         ],
         exception_handlers={HTTPException: http_error, Exception: crash},
     )

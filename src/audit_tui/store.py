@@ -588,8 +588,13 @@ class Store:
         k = np.argsort(-ts_new, kind="stable")
         new_sorted = np.arange(old, n, dtype=np.int64)[k]
         ins = np.searchsorted(self._neg_ts, -ts_new[k], "right")
-        order = np.insert(self._order, ins, new_sorted)
-        neg_ts = -self._ts[order]
+        on_top = not ins.any()  # the usual case: every new event is newer than the others
+        if on_top:
+            order = np.concatenate([new_sorted, self._order])
+            neg_ts = np.concatenate([-ts_new[k], self._neg_ts])
+        else:
+            order = np.insert(self._order, ins, new_sorted)
+            neg_ts = -self._ts[order]
         perm = self._grown_ties(order, neg_ts, ins + np.arange(len(ins)))
         if perm is not None:
             order = order[perm]
@@ -609,17 +614,32 @@ class Store:
             for expr, mask in self._term_masks.items()
             if isinstance(expr, searchlang.Word)
         }
+        if on_top and perm is None:  # shift the old, put the new on top: no scatter, no gather
+            added = n - old
+            top = np.empty(added, np.int64)
+            top[k] = np.arange(added)
+            self._pos_of = np.concatenate([self._pos_of + added, top])
+            self._cols = {
+                name: np.concatenate([column[new_sorted], self._cols[name]])
+                for name, column in (
+                    ("event_types", self._et),
+                    ("actors", self._ac),
+                    ("workspaces", self._ws),
+                    ("files", self._fc),
+                )
+            }
+        else:
+            pos_of = np.empty(n, np.int64)
+            pos_of[order] = np.arange(n)
+            self._pos_of = pos_of
+            self._cols = {
+                "event_types": self._et[order],
+                "actors": self._ac[order],
+                "workspaces": self._ws[order],
+                "files": self._fc[order],
+            }
         self._order = order
-        pos_of = np.empty(n, np.int64)
-        pos_of[order] = np.arange(n)
-        self._pos_of = pos_of
         self._neg_ts = neg_ts
-        self._cols = {
-            "event_types": self._et[order],
-            "actors": self._ac[order],
-            "workspaces": self._ws[order],
-            "files": self._fc[order],
-        }
         self._sorted_n = n
         self._text_cache = text_cache
         self._term_masks = term_masks

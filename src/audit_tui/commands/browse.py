@@ -59,6 +59,14 @@ def browse_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"audit-tui {__version__}")
     add_source_and_filters(p)
     add_table_option(p)
+    add_view_options(p)
+    add_remote_options(p)
+    return p
+
+
+def add_view_options(p: argparse.ArgumentParser) -> None:
+    """The view's own options besides the filters: a saved view, the sort, the time zone and
+    the columns (the browser and ``audit-tui web`` take the same ones)."""
     v = p.add_argument_group("views")
     v.add_argument(
         "--view",
@@ -81,14 +89,12 @@ def browse_parser() -> argparse.ArgumentParser:
         "resource, organization, workspace, actor, actor_type, source_ip, outcome, id, or "
         "path:a.b.c (c in the browser chooses them)",
     )
-    p.add_argument(
+    v.add_argument(
         "--follow",
         action="store_true",
         help="follow the source as it grows, as F does (a file through rotation and "
         "truncation, a pipe or standard input, an audit API)",
     )
-    add_remote_options(p)
-    return p
 
 
 def run_browse(argv: list[str]) -> int:
@@ -313,7 +319,7 @@ def run_clickhouse_browse(args: argparse.Namespace, query: Query) -> int:
     try:
         with serve_in_thread(create_app(AuditAPI(events, token))) as url:
             settings = RemoteSettings(url=url, token=Secret(token), token_origin="this process")
-            return int(run_remote_browser(settings, query, label=events.label))
+            return int(run_remote_browser(settings, query, label=events.label, follow=args.follow))
     finally:
         events.close()
 
@@ -336,4 +342,4 @@ def run_remote_browse(args: argparse.Namespace, query: Query) -> int:
             "`audit-tui query URL …` (see docs/api.md)"
         )
         return 1
-    return int(run_remote_browser(settings, query))
+    return int(run_remote_browser(settings, query, follow=args.follow))

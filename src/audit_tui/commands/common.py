@@ -416,6 +416,7 @@ def open_clickhouse(
                 f"{engine.label} has no table {table}: load one with "
                 f"audit-tui load SOURCE --into {spec}"
             )
+        events.upgrade()
     except ClickHouseError:
         engine.close()
         raise

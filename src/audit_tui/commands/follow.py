@@ -206,6 +206,84 @@ def _follow(
     return 0
 
 
+# -- an audit API ----------------------------------------------------------------------------
+
+
+def run_remote_followed_query(args: argparse.Namespace, query: Query) -> int:
+    """The matches on an audit API, then what each poll finds newer (see
+    :mod:`audit_tui.remote.follow`): exit 0 on SIGINT/SIGTERM, 1 when the server refuses the
+    token."""
+    from audit_tui.commands.common import fail, settings_from, warn_transport
+    from audit_tui.remote.client import describe_undecodable, query_params
+    from audit_tui.remote.errors import AuthError, RemoteError
+    from audit_tui.remote.follow import RemoteFollower
+    from audit_tui.remote.sync import SyncRemoteClient
+
+    try:
+        settings = settings_from(args)
+        warn_transport(settings)
+        client = SyncRemoteClient.from_settings(settings, on_wait=err)
+    except RemoteError as exc:
+        return fail(exc)
+    writer = LineWriter(args.format, sys.stdout.buffer)
+    with Stop() as stop:
+        try:
+            raws: list[bytes] = []
+            records: list[dict[str, Any]] = []
+            skipped: list[str] = []
+            pages = client.pages(query_params(query, clock(args)), limit=args.limit)
+            try:
+                for page in pages:
+                    raws += page.raws
+                    records += page.records
+                    skipped += page.skipped
+                    if stop.stopped:
+                        return 0
+            finally:
+                pages.close()
+            if skipped:
+                err(describe_undecodable(skipped))
+            writer.header()
+            writer.write(_remote_rows(raws[::-1], records[::-1]))  # oldest first
+            follower = RemoteFollower(client.client, query, known=records, known_raws=raws)
+            failing = False
+            while not stop.event.wait(follower.delay):
+                try:
+                    polled = client.run(follower.poll())
+                except AuthError as exc:
+                    err(str(exc))
+                    return 1
+                except RemoteError as exc:
+                    if not failing:  # once per run of failures; polling goes on
+                        err(f"{exc}; trying again in {follower.delay:.0f} s")
+                    failing = True
+                    continue
+                failing = False
+                if polled.skipped:
+                    err(describe_undecodable(polled.skipped))
+                writer.write(_remote_rows(polled.raws[::-1], polled.records[::-1]))
+            return 0
+        except AuthError as exc:
+            err(str(exc))
+            return 1
+        except RemoteError as exc:
+            err(str(exc))
+            return 1
+        finally:
+            client.close()
+
+
+def _remote_rows(raws: list[bytes], records: list[dict[str, Any]]) -> Iterator[tuple[Row, bytes]]:
+    from audit_tui.model import InvalidRecord, flatten
+    from audit_tui.sources.formats import normalise
+
+    for raw, record in zip(raws, records, strict=True):
+        try:
+            yield flatten(normalise(record)), raw
+        except InvalidRecord:
+            err("skipped an event the server sent without a valid audited_at/event_type")
+
+
 def _skipped_note(store: Store, before: int) -> str:
     from audit_tui.store import describe_skipped
 

@@ -164,8 +164,10 @@ def run_follow(args: argparse.Namespace, query: Query) -> int:
         )
         return 2
     if wants_remote(args):
-        err("following an audit API from the command line is not available yet")
-        return 2
+        from audit_tui.commands.follow import run_remote_followed_query
+
+        refuse_file_with_profile(args)
+        return run_remote_followed_query(args, query)
     return run_followed_query(args, query, lambda: _open_followed(args))
 
 

@@ -90,7 +90,8 @@ class AuditApp(Guarded, WorkerFailures, App[int]):
         self.open_store = open_store
         self.initial_query = query or Query()
         self.now = now or utc_now
-        self.native_clipboard = native_clipboard
+        # in a web page the host's clipboard is not the user's: OSC 52 reaches the browser's
+        self.native_clipboard = native_clipboard and not in_a_page(self)
         self.source = source
         self.export_folder = export_folder
         self.initial_sort = sort
@@ -228,6 +229,14 @@ class AuditApp(Guarded, WorkerFailures, App[int]):
                 )
 
 
+def in_a_page(app: App[Any]) -> bool:
+    """True when ``app`` is served in a web page (``audit-tui web``: textual-serve's web
+    driver), where standard input carries the browser's keys and there is no terminal."""
+    from textual.drivers.web_driver import WebDriver
+
+    return issubclass(app.driver_class, WebDriver)
+
+
 def _attach_terminal() -> None:
     """After the events were read from stdin, take keys from the terminal instead."""
     if sys.stdin is not None and sys.stdin.isatty():
@@ -257,6 +266,7 @@ class RemoteApp(AuditApp):
         native_clipboard: bool = True,
         export_folder: str | os.PathLike[str] = ".",
         log: Path | None = None,
+        follow: bool = False,
     ) -> None:
         super().__init__(
             _no_store,
@@ -266,6 +276,7 @@ class RemoteApp(AuditApp):
             source=settings.url,
             export_folder=export_folder,
             log=log,
+            follow=follow,
         )
         self.settings = settings
         self.fixed_now = now is not None
@@ -285,10 +296,13 @@ def _no_store() -> Store:
     raise SourceError("a remote source has no store")
 
 
-def run_remote_browser(settings: RemoteSettings, query: Query, label: str | None = None) -> int:
-    """Browse the audit API ``settings`` name, starting with ``query``; returns the exit code
-    (1 when the user leaves because the server refused the token)."""
-    app = RemoteApp(settings, query, label=label)
+def run_remote_browser(
+    settings: RemoteSettings, query: Query, label: str | None = None, follow: bool = False
+) -> int:
+    """Browse the audit API ``settings`` name, starting with ``query`` (``follow``: polling
+    for new events from the start); returns the exit code (1 when the user leaves because the
+    server refused the token)."""
+    app = RemoteApp(settings, query, label=label, follow=follow)
     app.run()
     if app.exit_note:
         print(app.exit_note, file=sys.stderr)
@@ -322,7 +336,6 @@ def run_browser(
     except SourceError as error:
         print(f"audit-tui: {clean(str(error))}", file=sys.stderr)
         return 2
-    _attach_terminal()
     app = AuditApp(
         tracked,
         query,
@@ -336,6 +349,8 @@ def run_browser(
         follow=follow,
         follower_for=follower_for,
     )
+    if not in_a_page(app):  # the web driver's keys come through stdin: keep it
+        _attach_terminal()
     try:
         app.run()
         if app.exit_note:

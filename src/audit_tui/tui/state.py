@@ -313,10 +313,15 @@ class RemoteView(EventList):
     searching: bool = False  # a new query's first page is on its way
     error: str | None = None
     complete: bool = True
+    # events that arrived while following, oldest first (append-only, like ``raws``): the
+    # first ``fresh`` of them show above the pages, newest first
+    fresh_raws: list[bytes] = field(default_factory=list)
+    fresh_events: list[dict[str, Any]] = field(default_factory=list)
+    fresh: int = 0
 
     @property
     def count(self) -> int:
-        return self.loaded
+        return self.fresh + self.loaded
 
     @property
     def has_more(self) -> bool:
@@ -331,13 +336,55 @@ class RemoteView(EventList):
         return self.searching
 
     def row(self, index: int) -> Row:
-        return flatten(normalise(self.events[index]))
+        if index < self.fresh:
+            return flatten(normalise(self.fresh_events[self.fresh - 1 - index]))
+        return flatten(normalise(self.events[index - self.fresh]))
 
     def raw(self, index: int) -> bytes:
-        return self.raws[index]
+        if index < self.fresh:
+            return self.fresh_raws[self.fresh - 1 - index]
+        return self.raws[index - self.fresh]
 
     def same_list(self, other: EventList) -> bool:
-        return isinstance(other, RemoteView) and other.raws is self.raws
+        return (
+            isinstance(other, RemoteView)
+            and other.raws is self.raws
+            and other.fresh_raws is self.fresh_raws
+        )
+
+    def grew_from(self, other: EventList) -> bool:
+        return isinstance(other, RemoteView) and self.same_list(other) and self.fresh > other.fresh
+
+    # keys: a page's event by its index in the pages (≥ 0), an arrived one by -(its number)
+    def key(self, index: int) -> int:
+        return -(self.fresh - index) if index < self.fresh else index - self.fresh
+
+    def index_of(self, key: int) -> int | None:
+        if key < 0:
+            return self.fresh + key if -key <= self.fresh else None
+        return key + self.fresh if key < self.loaded else None
+
+    def raw_at(self, key: int) -> bytes:
+        return self.fresh_raws[-key - 1] if key < 0 else self.raws[key]
+
+    def row_at(self, key: int) -> Row:
+        record = self.fresh_events[-key - 1] if key < 0 else self.events[key]
+        return flatten(normalise(record))
+
+    def previous_change(self, key: int) -> int | None:
+        index = self.index_of(key)
+        if index is None:
+            return None
+        row = self.row(index)
+        for i in range(index + 1, min(self.count, index + 1 + changes.SCAN_LIMIT)):
+            other = self.row(i)
+            if changes.same_resource(row, other) and changes.changed_it(other, self.raw(i)):
+                return self.key(i)
+        return None
+
+    def shown_events(self) -> list[dict[str, Any]]:
+        """The events of the view as records (the arrived ones, then the pages')."""
+        return self.fresh_events[: self.fresh] + self.events[: self.loaded]
 
     def busy(self) -> RemoteView:
         """This view, marked as waiting for a new query's first page."""
@@ -350,15 +397,15 @@ class RemoteView(EventList):
         elif self.error and not self.loaded:
             text.append("no events loaded", "bold")
         elif self.total is not None:
-            text.append(thousands(self.total), "bold")
+            text.append(thousands(self.total + self.fresh), "bold")
             text.append(" events")
             if self.loaded < self.total:
-                text.append(f" ({thousands(self.loaded)} loaded)", "dim")
+                text.append(f" ({thousands(self.count)} loaded)", "dim")
         elif self.more:
-            text.append(thousands(self.loaded), "bold")
+            text.append(thousands(self.count), "bold")
             text.append(" loaded, more available")
         else:
-            text.append(thousands(self.loaded), "bold")
+            text.append(thousands(self.count), "bold")
             text.append(" events")
         return text
 

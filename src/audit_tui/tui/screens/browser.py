@@ -573,10 +573,26 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
         app = app_of(self)
         from audit_tui.tui.screens.export import ExportScreen
 
-        screen = ExportScreen(job, now=app.now(), folder=app.export_folder)
+        in_page = self.app.is_web  # audit-tui web: the user is not on this host
+        screen = ExportScreen(job, now=app.now(), folder=app.export_folder, names_only=in_page)
 
         def done(exported: Exported | None) -> None:
-            if exported is not None:
-                self.notify(exported.message(), title="Exported", markup=False, timeout=12)
+            if exported is None:
+                return
+            message = exported.message()
+            if in_page:
+                message += self._download(exported)
+            self.notify(message, title="Exported", markup=False, timeout=12)
 
         self.app.push_screen(screen, done)
+
+    def _download(self, exported: Exported) -> str:
+        """In a web page: send the file (and its manifest) to the browser as downloads; what
+        to add to the message."""
+        result = exported.result
+        files = [p for p in (result.path, result.manifest_path) if p is not None]
+        for path in files:
+            self.app.deliver_binary(path, save_filename=path.name)
+        return " (on the server); the browser downloads it" + (
+            " and its manifest" if len(files) > 1 else ""
+        )

@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from audit_tui.export import ExportPlan as Plan
     from audit_tui.export_job import Exported, ExportJob, Progress
 
-FOLLOW_POLL = 0.25  # seconds between looks at a followed source
-FOLLOW_REFRESH = 0.5  # at most this often the view is computed again while events arrive
+FOLLOW_POLL = 0.2  # seconds between looks at a followed source
+FOLLOW_REFRESH = 0.3  # at most this often the view is computed again while events arrive
 FIRST_PAGE = 200  # rows of a new search shown before its full count is known
 COUNT_DELAY = 0.12  # seconds without a key before a new search's full count is computed (a
 # keystroke comes every ~0.15 s while typing; a count that starts between two waits for its end)
@@ -426,12 +426,19 @@ class MainScreen(BrowserScreen):
         follower = self.follower
         if follower is None:
             return
-        busy = {w.group for w in self.workers if w.node is self and w.is_running}
-        if "follow" not in busy:
+        if not self._busy("follow"):
             self._follow_poll(follower)
+        self._show_arrivals()
+
+    def _busy(self, group: str) -> bool:
+        return any(w.group == group and w.is_running for w in self.workers if w.node is self)
+
+    def _show_arrivals(self) -> None:
+        """Compute the view again for the events that arrived (not while a query runs or a
+        dialog is up, and at most every :data:`FOLLOW_REFRESH` seconds)."""
         if (
             self._grown
-            and "query" not in busy
+            and not self._busy("query")
             and self.app.screen is self
             and time.monotonic() - self._last_refresh >= FOLLOW_REFRESH
         ):
@@ -458,6 +465,7 @@ class MainScreen(BrowserScreen):
         if arrival.events or arrival.skipped:
             self._grown = True
             self.load = replace(self.load, skipped=self.load.skipped + arrival.skipped)
+            self._show_arrivals()  # at once, not at the next tick
         if arrival.ended:
             self._stop_follow()
             self.follow = replace(self.follow, ended=True)
