@@ -431,7 +431,9 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
     def current_view(self, name: str = "") -> SavedView:
         app = app_of(self)
         source = app.source
-        if source and source != "-" and os.path.exists(source):
+        if isinstance(source, tuple):  # several paths (never a URL): each from any folder
+            source = tuple(s if s == "-" else os.path.abspath(s) for s in source)
+        elif source and source != "-" and os.path.exists(source):
             source = os.path.abspath(source)  # the same file from any folder
         view = SavedView.of(name, source, self.audit_query, self.sort, self.utc, app.input_format)
         if self.columns != DEFAULT_COLUMNS:
@@ -477,7 +479,8 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
 
     def open_view(self, view: SavedView) -> None:
         """Show ``view`` here when it is of this source; otherwise say how to open it."""
-        if view.source != self.current_view().source:
+        here = self.current_view()
+        if (view.source, view.sources) != (here.source, here.sources):
             command = command_line(view)
             app_of(self).copy_text(command)
             self.notify(
