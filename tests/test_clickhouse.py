@@ -712,3 +712,56 @@ def test_a_profile_of_the_wrong_kind_is_refused(
     _config(tmp_path, monkeypatch, f"[profiles.p]\n{body}\n")
     assert main(["query", "--profile", "p", "--count"]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("query", QUERIES[::4], ids=lambda q: q.summary() or "everything")
+def test_the_timeline_buckets_are_the_stores(both: Any, query: Query) -> None:
+    """The browser's timeline on a table: one GROUP BY on the engine, the store's counts."""
+    from audit_tui.store import time_buckets
+
+    store, ch = both
+    assert ch.time_span() == store.time_span()
+    span = store.time_span()
+    for slots in (37, 120):
+        start, step, n = time_buckets(span[0], span[1] + 1, slots)
+        want = store.histogram(query, start, step, n, NOW)
+        got = ch.histogram(query, start, step, n, NOW)
+        assert got.tolist() == want.tolist()
+    api = AuditAPI(ch, None)
+    from audit_tui.serve import QueryParams
+
+    doc = orjson.loads(api.timeline(QueryParams([("buckets", "90"), ("q", query.text)]), NOW))
+    start, step, n = time_buckets(span[0], span[1] + 1, 90)
+    text_only = Query(text=query.text)
+    assert doc["counts"] == store.histogram(text_only, start, step, n, NOW).tolist()
+
+
+def test_a_table_loaded_before_the_hash_columns_is_upgraded_on_open(both: Any, db: Path) -> None:
+    """A table without the identity hashes (as an earlier version made it) gets them when
+    opened (metadata only: the engine computes them for the rows already there), and its
+    facet counts are the store's."""
+    from audit_tui.clickhouse.schema import create_table_sql
+    from audit_tui.commands.common import open_clickhouse
+
+    store, ch = both
+    ddl = create_table_sql("older")
+    ddl = "\n".join(line for line in ddl.splitlines() if "_hash UInt64 MATERIALIZED" not in line)
+    ch.engine.command(ddl)
+    columns = (
+        "time, id, event_type, event_type_key, actor_id, actor_name, actor_email, "
+        "actor_type, actor_keys, resource_type, resource_id, resource_name, organization_id, "
+        "organization_name, workspace_id, workspace_name, workspace_keys, metadata, search, raw, "
+        "content_hash"
+    )
+    ch.engine.command(f"INSERT INTO older ({columns}) SELECT {columns} FROM audit_events")
+    has = "SELECT count() AS n FROM system.columns WHERE table = 'older' AND name LIKE '%_hash'"
+    assert ch.engine.rows(has) == [{"n": 1}]  # content_hash only
+    events = open_clickhouse(f"chdb:{db}", "older")
+    try:
+        assert events.engine.rows(has) == [{"n": 3}]
+        for query in (Query(), Query(text="invoice", actors=frozenset({"bob"}))):
+            want, got = store.facets(query, NOW), events.facets(query, NOW)
+            for name in ("actors", "event_types", "workspaces"):
+                assert _facet_map(got, name) == _facet_map(want, name)
+    finally:
+        events.close()

@@ -396,3 +396,51 @@ def test_a_relative_query_is_not_answered_from_a_stale_cache(
     assert serve_mod.depends_on_now(Query(text="since:2026-11-20T11:00:00Z"), first) is False
     assert serve_mod.depends_on_now(Query(text="since:1h"), first) is True
     assert ids(api.page(absolute, first)) == ["e2"]
+
+
+def test_the_timeline_endpoint_counts_what_the_browser_would(api: AuditAPI, store: Any) -> None:
+    """``/audit-logs/timeline``: the matches per bucket over the query's window (all time:
+    the oldest to the newest event), the buckets by the browser's own rule."""
+    from audit_tui.store import time_buckets
+
+    span = store.time_span()
+    start, step, n = time_buckets(span[0], span[1] + 1, 80)
+    doc = orjson.loads(api.timeline(P(buckets=80), NOW))
+    want = store.histogram(Query(), start, step, n, NOW).tolist()
+    assert doc == {"start": start, "step": step, "counts": want, "end": span[1] + 1}
+    assert sum(doc["counts"]) == store.total
+    since, until = "2026-11-10T00:00:00.000Z", "2026-11-20T00:00:00.000Z"
+    params = P(buckets=40, since=since, until=until, q="type:created OR type:deleted")
+    doc = orjson.loads(api.timeline(params, NOW))
+    query = Query(since=since, until=until, text="type:created OR type:deleted")
+    window = query.window(NOW)
+    assert window.since is not None and window.until is not None
+    start, step, n = time_buckets(window.since, window.until, 40)
+    assert doc["counts"] == store.histogram(query, start, step, n, NOW).tolist()
+    assert 0 < sum(doc["counts"]) == store.count(query, NOW) < store.total
+    for bad in ("0", "1001", "many"):
+        with pytest.raises(ApiError) as caught:
+            api.timeline(P(buckets=bad), NOW)
+        assert caught.value.status == 400 and "buckets" in caught.value.message
+
+
+def test_the_timeline_over_http_and_the_clients_reading(url: str) -> None:
+    from audit_tui.remote.client import PayloadError, parse_timeline
+
+    r = httpx.get(url + "/timeline", params={"buckets": "10"}, headers=auth())
+    assert r.status_code == 200
+    counts = parse_timeline(r.content)
+    assert counts.start is not None and 1 <= len(counts.counts) <= 10
+    assert httpx.get(url + "/timeline").status_code == 401
+    assert parse_timeline(b'{"start": null, "step": null, "counts": [], "end": null}').start is None
+    for body in (
+        b"nope",
+        b'{"counts": 3}',
+        b'{"start": 0, "step": 0, "counts": [1]}',
+        b'{"start": 0, "step": 10, "counts": [1, -2]}',
+        b'{"start": "0", "step": 10, "counts": [1]}',
+        b'{"start": 0, "step": 10, "counts": [true]}',
+        b'{"start": 0, "step": 10, "counts": [' + b",".join([b"1"] * 1001) + b"]}",
+    ):
+        with pytest.raises(PayloadError):
+            parse_timeline(body)

@@ -36,7 +36,7 @@ from typing import IO, Any
 
 from audit_tui import __version__, diff
 from audit_tui.changes import event_changes
-from audit_tui.export import ExportError, source_label
+from audit_tui.export import ExportError, Source, source_label
 from audit_tui.model import InvalidRecord, Row, flatten, iso_ms, load_json
 from audit_tui.output import actor_label, resource_label
 from audit_tui.query import Query
@@ -68,7 +68,7 @@ class ReportPlan:
     path: Path
     query: Query
     now: datetime
-    source: str | None = ""
+    source: Source = ""
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from audit_tui import searchlang
 from audit_tui.query import Query, QueryError, parse_when, utcnow
 from audit_tui.safe import clean
 from audit_tui.sources.formats import normalise
-from audit_tui.store import Result, Store
+from audit_tui.store import Result, Store, time_buckets
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -58,6 +58,8 @@ PATH = "/audit-logs"
 DEFAULT_PORT = 8077
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+DEFAULT_BUCKETS = 100
+MAX_BUCKETS = 1000
 TOKEN_ENV = "AUDIT_TUI_TOKEN"
 FIELDS = {"actor": "actors", "event_type": "event_types", "workspace": "workspaces"}
 _JSON = {"content-type": "application/json"}
@@ -110,6 +112,7 @@ class AuditAPI:
         # fingerprint -> (when computed, monotonic; (what reads the events, their positions))
         self._results: OrderedDict[str, tuple[float, tuple[Reader, np.ndarray]]] = OrderedDict()
         self._facets: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+        self._timelines: OrderedDict[str, tuple[float, Any]] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
         self._passed_through: set[int] = set()  # events sent as written (reported once each)
@@ -316,6 +319,43 @@ class AuditAPI:
         values = facets.get(FIELDS[field])
         return orjson.dumps({"data": [_facet_entry(v) for v in values]})
 
+    def timeline(self, params: Any, now: datetime | None = None) -> bytes:
+        """``GET /audit-logs/timeline?buckets=N&…``: the matches per time bucket over the
+        query's window (all time: from the oldest event to the newest), at most N buckets of a
+        round size (:func:`~audit_tui.store.time_buckets`, the browser's own rule)."""
+        raw = params.get("buckets") or str(DEFAULT_BUCKETS)
+        try:
+            wanted = int(raw)
+        except ValueError:
+            raise ApiError(400, "invalid_parameter", "buckets must be a whole number") from None
+        if not 1 <= wanted <= MAX_BUCKETS:
+            raise ApiError(400, "invalid_parameter", f"buckets must be between 1 and {MAX_BUCKETS}")
+        query, fingerprint = self._query(params)
+        now = now or utcnow()
+        key = f"{fingerprint}/{wanted}"
+        with self._lock:
+            hit = self._timelines.get(key)
+        if hit is not None and self._fresh(hit, query, now):
+            return bytes(hit[1])
+        window = query.window(now)
+        span = self.store.time_span() if window.since is None or window.until is None else None
+        since = window.since if window.since is not None else (span[0] if span else None)
+        until = window.until if window.until is not None else (span[1] + 1 if span else None)
+        if since is None or until is None:
+            body = orjson.dumps({"start": None, "step": None, "counts": [], "end": None})
+        else:
+            start, step, n = time_buckets(since, until, wanted)
+            counts = self.store.histogram(query, start, step, n, now)
+            body = orjson.dumps(
+                {"start": start, "step": step, "counts": counts.tolist(), "end": until}
+            )
+        with self._lock:
+            self._timelines[key] = (time.monotonic(), body)
+            self._timelines.move_to_end(key)
+            while len(self._timelines) > self._cache_size:
+                self._timelines.popitem(last=False)
+        return body
+
 
 class _Events:
     """Reads a store's events by load index (:attr:`Result.events`): they name the same
@@ -367,7 +407,8 @@ def create_app(
     warm_up: bool = False,
     on_ready: Callable[[], None] | None = None,
 ) -> Starlette:
-    """The Starlette app: ``GET {path}``, ``GET {path}/facets``, the envelope on every error.
+    """The Starlette app: ``GET {path}``, ``GET {path}/facets``, ``GET {path}/timeline``, the
+    envelope on every error.
 
     With ``warm_up`` (and a server that runs the lifespan) a page is built through the worker
     threads before the first request, so no client pays for starting them; ``on_ready`` is
@@ -420,6 +461,7 @@ def create_app(
         routes=[
             Route(path, endpoint(api.page), methods=["GET"]),
             Route(path + "/facets", endpoint(api.facets), methods=["GET"]),
+            Route(path + "/timeline", endpoint(api.timeline), methods=["GET"]),
         ],
         exception_handlers={HTTPException: http_error, Exception: crash},
     )

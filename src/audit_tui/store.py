@@ -68,6 +68,13 @@ class BlockResult:
     new_actors: list[Any] = field(default_factory=list)
     new_workspaces: list[Any] = field(default_factory=list)
     raws: list[bytes] | None = None  # the records themselves when there is no file to read
+    file: int = 0  # which file of the source the block is of (see Store.add_file)
+    # the file of each event, for a block made of several small files (``file`` is then the
+    # first; their ``lines`` count from each file's start and ``nlines`` is 0)
+    files: np.ndarray | None = None
+    # int32 line (or record) index of each event in the block (None: not known); several
+    # events share a line when the line is a whole CloudTrail object or API page
+    lines: np.ndarray | None = None
 
     @property
     def count(self) -> int:
@@ -143,13 +150,96 @@ class Skipped:
     line: int  # 1-based line (or record) number
     reason: str
     unit: str = "line"
+    file: str = ""  # the file it is in, when the source is several files
 
 
 def describe_skipped(skipped: Sequence[Skipped], most: int = 10) -> str:
-    parts = [f"{s.unit} {s.line} {s.reason}" for s in skipped[:most]]
+    parts = [
+        (f"{s.file} " if s.file else "") + f"{s.unit} {s.line} {s.reason}" for s in skipped[:most]
+    ]
     more = f"; … and {len(skipped) - most} more" if len(skipped) > most else ""
     noun = "record" if len(skipped) == 1 else "records"
     return f"skipped {len(skipped)} invalid {noun}: " + "; ".join(parts) + more
+
+
+class SourceFile:
+    """One file of a source made of several files: its name and where its records are read
+    back (by offset from the file, reopened when needed; from a buffer; or, with neither, from
+    the records the store holds)."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        path: str | None = None,
+        ident: tuple[int, int] | None = None,
+        buffer: bytes | None = None,
+        unit: str = "line",
+    ) -> None:
+        self.name = name  # as the user reads it (the path as given or found)
+        self.path = path
+        self.ident = ident  # (st_dev, st_ino) when it was read: a reopened file must match
+        self.buffer = buffer
+        self.unit = unit  # what its records are numbered by: line, or record
+
+
+class _OpenFiles:
+    """The descriptors of the files records are read back from: at most ``limit`` open at a
+    time (10,000 files of a folder cannot all be), the least recently read closed first. A
+    file reopened is checked to be the one that was read (a log rotated meanwhile is not)."""
+
+    def __init__(self, limit: int = 64) -> None:
+        self.limit = limit
+        self._fds: dict[int, int] = {}  # file number -> descriptor, least recently used first
+        self._lock = threading.Lock()
+
+    def pread(self, number: int, f: SourceFile, length: int, offset: int) -> bytes:
+        with self._lock:
+            fd = self._fds.pop(number, None)
+            if fd is None:
+                fd = self._open(f)
+                while len(self._fds) >= self.limit:
+                    os.close(self._fds.pop(next(iter(self._fds))))
+            self._fds[number] = fd
+            return os.pread(fd, length, offset)
+
+    @staticmethod
+    def _open(f: SourceFile) -> int:
+        assert f.path is not None
+        fd = os.open(f.path, os.O_RDONLY)
+        st = os.fstat(fd)
+        if f.ident is not None and (st.st_dev, st.st_ino) != f.ident:
+            os.close(fd)
+            raise OSError(f"{f.name}: replaced since it was read (rotated?); reload the source")
+        return fd
+
+    def close(self) -> None:
+        with self._lock:
+            for fd in self._fds.values():
+                os.close(fd)
+            self._fds.clear()
+
+
+@dataclass
+class FileReport:
+    """How the files of a source made of several were read: counts for the progress bar, and
+    the files not read, with why."""
+
+    total: int = 0  # files to read
+    done: int = 0  # files finished (read or not)
+    read: int = 0  # files whose events were read
+    bytes_total: int = 0
+    bytes_done: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
+
+    def summary(self, most: int = 3) -> str:
+        """``read 3 files; skipped 2: notes.md not a log (.md); …``."""
+        read = f"read {self.read:,} file{'' if self.read == 1 else 's'}"
+        if not self.skipped:
+            return read
+        parts = [f"{name} {why}" for name, why in self.skipped[:most]]
+        more = f"; … and {len(self.skipped) - most} more" if len(self.skipped) > most else ""
+        return f"{read}; skipped {len(self.skipped):,}: " + "; ".join(parts) + more
 
 
 def _as_is(record: Record) -> Record:
@@ -163,6 +253,7 @@ class _Dict:
         self.values: list[Any] = []
         self.index: dict[Any, int] = {}
         self.remaps: dict[int, list[int]] = {}
+        self._arrays: dict[int, np.ndarray] = {}  # each remap as an array, made when it grows
 
     def add(self, source: int, new: list[Any]) -> np.ndarray:
         remap = self.remaps.setdefault(source, [])
@@ -172,9 +263,13 @@ class _Dict:
                 code = self.index[key] = len(self.values)
                 self.values.append(key)
             remap.append(code)
-        return np.asarray(remap, dtype=np.int32)
+        array = self._arrays.get(source)
+        if array is None or len(array) != len(remap):  # (10,000 small files: 10,000 blocks)
+            array = self._arrays[source] = np.asarray(remap, dtype=np.int32)
+        return array
 
 
+RAWS_SPAN = 16 * 1024 * 1024  # the most Store.raws reads at once
 SORT_READ_LIMIT = 200_000  # matches whose rows are read to sort by a column not in the index
 
 
@@ -216,8 +311,10 @@ class Store:
         self.text: TextIndex = text_index if text_index is not None else LocalTextIndex()
         self._lock = threading.RLock()
         self._pending: list[BlockResult] = []
+        self._pending_n = 0  # events in _pending
         self._blocks: list[tuple[int, int, int]] = []  # (offset, nlines, first global index)
-        self._invalid: list[tuple[int, int, str]] = []  # (block offset, line in block, why)
+        # (block offset, line in block, why, block number)
+        self._invalid: list[tuple[int, int, str, int]] = []
         self._etypes, self._actors, self._workspaces = _Dict(), _Dict(), _Dict()
         self._raw_fd: int | None = None
         self._raw_buffer: bytes | None = None
@@ -232,6 +329,13 @@ class Store:
         self.grown = 0  # events added after loading (a followed source)
         self._temp_files: list[str] = []
         self.unit = "line"  # what skipped records are numbered by: line, or record
+        # several files (see add_file); empty for a source of one file
+        self._files: list[SourceFile] = []
+        self._open_files = _OpenFiles()
+        self._block_files: list[int] = []  # the file of each block of _blocks
+        self._bases: tuple[int, list[int]] = (0, [])  # see _line_bases
+        self._firsts = np.empty(0, np.int64)  # the first event of each block
+        self.file_report = FileReport()  # how a source of several files was read
         # load-order columns
         self._ts = np.empty(0, np.int64)
         self._et = np.empty(0, np.int32)
@@ -239,6 +343,8 @@ class Store:
         self._ws = np.empty(0, np.int32)
         self._starts = np.empty(0, np.int64)
         self._lengths = np.empty(0, np.int32)
+        self._fc = np.empty(0, np.int32)  # the file of each event (see add_file)
+        self._ln = np.empty(0, np.int32)  # its line (or record) index in its block, -1: unknown
         self._n = 0
         # sorted view
         self._sorted_n = -1
@@ -263,6 +369,21 @@ class Store:
 
     def set_raw_buffer(self, data: bytes) -> None:
         self._raw_buffer = data
+
+    def add_file(self, f: SourceFile) -> int:
+        """One more file of a source made of several: its number, for ``BlockResult.file``."""
+        with self._lock:
+            self._files.append(f)
+            return len(self._files) - 1
+
+    def file_entry(self, number: int) -> SourceFile:
+        with self._lock:
+            return self._files[number]
+
+    @property
+    def file_count(self) -> int:
+        """Files whose events are in the store (1 for a source of one file)."""
+        return len(self._files) or 1
 
     # -- growing after loading (a followed source) ------------------------------------
 
@@ -374,9 +495,11 @@ class Store:
             et_map = self._etypes.add(source, block.new_etypes)
             ac_map = self._actors.add(source, block.new_actors)
             ws_map = self._workspaces.add(source, block.new_workspaces)
-            first = self._n + sum(b.count for b in self._pending)
+            first = self._n + self._pending_n
             self._blocks.append((block.offset, block.nlines, first))
-            self._invalid.extend((block.offset, line, why) for line, why in block.invalid)
+            self._block_files.append(block.file)
+            number = len(self._blocks) - 1
+            self._invalid.extend((block.offset, line, why, number) for line, why in block.invalid)
             block.etype = et_map[block.etype] if block.count else block.etype
             block.actor = ac_map[block.actor] if block.count else block.actor
             block.workspace = ws_map[block.workspace] if block.count else block.workspace
@@ -385,6 +508,7 @@ class Store:
                 self._raws.extend(block.raws)
                 block.raws = None
             self._pending.append(block)
+            self._pending_n += block.count
             self.text.add(source, block.count, texts)
 
     def finish(self, error: str | None = None) -> None:
@@ -403,13 +527,28 @@ class Store:
     def _consolidate(self) -> None:
         if not self._pending:
             return
-        blocks, self._pending = self._pending, []
+        blocks, self._pending, self._pending_n = self._pending, [], 0
         self._ts = np.concatenate([self._ts, *(b.ts for b in blocks)])
         self._et = np.concatenate([self._et, *(b.etype for b in blocks)]).astype(np.int32)
         self._ac = np.concatenate([self._ac, *(b.actor for b in blocks)]).astype(np.int32)
         self._ws = np.concatenate([self._ws, *(b.workspace for b in blocks)]).astype(np.int32)
         self._starts = np.concatenate([self._starts, *(b.starts for b in blocks)])
         self._lengths = np.concatenate([self._lengths, *(b.lengths for b in blocks)])
+        self._fc = np.concatenate(
+            [
+                self._fc,
+                *(
+                    np.full(b.count, b.file, np.int32) if b.files is None else b.files
+                    for b in blocks
+                ),
+            ]
+        ).astype(np.int32)
+        self._ln = np.concatenate(
+            [
+                self._ln,
+                *(np.full(b.count, -1, np.int32) if b.lines is None else b.lines for b in blocks),
+            ]
+        ).astype(np.int32)
         self._n = len(self._ts)
 
     def _sort(self) -> None:
@@ -433,6 +572,7 @@ class Store:
             "event_types": self._et[order],
             "actors": self._ac[order],
             "workspaces": self._ws[order],
+            "files": self._fc[order],
         }
         self._sorted_n = self._n
         self._text_cache = None
@@ -485,6 +625,7 @@ class Store:
                     ("event_types", self._et),
                     ("actors", self._ac),
                     ("workspaces", self._ws),
+                    ("files", self._fc),
                 )
             }
         else:
@@ -495,6 +636,7 @@ class Store:
                 "event_types": self._et[order],
                 "actors": self._ac[order],
                 "workspaces": self._ws[order],
+                "files": self._fc[order],
             }
         self._order = order
         self._neg_ts = neg_ts
@@ -566,12 +708,24 @@ class Store:
             if fd == GONE:
                 return self._gone_record(g)
             return os.pread(fd, int(self._lengths[g]), int(self._starts[g]))
+        if self._files:
+            return self._file_raw(g)
         if self._raw_fd is not None:
             return os.pread(self._raw_fd, int(self._lengths[g]), int(self._starts[g]))
         if self._raw_buffer is not None:
             start = int(self._starts[g])
             return self._raw_buffer[start : start + int(self._lengths[g])]
         return self._raws[int(self._starts[g])]
+
+    def _file_raw(self, g: int) -> bytes:
+        number = int(self._fc[g])
+        f = self._files[number]
+        start, length = int(self._starts[g]), int(self._lengths[g])
+        if f.buffer is not None:
+            return f.buffer[start : start + length]
+        if f.path is not None:
+            return self._open_files.pread(number, f, length, start)
+        return self._raws[start]
 
     def _gone_record(self, g: int) -> bytes:
         """What the index holds of an event whose record was truncated away, as a record."""
@@ -630,6 +784,21 @@ class Store:
         """The original record at a sorted position, exactly as the source wrote it."""
         return self._raw(int(self._order[position]))
 
+    def event_raws(self, events: np.ndarray) -> list[bytes]:
+        """:meth:`event_raw` of many load indices; records of one file that lie close together
+        (an export in time order of a file in time order) are read with one read."""
+        g = np.asarray(events, dtype=np.int64)
+        if self._raw_fd is None or self._files or self._seg_firsts or not len(g):
+            return [self._raw(int(i)) for i in g.tolist()]
+        starts, lengths = self._starts[g], self._lengths[g]
+        lo, hi = int(starts.min()), int((starts + lengths).max())
+        if hi - lo > max(2 * int(lengths.sum()), 1 << 16) or hi - lo > RAWS_SPAN:
+            return [self._raw(int(i)) for i in g.tolist()]
+        span = os.pread(self._raw_fd, hi - lo, lo)
+        return [
+            span[a : a + n] for a, n in zip((starts - lo).tolist(), lengths.tolist(), strict=True)
+        ]
+
     def record(self, position: int) -> dict[str, Any]:
         value = load_json(self.raw(position))
         return value if isinstance(value, dict) else {"value": value}
@@ -643,23 +812,100 @@ class Store:
     @property
     def total(self) -> int:
         with self._lock:
-            return self._n + sum(b.count for b in self._pending)
+            return self._n + self._pending_n
 
     @property
     def skipped(self) -> list[Skipped]:
-        """Invalid records with their absolute line numbers (exact once loading is done)."""
+        """Invalid records with their absolute line numbers (exact once loading is done); in a
+        source of several files, each with its file, in the order the files were given."""
         with self._lock:
-            line_base: dict[int, int] = {}
-            base = 0
-            for offset, nlines, _ in sorted(self._blocks):
-                line_base[offset] = base
-                base += nlines
+            bases = self._line_bases()
             out = [
-                Skipped(line_base.get(off, 0) + line + 1, why, self.unit)
-                for off, line, why in self._invalid
+                Skipped(bases[b] + line + 1, why, *self._file_label(self._block_files[b]))
+                for _, line, why, b in self._invalid
             ]
-        out.sort(key=lambda s: s.line)
+        rank = {f.name: i for i, f in enumerate(self._files)}
+        out.sort(key=lambda s: (rank.get(s.file, 0), s.line))
         return out
+
+    def _file_label(self, number: int) -> tuple[str, str]:
+        """(unit, file name for messages) of file ``number``; no name for a single file."""
+        if not self._files:
+            return self.unit, ""
+        f = self._files[number]
+        return f.unit, f.name
+
+    def _line_bases(self) -> list[int]:
+        """The 0-based number of each block's first line within its file (call with the lock
+        held). Blocks of a file arrive in any order (the parallel loader reads backwards)."""
+        n = len(self._blocks)
+        cached = self._bases
+        if cached[0] == n:
+            return cached[1]
+        order = sorted(range(n), key=lambda b: (self._block_files[b], self._blocks[b][0]))
+        bases = [0] * n
+        base, current = 0, -1
+        for b in order:
+            if self._block_files[b] != current:
+                base, current = 0, self._block_files[b]
+            bases[b] = base
+            base += self._blocks[b][1]
+        self._bases = (n, bases)
+        return bases
+
+    def origin(self, position: int) -> tuple[str, str, int | None]:
+        """Where the event at a sorted position comes from: (its file, "line" or "record",
+        its 1-based number in the file, None when not known)."""
+        with self._lock:
+            self._view()
+            return self.event_origin(int(self._order[position]))
+
+    def event_origin(self, event: int) -> tuple[str, str, int | None]:
+        """:meth:`origin` of the event with load index ``event``."""
+        with self._lock:
+            self._consolidate()
+            g = int(event)
+            firsts = self._firsts
+            if len(firsts) != len(self._blocks):
+                firsts = self._firsts = np.asarray([b[2] for b in self._blocks], np.int64)
+            b = int(np.searchsorted(firsts, g, "right")) - 1
+            number = int(self._fc[g])
+            name = self._files[number].name if self._files else self.label
+            unit = self._files[number].unit if self._files else self.unit
+            line = int(self._ln[g])
+            if line < 0 or b < 0:
+                return name, unit, None
+            return name, unit, self._line_bases()[b] + line + 1
+
+    def event_times_and_types(self, events: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """The epoch ms and the event type of the events with these load indices, from the
+        index (what a row would read again from the record)."""
+        with self._lock:
+            self._consolidate()
+            g = np.asarray(events, dtype=np.int64)
+            values = self._etypes.values
+            return self._ts[g], [values[c] for c in self._et[g].tolist()]
+
+    def event_origins(self, events: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`event_origin` of many load indices at once: each one's file number (see
+        :meth:`file_names`) and 1-based line or record number (0 when not known)."""
+        with self._lock:
+            self._consolidate()
+            g = np.asarray(events, dtype=np.int64)
+            firsts = self._firsts
+            if len(firsts) != len(self._blocks):
+                firsts = self._firsts = np.asarray([b[2] for b in self._blocks], np.int64)
+            blocks = np.searchsorted(firsts, g, "right") - 1
+            bases = np.asarray(self._line_bases(), np.int64)
+            inside = self._ln[g].astype(np.int64)
+            known = (inside >= 0) & (blocks >= 0)
+            lines = np.where(known, bases[np.maximum(blocks, 0)] + inside + 1, 0)
+            return self._fc[g], lines
+
+    def file_names(self) -> list[str]:
+        """The name of each file of the source, by number (the label for one file)."""
+        with self._lock:
+            return [f.name for f in self._files] if self._files else [self.label]
 
     @property
     def skipped_count(self) -> int:
@@ -871,6 +1117,12 @@ class Store:
             positions = result.positions
             if field in countby.TIME_FIELDS:
                 return countby.time_buckets(-self._neg_ts[positions], field)
+            if field == "file":
+                names = [f.name for f in self._files] if self._files else [self.label]
+                per_file = np.bincount(self._cols["files"][positions], minlength=len(names))
+                return countby.ranked(
+                    Counter({names[i]: int(n) for i, n in enumerate(per_file.tolist()) if n})
+                )
             facet = {"actor": "actors", "event_type": "event_types", "workspace": "workspaces"}
             if field not in facet:
                 return countby.count_rows(self.rows(positions), field)
@@ -973,6 +1225,8 @@ class Store:
                 cached = self._words_mask((expr.text,))
             elif isinstance(expr, searchlang.Field) and expr.name in COLUMN_FIELDS:
                 cached = self._field_mask(COLUMN_FIELDS[expr.name], expr.value)
+            elif isinstance(expr, searchlang.Field) and expr.name == "file":
+                cached = self._file_mask(expr.value)
             else:
                 cached = self._verified_mask(expr)
             if len(self._term_masks) >= 64:
@@ -1000,6 +1254,14 @@ class Store:
                 texts = (p.id, p.name, p.email) if facet == "actors" else (p.id, p.name)
             selected[code] = any(needle in t.lower() for t in texts)
         mask: np.ndarray = selected[self._cols[facet]]
+        return mask
+
+    def _file_mask(self, value: str) -> np.ndarray:
+        """The events of the files whose name holds ``value`` (any case)."""
+        needle = value.lower()
+        names = [f.name for f in self._files] if self._files else [self.label]
+        selected = np.asarray([needle in name.lower() for name in names], bool)
+        mask: np.ndarray = selected[self._cols["files"]]
         return mask
 
     def _verified_mask(self, term: searchlang.Expr) -> np.ndarray:
@@ -1040,6 +1302,7 @@ class Store:
 
     def close(self) -> None:
         self.text.close()
+        self._open_files.close()
         if self._raw_fd is not None:
             os.close(self._raw_fd)
             self._raw_fd = None

@@ -45,6 +45,7 @@ class Layer:
     seen: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
     no_total: bool = False
     no_facets: bool = False
+    no_timeline: bool = False
     cursor_status: int | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -53,7 +54,9 @@ class Layer:
             return
         params = parse_qsl(scope["query_string"].decode(), keep_blank_values=True)
         self.seen.append((scope["path"], params))
-        if self.no_facets and scope["path"].endswith("/facets"):
+        if (self.no_facets and scope["path"].endswith("/facets")) or (
+            self.no_timeline and scope["path"].endswith("/timeline")
+        ):
             await answer(send, 404, {"error": {"code": "not_found", "message": "no such endpoint"}})
             return
         if self.cursor_status and any(k == "cursor" for k, _ in params):
@@ -115,7 +118,7 @@ def served(store: Any) -> Iterator[tuple[str, Layer]]:
 def server(served: tuple[str, Layer]) -> tuple[str, Layer]:
     url, layer = served
     layer.seen.clear()
-    layer.no_total = layer.no_facets = False
+    layer.no_total = layer.no_facets = layer.no_timeline = False
     layer.cursor_status = None
     return url, layer
 

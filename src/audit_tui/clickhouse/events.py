@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 import orjson
 
 from audit_tui import countby, searchlang
-from audit_tui.clickhouse.engine import Engine, Param, table_name
-from audit_tui.facets import describe, fold
+from audit_tui.clickhouse.engine import ClickHouseError, Engine, Param, table_name
+from audit_tui.clickhouse.schema import ensure_columns_sql
+from audit_tui.facets import describe, fold, selection_names
 from audit_tui.model import EPOCH, Party, Row
-from audit_tui.query import FACETS, Query, parse_when, utcnow
+from audit_tui.query import FACETS, Query, QueryError, parse_when, utcnow
 from audit_tui.store import Facets, FacetValue
 from audit_tui.textindex import SEP
 
@@ -33,9 +35,12 @@ _ROW_COLUMNS = (
 # the columns a facet entry's identity is read from (the party key: id, name, email, type)
 _KEY_COLUMNS = {
     "actors": ("actor_id", "actor_name", "actor_email", "actor_type"),
-    "workspaces": ("workspace_id", "workspace_name", "'' AS ws_email", "'' AS ws_type"),
+    "workspaces": ("workspace_id", "workspace_name"),
     "event_types": ("event_type",),
 }
+# what the facet counts group on: a hash of the identity's columns (one UInt64 column, made by
+# the table itself), the event type as it is
+_GROUP = {"actors": "actor_hash", "workspaces": "workspace_hash", "event_types": "event_type"}
 # how an event's folded selection names are read, per facet
 _NAMES = {
     "actors": "actor_keys",
@@ -136,6 +141,11 @@ class _Compiler:
         if isinstance(expr, searchlang.Word):
             return f"position(search, {self.param(expr.text.lower())}) > 0"
         if isinstance(expr, searchlang.Field):
+            if expr.name not in FIELD_COLUMNS:  # file: the table keeps no file names
+                raise QueryError(
+                    f"{expr.name}:{expr.value}: a ClickHouse table keeps no {expr.name} names; "
+                    "search the files themselves (audit-tui query PATH…)"
+                )
             needle = self.param(expr.value.lower())
             tests = [
                 f"positionUTF8(lowerUTF8({c}), {needle}) > 0" for c in FIELD_COLUMNS[expr.name]
@@ -182,24 +192,63 @@ def conditions(query: Query, now: datetime, skip: str | None = None) -> Where:
     """The WHERE clause of ``query`` (without the facet ``skip``): one SQL condition, every
     value passed as a query parameter."""
     where = Where()
+    _window(where, query, now)
+    for facet in FACETS:
+        sql = None if facet == skip else facet_condition(where, query, facet)
+        if sql is not None:
+            where.parts.append(sql)
+    _text(where, query, now)
+    return where
+
+
+def _window(where: Where, query: Query, now: datetime) -> None:
     window = query.window(now)
     if window.since is not None:
         where.add("time >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')", since=window.since)
     if window.until is not None:
         where.add("time < fromUnixTimestamp64Milli({until:Int64}, 'UTC')", until=window.until)
-    for facet in FACETS:
-        values = query.facet(facet)
-        if facet == skip or not values:
-            continue
-        names = sorted({fold(v) for v in values})
-        where.add(f"hasAny({_NAMES[facet]}, {{{facet}:Array(String)}})", **{facet: names})
+
+
+def facet_condition(where: Where, query: Query, facet: str) -> str | None:
+    """The condition of the query's selection in ``facet`` (its values in ``where``'s
+    parameters); None when nothing is selected there."""
+    values = query.facet(facet)
+    if not values:
+        return None
+    where.params[facet] = sorted({fold(v) for v in values})
+    return f"hasAny({_NAMES[facet]}, {{{facet}:Array(String)}})"
+
+
+def _text(where: Where, query: Query, now: datetime) -> None:
     if query.plain:
         for i, word in enumerate(query.words):
             where.add(f"position(search, {{w{i}:String}}) > 0", **{f"w{i}": word.lower()})
     elif query.text:
         compiler = _Compiler(where, now)
         where.parts.append(compiler.sql(query.expr))
-    return where
+
+
+def _newest_times(table: str, where: Where) -> str:
+    """The times of the newest ``{limit}`` matches: reading the sort key's first column in
+    reverse stops after them, so the page that follows (every time at least their oldest)
+    reads the big columns of a few granules only, never one granule of every part."""
+    return (
+        f"SELECT time AS t FROM {table} WHERE {where.sql()} "
+        "ORDER BY time DESC LIMIT {limit:UInt64}"
+    )
+
+
+def _tuple(value: Any) -> tuple[Any, ...]:
+    return value if isinstance(value, tuple) else (value,)
+
+
+def _party_key(facet: str, parts: Any) -> Any:
+    """The key :mod:`audit_tui.facets` takes for an identity's columns: the text of an event
+    type; a party's (id, name, email, type), None for no identity at all."""
+    if facet == "event_types":
+        return parts
+    parts = tuple(parts) + ("",) * (4 - len(parts))
+    return parts if any(parts) else None
 
 
 def _row(r: dict[str, Any]) -> Row:
@@ -251,7 +300,7 @@ class ClickHouseEvents:
         self.table = table
         self._t = table_name(table)
         self.label = f"{engine.label} {table}"
-        self._key_cache: dict[str, tuple[int, list[tuple[Any, ...]]]] = {}
+        self._key_cache: dict[str, tuple[int, dict[Any, Any]]] = {}
 
     def close(self) -> None:
         self.engine.close()
@@ -259,6 +308,25 @@ class ClickHouseEvents:
     def exists(self) -> bool:
         rows = self.engine.rows("EXISTS TABLE {t:Identifier}", {"t": self.table})
         return bool(rows and int(next(iter(rows[0].values()))))
+
+    def upgrade(self) -> None:
+        """Add the columns a table loaded by an earlier version lacks (metadata only: the
+        engine computes them for the rows already there); ClickHouseError if it cannot."""
+        sql = (
+            "SELECT count() AS n FROM system.columns WHERE database = currentDatabase() "
+            "AND table = {t:String} AND name IN ('actor_hash', 'workspace_hash')"
+        )
+        if int(self.engine.rows(sql, {"t": self.table})[0]["n"]) == 2:
+            return
+        try:
+            for statement in ensure_columns_sql(self.table):
+                self.engine.command(statement)
+        except ClickHouseError as exc:
+            raise ClickHouseError(
+                f"{self.label} was loaded by an earlier audit-tui and lacks the columns the "
+                f"facet counts use; a user who may alter it can add them by loading into it "
+                f"again ({exc})"
+            ) from None
 
     @property
     def total(self) -> int:
@@ -280,6 +348,7 @@ class ClickHouseEvents:
         where = conditions(query, now or utcnow())
         if after is not None:
             where.add(
+                "time <= fromUnixTimestamp64Milli({after_ms:Int64}, 'UTC') AND "
                 "(time, id, content_hash) < (fromUnixTimestamp64Milli({after_ms:Int64}, 'UTC'), "
                 "{after_id:String}, {after_hash:UInt64})",
                 after_ms=after.time_ms,
@@ -289,6 +358,7 @@ class ClickHouseEvents:
         where.params["limit"] = limit
         sql = (
             f"SELECT {_ROW_COLUMNS} FROM {self._t} WHERE {where.sql()} "
+            f"AND time >= (SELECT min(t) FROM ({_newest_times(self._t, where)})) "
             "ORDER BY time DESC, id DESC, content_hash DESC LIMIT {limit:UInt64}"
         )
         events = [_event(r) for r in self.engine.rows(sql, where.params)]
@@ -298,8 +368,10 @@ class ClickHouseEvents:
     def oldest(self, query: Query, now: datetime | None = None) -> Event | None:
         """The oldest match (None when nothing matches)."""
         where = conditions(query, now or utcnow())
+        oldest = f"SELECT time AS t FROM {self._t} WHERE {where.sql()} ORDER BY time LIMIT 1"
         sql = (
             f"SELECT {_ROW_COLUMNS} FROM {self._t} WHERE {where.sql()} "
+            f"AND time <= (SELECT max(t) FROM ({oldest})) "
             "ORDER BY time, id, content_hash LIMIT 1"
         )
         rows = self.engine.rows(sql, where.params)
@@ -319,47 +391,72 @@ class ClickHouseEvents:
             cursor = page.next
 
     def facets(self, query: Query, now: datetime | None = None) -> Facets:
-        """For each facet, the count each value would give with all *other* conditions."""
+        """For each facet, the count each value would give with all *other* conditions: one
+        scan, grouped three ways (``GROUPING SETS``), each facet's count under the selections
+        of the other two (``countIf``)."""
         now = now or utcnow()
-        out: dict[str, list[FacetValue]] = {}
+        where = Where()
+        _window(where, query, now)
+        _text(where, query, now)
+        selections = {f: facet_condition(where, query, f) for f in FACETS}
+        counted = []
         for facet in FACETS:
-            out[facet] = self._facet(facet, query, now)
+            others = [sql for f, sql in selections.items() if f != facet and sql is not None]
+            counted.append(f"countIf({' AND '.join(others) or '1'}) AS n_{facet}")
+        groups = ", ".join(f"GROUPING({_GROUP[f]}) AS g_{f}" for f in FACETS)
+        sql = (
+            f"SELECT {', '.join(_GROUP[f] for f in FACETS)}, {groups}, {', '.join(counted)} "
+            f"FROM {self._t} WHERE {where.sql()} "
+            f"GROUP BY GROUPING SETS ({', '.join(f'({_GROUP[f]})' for f in FACETS)})"
+        )
+        # per facet: the count of each identity (an actor's hash, a workspace's, a type)
+        by_identity: dict[str, dict[Any, int]] = {f: {} for f in FACETS}
+        for r in self.engine.rows(sql, where.params):
+            for facet in FACETS:
+                if int(r[f"g_{facet}"]) == 0:  # grouped by this facet's column
+                    by_identity[facet][r[_GROUP[facet]]] = int(r[f"n_{facet}"])
+        out = {f: self._entries(f, by_identity[f], query) for f in FACETS}
         return Facets(out["actors"], out["event_types"], out["workspaces"])
 
-    def _facet(self, facet: str, query: Query, now: datetime) -> list[FacetValue]:
-        where = conditions(query, now, skip=facet)
-        counts_sql = (
-            f"SELECT name, count() AS n FROM {self._t} ARRAY JOIN {_NAMES[facet]} AS name "
-            f"WHERE {where.sql()} GROUP BY name"
-        )
-        counts = {r["name"]: int(r["n"]) for r in self.engine.rows(counts_sql, where.params)}
+    def _entries(self, facet: str, counts: dict[Any, int], query: Query) -> list[FacetValue]:
+        """A facet's entries as the local store makes them: one per value a user can select,
+        counting every event that value selects."""
+        identities = self._keys(facet)
+        by_name: Counter[str] = Counter()
+        for group, n in counts.items():
+            parts = identities.get(group)
+            if parts is not None and n:
+                for name in selection_names(facet, _party_key(facet, parts)):
+                    by_name[name] += n
         entries: dict[str, FacetValue] = {}
-        for parts in self._keys(facet):
-            key: Any = parts[0] if facet == "event_types" else (parts or None)
-            if facet != "event_types" and not any(parts):
-                key = None
-            value, label, kind = describe(facet, key)
+        for parts in identities.values():
+            value, label, kind = describe(facet, _party_key(facet, parts))
             norm = fold(value)
             if norm not in entries:
-                entries[norm] = FacetValue(value, label, counts.get(norm, 0), kind)
+                entries[norm] = FacetValue(value, label, by_name.get(norm, 0), kind)
         selected = {fold(v) for v in query.facet(facet)}
         values = [f for norm, f in entries.items() if f.count > 0 or norm in selected]
         values.sort(key=lambda f: (-f.count, f.label.lower()))
         return values
 
-    def _keys(self, facet: str) -> list[tuple[Any, ...]]:
-        """Every distinct identity of a facet in the table (cached while the table's row
-        count stays the same: a count is read from the parts' metadata)."""
+    def _keys(self, facet: str) -> dict[Any, Any]:
+        """Every distinct identity of a facet in the table, by what the facet query groups
+        on (cached while the table's row count stays the same: a count is read from the
+        parts' metadata)."""
         total = self.total
         cached = self._key_cache.get(facet)
         if cached is not None and cached[0] == total:
             return cached[1]
         columns = _KEY_COLUMNS[facet]
-        sql = (
-            f"SELECT DISTINCT {', '.join(columns)} FROM {self._t} "
-            f"ORDER BY {', '.join(str(i + 1) for i in range(len(columns)))}"
-        )
-        keys = [tuple(r.values()) for r in self.engine.rows(sql)]
+        group = _GROUP[facet]
+        if facet == "event_types":
+            sql = f"SELECT DISTINCT event_type FROM {self._t}"
+            keys: dict[Any, Any] = {r["event_type"]: r["event_type"] for r in self.engine.rows(sql)}
+        else:
+            picked = ", ".join(f"any({c}) AS {c}" for c in columns)
+            sql = f"SELECT {group}, {picked} FROM {self._t} GROUP BY {group}"
+            keys = {int(r[group]): tuple(r[c] for c in columns) for r in self.engine.rows(sql)}
+        keys = dict(sorted(keys.items(), key=lambda kv: tuple(map(str, _tuple(kv[1])))))
         self._key_cache[facet] = (total, keys)
         return keys
 
@@ -400,6 +497,39 @@ class ClickHouseEvents:
                 value = parts[0] or countby.NONE
             out[value] += int(r["n"])
         return countby.ranked(out)
+
+    def time_span(self) -> tuple[int, int] | None:
+        """(oldest, newest) epoch ms of the table's events; None when it has none (read from
+        the parts' min/max index of the partition key, not the rows)."""
+        sql = (
+            "SELECT count() AS n, toUnixTimestamp64Milli(min(time)) AS lo, "
+            f"toUnixTimestamp64Milli(max(time)) AS hi FROM {self._t}"
+        )
+        row = self.engine.rows(sql)[0]
+        return (int(row["lo"]), int(row["hi"])) if int(row["n"]) else None
+
+    def histogram(
+        self, query: Query, start: int, step: int, buckets: int, now: datetime | None = None
+    ) -> np.ndarray:
+        """Matches of ``query`` per time bucket, as :meth:`Store.histogram`: ``buckets``
+        counts, bucket ``i`` holding ``[start + i*step, start + (i+1)*step)`` ms (one
+        ``GROUP BY`` on the engine; the browser's timeline)."""
+        where = conditions(query, now or utcnow())
+        where.add(
+            "time >= fromUnixTimestamp64Milli({h_start:Int64}, 'UTC') AND "
+            "time < fromUnixTimestamp64Milli({h_end:Int64}, 'UTC')",
+            h_start=start,
+            h_end=start + step * buckets,
+        )
+        where.params["h_step"] = max(1, step)
+        sql = (
+            "SELECT intDiv(toUnixTimestamp64Milli(time) - {h_start:Int64}, {h_step:Int64}) AS b, "
+            f"count() AS n FROM {self._t} WHERE {where.sql()} GROUP BY b"
+        )
+        counts = np.zeros(buckets, dtype=np.int64)
+        for r in self.engine.rows(sql, where.params):
+            counts[int(r["b"])] = int(r["n"])
+        return counts
 
     def timeline(
         self, query: Query, bucket_ms: int, now: datetime | None = None

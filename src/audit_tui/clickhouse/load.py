@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from audit_tui.clickhouse.engine import Engine, table_name
-from audit_tui.clickhouse.schema import LOADED_COLUMNS, create_table_sql
+from audit_tui.clickhouse.schema import LOADED_COLUMNS, create_table_sql, ensure_columns_sql
 from audit_tui.facets import selection_names
 from audit_tui.model import InvalidRecord, flatten, load_json, party
 from audit_tui.store import Store
@@ -47,6 +47,8 @@ class LoadReport:
 
 def ensure_table(engine: Engine, table: str) -> None:
     engine.command(create_table_sql(table))
+    for sql in ensure_columns_sql(table):
+        engine.command(sql)
 
 
 def event_row(store: Store, position: int) -> dict[str, object]:

@@ -3,8 +3,9 @@
 One row per event: the time and id, the event type, the actor, resource, organization and
 workspace parts as ``LowCardinality`` columns, the folded names that select the actor and the
 workspace (the facet identity rules of :mod:`audit_tui.facets`, computed once when loading), the
-values-only lower-cased search text, the original record unchanged, and a hash of it. Sorted by
-time (then id and hash), partitioned by month, with an n-gram skip index on the search text.
+values-only lower-cased search text, the original record unchanged, and a hash of it; the hashes
+of the actor's and the workspace's identity the facet counts group on. Sorted by time (then id
+and hash), partitioned by month, with an n-gram skip index on the search text.
 Re-loading is idempotent: an event already in the table (same id, same content hash) is not
 inserted again, and the ReplacingMergeTree key folds any duplicate that slips in.
 """
@@ -37,7 +38,15 @@ LOADED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("raw", "String"),
 )
 
-COLUMNS_DDL = """
+# The identity of an event's actor and workspace as one number, made by the table itself: the
+# facet counts group on it (one UInt64 column) instead of on the identity's columns.
+HASH_COLUMN_LIST = (
+    "actor_hash UInt64 MATERIALIZED cityHash64(actor_id, actor_name, actor_email, actor_type)",
+    "workspace_hash UInt64 MATERIALIZED cityHash64(workspace_id, workspace_name)",
+)
+HASH_COLUMNS = ",\n    ".join(HASH_COLUMN_LIST)
+
+COLUMNS_DDL = f"""
     time DateTime64(3, 'UTC') CODEC(Delta, ZSTD),
     id String,
     event_type LowCardinality(String),
@@ -56,12 +65,20 @@ COLUMNS_DDL = """
     workspace_name LowCardinality(String),
     workspace_keys Array(LowCardinality(String)),
     metadata String CODEC(ZSTD),
-    search String CODEC(ZSTD),
+    search String CODEC(LZ4),
     raw String CODEC(ZSTD),
     content_hash UInt64,
+    {HASH_COLUMNS},
     INDEX search_ngrams search TYPE ngrambf_v1(4, 65536, 3, 0) GRANULARITY 1"""
 
 SORT_KEY = "(time, id, content_hash)"
+
+
+def ensure_columns_sql(table: str) -> list[str]:
+    """Adds what a table loaded by an earlier version lacks (the identity hashes: computed on
+    read for the parts written before, stored by the parts written after)."""
+    t = table_name(table)
+    return [f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {c}" for c in HASH_COLUMN_LIST]
 
 
 def create_table_sql(table: str) -> str:

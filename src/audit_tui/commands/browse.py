@@ -22,7 +22,9 @@ from audit_tui.commands.common import (
     command_parser,
     err,
     fail,
+    is_several,
     open_clickhouse,
+    parse_command,
     pinned_now,
     refuse_file_with_profile,
     settings_from,
@@ -41,6 +43,7 @@ EXAMPLES_BROWSE = """\
 examples:
   audit-tui                                   browse the bundled sample
   audit-tui events.jsonl.gz                   browse a file
+  audit-tui /var/log/kube/ 'AWSLogs/**/*.json.gz'   many files, folders, globs as one
   audit-tui --period 7d --event-type "Agent Deleted" events.jsonl
   kubectl logs … | audit-tui -                read standard input
   audit-tui https://host/api/v2/audit-logs    browse an audit API (token: $AUDIT_TUI_TOKEN)
@@ -56,6 +59,14 @@ def browse_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"audit-tui {__version__}")
     add_source_and_filters(p)
     add_table_option(p)
+    add_view_options(p)
+    add_remote_options(p)
+    return p
+
+
+def add_view_options(p: argparse.ArgumentParser) -> None:
+    """The view's own options besides the filters: a saved view, the sort, the time zone and
+    the columns (the browser and ``audit-tui web`` take the same ones)."""
     v = p.add_argument_group("views")
     v.add_argument(
         "--view",
@@ -78,21 +89,19 @@ def browse_parser() -> argparse.ArgumentParser:
         "resource, organization, workspace, actor, actor_type, source_ip, outcome, id, or "
         "path:a.b.c (c in the browser chooses them)",
     )
-    p.add_argument(
+    v.add_argument(
         "--follow",
         action="store_true",
         help="follow the source as it grows, as F does (a file through rotation and "
         "truncation, a pipe or standard input, an audit API)",
     )
-    add_remote_options(p)
-    return p
 
 
 def run_browse(argv: list[str]) -> int:
     from audit_tui.sources.file import SourceError
     from audit_tui.sources.follow import FollowError
 
-    args = browse_parser().parse_args(argv)
+    args = parse_command(browse_parser(), argv)
     if args.view:
         apply_view(args, argv)
     query = build_query(args)
@@ -138,7 +147,7 @@ def run_browse(argv: list[str]) -> int:
             open_store,
             query,
             now=None if now is None else (lambda: now),
-            source=None if args.demo else args.source,
+            source=tuple(args.sources) if is_several(args) else None if args.demo else args.source,
             sort=sort,
             utc=not args.local_time,
             input_format=args.input_format,
@@ -158,6 +167,8 @@ def preview(args: argparse.Namespace, query: Query, sort: object) -> Callable[[]
     starts."""
     spec = args.source
     if args.demo or not spec or spec == "-" or query != Query() or sort is not None:
+        return lambda: None
+    if is_several(args):  # (the preview reads one file)
         return lambda: None
     if args.columns:
         return lambda: None
@@ -240,6 +251,7 @@ def apply_view(args: argparse.Namespace, argv: list[str]) -> None:
     if args.source is None and not args.demo:
         if view.source:
             args.source = view.source
+            args.sources = list(view.sources or (view.source,))
         else:
             args.demo = True
     if "--input-format" not in given and view.input_format:
@@ -270,6 +282,12 @@ def source_opener(args: argparse.Namespace) -> Callable[[], Store]:
 
     spec = None if args.demo else args.source
     fmt = args.input_format
+    if is_several(args):
+        from audit_tui.sources.multi import open_paths, read_once
+
+        specs = list(args.sources)
+        streams = {s: read_once(s) for s in specs if s == "-" or is_stream(s)}  # kept
+        return lambda: open_paths(specs, input_format=fmt, streams=streams)
     if spec == "-":
         data = sys.stdin.buffer.read()
         return lambda: open_data(data, "stdin", input_format=fmt)

@@ -62,6 +62,10 @@ def _dispatch(args_list: list[str]) -> int:
         from audit_tui.commands.serve import run_serve
 
         return run_serve(args_list[1:])
+    if command == "web":
+        from audit_tui.commands.web import run_web
+
+        return run_web(args_list[1:])
     return run_browse(args_list)
 
 

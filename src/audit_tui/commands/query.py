@@ -34,6 +34,7 @@ from audit_tui.commands.common import (
     fail,
     open_clickhouse,
     open_for_query,
+    parse_command,
     pinned_now,
     refuse_file_with_profile,
     remote_exit_code,
@@ -64,8 +65,10 @@ examples:
   audit-tui query --demo -- 'type:deleted OR type:revoked workspace:prod -actor:scheduler'
   audit-tui query --demo --search 'type:"key created"' --count-by day --format csv
   audit-tui query chdb:./audit.db --actor ada@example.com --count
+  audit-tui query /var/log/kube/ 'AWSLogs/**/*.json.gz' --count-by file -- 'file:2026-11-30'
 
-SOURCE is a file (.jsonl, .ndjson, .json, .csv, optionally .gz), - for standard input,
+SOURCE is files (.jsonl, .ndjson, .json, .csv, .log, optionally .gz), folders (read
+recursively), quoted globs (** too) in any mix, read as one; - for standard input,
 an http(s):// audit API endpoint (docs/api.md), a ClickHouse table (chdb:PATH,
 clickhouse://host/DB; docs/clickhouse.md), or nothing / --demo for the bundled sample.
 Times: ISO dates or datetimes (naive = UTC), 3d, 12h, yesterday, now. --since is inclusive,
@@ -120,11 +123,11 @@ def query_parser() -> argparse.ArgumentParser:
 
 
 def run_query(argv: list[str]) -> int:
-    args = query_parser().parse_args(argv)
+    args = parse_command(query_parser(), argv, terms=True)
     if args.limit is not None and args.limit < 0:
         raise UsageError("--limit takes a number ≥ 0 (see audit-tui query --help)")
     if args.demo and args.source is not None:  # --demo takes no SOURCE: -- QUERY is the query
-        args.terms, args.source = [args.source, *args.terms], None
+        args.terms, args.source, args.sources = [*args.sources, *args.terms], None, []
     if args.terms:  # the positional form ANDs with --search
         args.search = " ".join(t for t in [args.search, *args.terms] if t)
     query = build_query(args)
@@ -135,9 +138,16 @@ def run_query(argv: list[str]) -> int:
         _DIFF_LIMIT, args.limit = args.limit, None
     if args.follow:
         return run_follow(args, query)
-    if clickhouse_source(args):
+    clickhouse = clickhouse_source(args)
+    remote = not clickhouse and wants_remote(args)
+    if (clickhouse or remote) and args.count_by in countby.FILE_ONLY:
+        raise UsageError(
+            f"--count-by {args.count_by} is for files: an audit API or a ClickHouse table keeps "
+            "no file names"
+        )
+    if clickhouse:
         return run_clickhouse_query(args, query, now)
-    if wants_remote(args):
+    if remote:
         return run_remote_query(args, query, now)
     return run_local_query(args, query, now)
 
@@ -247,7 +257,11 @@ def _say_format(store: Store) -> None:
     """Name a detected foreign format on stderr (native files need no word)."""
     name = store.format_name
     if name and ":" in name:
-        err(f"reading {store.label} as {name}")
+        if store.file_report.total:  # several files: "files: Kubernetes audit + …"
+            n = store.file_report.total
+            err(f"reading {n:,} file{'s' if n != 1 else ''} as {name.split(': ', 1)[1]}")
+        else:
+            err(f"reading {store.label} as {name}")
 
 
 class Readable(Protocol):
@@ -273,10 +287,12 @@ def _write_local(store: Readable, positions: Sequence[int] | np.ndarray, fmt: st
     elif fmt == "json":
         output.write_json(out, _local_raws(store, positions), terminal=terminal)
     elif fmt == "csv":
+        from audit_tui.csv_export import write_csv
+
         text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-        # rows read in the source's format, with their bytes for exact metadata cells
-        records = ((store.row(int(p)), store.raw(int(p))) for p in positions)
-        output.write_csv_records(text, records, terminal=terminal)
+        # (a store's positions as load indices; a ClickHouse view's never move)
+        events = store.events_at(np.asarray(positions)) if isinstance(store, Store) else positions
+        write_csv(text, store, events, terminal=terminal)
         text.detach()
     else:
         rows = (store.row(int(p)) for p in positions)

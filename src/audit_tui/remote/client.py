@@ -28,7 +28,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import httpx
 import msgspec
@@ -131,6 +131,17 @@ class FacetCount:
     count: int
     label: str
     kind: str = ""  # an actor's type (user, system, api_key…) when the server says it
+
+
+@dataclass(frozen=True)
+class TimelineCounts:
+    """A server's timeline: ``counts[i]`` events in ``[start + i*step, start + (i+1)*step)``
+    ms; ``end`` the range's real end (exclusive). No range (no events): ``start`` is None."""
+
+    start: int | None
+    step: int
+    counts: list[int]
+    end: int | None
 
 
 class EmptyPages:
@@ -494,6 +505,35 @@ def parse_facets(body: bytes) -> list[FacetCount]:
     return out
 
 
+MAX_TIMELINE_BUCKETS = 1000
+
+
+def _whole(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def parse_timeline(body: bytes) -> TimelineCounts:
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise PayloadError("the timeline answer is not valid JSON", "malformed JSON") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("counts"), list):
+        raise PayloadError("the timeline answer has no `counts` list", "missing counts")
+    counts, start, step, end = doc["counts"], doc.get("start"), doc.get("step"), doc.get("end")
+    if not counts:
+        return TimelineCounts(None, 0, [], None)
+    if len(counts) > MAX_TIMELINE_BUCKETS or not all(_whole(c) and c >= 0 for c in counts):
+        raise PayloadError(
+            f"the timeline's `counts` are not at most {MAX_TIMELINE_BUCKETS} whole numbers",
+            "bad counts",
+        )
+    if not _whole(start) or not _whole(step) or step <= 0:
+        raise PayloadError("the timeline has no whole `start` and `step`", "bad start or step")
+    if end is not None and not _whole(end):
+        raise PayloadError("the timeline's `end` is not a whole number", "bad end")
+    return TimelineCounts(start, step, counts, end)
+
+
 # -- the client ------------------------------------------------------------------------------
 
 
@@ -705,6 +745,17 @@ class RemoteClient:
         if status >= 400:
             self._raise_for(status, body, headers)
         return parse_facets(body)
+
+    async def timeline(self, params: Params, buckets: int) -> TimelineCounts | None:
+        """The server's matches per time bucket under ``params`` (at most ``buckets``); None
+        when it has no timeline endpoint (404)."""
+        url = self._url.copy_with(path=self._url.path.rstrip("/") + "/timeline")
+        status, headers, body = await self._get(url, [("buckets", str(buckets)), *params])
+        if status in (404, 405, 501):
+            return None
+        if status >= 400:
+            self._raise_for(status, body, headers)
+        return parse_timeline(body)
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -988,6 +1039,8 @@ __all__ = [
     "Params",
     "RemoteClient",
     "parse_facets",
+    "parse_timeline",
+    "TimelineCounts",
     "parse_page",
     "describe_undecodable",
     "duration",

@@ -58,7 +58,7 @@ class SpooledEvents:
     def row(self, position: int) -> Row:
         return flatten(normalise(orjson.loads(self.raw(position))))
 
-    # (a spool never grows: its events' load indices are their positions)
+    # an export reads events by load index (see Result.events); here positions never move
     event_raw = raw
     event_row = row
 

@@ -26,7 +26,14 @@ from typing import Any
 from audit_tui.facets import describe, fold, selection_names
 from audit_tui.model import InvalidRecord, event_type, party
 from audit_tui.query import FACETS, Query, utcnow
-from audit_tui.remote.client import FACET_PARAMS, EmptyPages, Page, RemoteClient, query_params
+from audit_tui.remote.client import (
+    FACET_PARAMS,
+    EmptyPages,
+    Page,
+    RemoteClient,
+    TimelineCounts,
+    query_params,
+)
 from audit_tui.remote.errors import RemoteError
 from audit_tui.sources.formats import normalise
 from audit_tui.store import FacetValue
@@ -113,6 +120,7 @@ class RemotePager:
         self.generation = 0
         self._inflight: asyncio.Task[Page | None] | None = None
         self.facets_endpoint: bool | None = None  # None: not asked yet; False: 404
+        self.timeline_endpoint: bool | None = None  # likewise
         self._reset()
 
     # -- state -------------------------------------------------------------------------------
@@ -261,6 +269,17 @@ class RemotePager:
                     self._facets[facet] = result
                 return result
         return RemoteFacets(facet, loaded_facets(self.events, facet, selected), "loaded")
+
+    # -- the timeline --------------------------------------------------------------------------
+
+    async def timeline(self, buckets: int) -> TimelineCounts | None:
+        """The server's matches per time bucket for the current query (at most ``buckets``);
+        None when it has no timeline endpoint (then it is not asked again)."""
+        if self.timeline_endpoint is False:
+            return None
+        counts = await self.client.timeline(self.params, buckets)
+        self.timeline_endpoint = counts is not None
+        return counts
 
     async def aclose(self) -> None:
         if self._inflight is not None and not self._inflight.done():

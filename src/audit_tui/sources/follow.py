@@ -81,6 +81,8 @@ def follower_for(store: Store, *, max_line: int = MAX_LINE_BYTES) -> Follower:
     """The follower of a loaded ``store`` (loading must be finished), or :class:`FollowError`
     saying why its source cannot be followed."""
     spec = store.source
+    if store.file_count > 1:
+        raise FollowError(f"{store.label}: several files cannot be followed yet; open one")
     if spec == "":
         raise FollowError("the bundled sample does not grow; follow a file, a pipe or an API")
     if spec is None:

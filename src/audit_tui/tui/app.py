@@ -71,7 +71,7 @@ class AuditApp(Guarded, WorkerFailures, App[int]):
         now: Callable[[], datetime] | None = None,
         store: Store | None = None,
         native_clipboard: bool = True,
-        source: str | None = None,
+        source: str | tuple[str, ...] | None = None,
         export_folder: str | os.PathLike[str] = ".",
         log: Path | None = None,
         sort: tuple[str, bool] | None = None,
@@ -90,7 +90,8 @@ class AuditApp(Guarded, WorkerFailures, App[int]):
         self.open_store = open_store
         self.initial_query = query or Query()
         self.now = now or utc_now
-        self.native_clipboard = native_clipboard
+        # in a web page the host's clipboard is not the user's: OSC 52 reaches the browser's
+        self.native_clipboard = native_clipboard and not in_a_page(self)
         self.source = source
         self.export_folder = export_folder
         self.initial_sort = sort
@@ -228,6 +229,14 @@ class AuditApp(Guarded, WorkerFailures, App[int]):
                 )
 
 
+def in_a_page(app: App[Any]) -> bool:
+    """True when ``app`` is served in a web page (``audit-tui web``: textual-serve's web
+    driver), where standard input carries the browser's keys and there is no terminal."""
+    from textual.drivers.web_driver import WebDriver
+
+    return issubclass(app.driver_class, WebDriver)
+
+
 def _attach_terminal() -> None:
     """After the events were read from stdin, take keys from the terminal instead."""
     if sys.stdin is not None and sys.stdin.isatty():
@@ -304,7 +313,7 @@ def run_browser(
     open_store: Callable[[], Store],
     query: Query,
     now: Callable[[], datetime] | None = None,
-    source: str | None = None,
+    source: str | tuple[str, ...] | None = None,
     sort: tuple[str, bool] | None = None,
     utc: bool = True,
     input_format: str | None = None,
@@ -327,7 +336,6 @@ def run_browser(
     except SourceError as error:
         print(f"audit-tui: {clean(str(error))}", file=sys.stderr)
         return 2
-    _attach_terminal()
     app = AuditApp(
         tracked,
         query,
@@ -341,6 +349,8 @@ def run_browser(
         follow=follow,
         follower_for=follower_for,
     )
+    if not in_a_page(app):  # the web driver's keys come through stdin: keep it
+        _attach_terminal()
     try:
         app.run()
         if app.exit_note:

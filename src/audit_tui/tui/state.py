@@ -21,7 +21,7 @@ from audit_tui.model import Row, flatten, iso_ms
 from audit_tui.query import PERIODS, Query, period_ms
 from audit_tui.safe import clean
 from audit_tui.sources.formats import normalise
-from audit_tui.store import Store
+from audit_tui.store import FileReport, Store
 from audit_tui.tui.format import format_time, thousands
 
 EMPTY = np.empty(0, np.int64)
@@ -95,6 +95,11 @@ class EventList:
 
     def row_at(self, key: int) -> Row:
         return self.row(key)
+
+    def origin_at(self, key: int) -> tuple[str, str] | None:
+        """Which file the event comes from, and where in it (``line 12``, ``record 3``, or
+        ""), when the source is several files."""
+        return None
 
     def changes_at(self, key: int) -> EventChanges | None:
         """What the event changed, where its format records it (None: nothing recorded)."""
@@ -207,6 +212,13 @@ class View(EventList):
     def row_at(self, key: int) -> Row:
         assert self.store is not None
         return self.store.row(key) if self.events is None else self.store.event_row(key)
+
+    def origin_at(self, key: int) -> tuple[str, str] | None:
+        store = self.store
+        if store is None or store.file_count < 2:
+            return None
+        name, unit, number = store.origin(key) if self.events is None else store.event_origin(key)
+        return name, "" if number is None else f"{unit} {number:,}"
 
     def changes_at(self, key: int) -> EventChanges | None:
         store = self.store
@@ -424,11 +436,13 @@ class LoadState:
     total: int = 0
     skipped: int = 0
     error: str | None = None
+    files: FileReport | None = None  # a source of several files: how they are being read
 
     @classmethod
     def of(cls, store: Store | None) -> LoadState:
         if store is None:
             return cls()
+        report = store.file_report
         return cls(
             label=store.label,
             format_name=store.format_name,
@@ -437,6 +451,7 @@ class LoadState:
             total=store.total,
             skipped=store.skipped_count,
             error=store.error,
+            files=replace(report, skipped=list(report.skipped)) if report.total else None,
         )
 
 

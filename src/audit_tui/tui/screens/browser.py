@@ -34,7 +34,8 @@ from audit_tui.tui.failures import Guarded, WorkerFailures
 from audit_tui.tui.history import SearchHistory
 from audit_tui.tui.services import app_of
 from audit_tui.tui.state import EventList, FollowState, LoadState, View
-from audit_tui.tui.widgets.event_table import DEFAULT_COLUMNS, EventTable
+from audit_tui.tui.tablelayout import DEFAULT_COLUMNS
+from audit_tui.tui.widgets.event_table import EventTable
 from audit_tui.tui.widgets.filters import FacetPanel, FilterSidebar
 from audit_tui.tui.widgets.footer import KeyFooter
 from audit_tui.tui.widgets.period import CUSTOM, PeriodSelect
@@ -77,6 +78,7 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
         self._initial = query
         self._debounce: Timer | None = None
         self._last_key = 0.0
+        self._search_asked = 0.0  # when / last asked for the search box
         self._narrow: bool | None = None
         self._zooms: list[Query] = []  # the queries before each timeline zoom, oldest first
         self.timeline_slots = 100  # buckets the timeline holds (its width)
@@ -293,6 +295,26 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()
 
+    TYPE_AHEAD = 0.5  # seconds after "/" in which typed characters belong to the search
+
+    def on_key(self, event: events.Key) -> None:
+        """``/invoice`` typed (or pasted) at once: the focus moves to the search box only after
+        the keys already queued were handed out, so the characters after ``/`` reach the table
+        (and its one-letter keys). Those that arrive just after ``/`` go to the search box."""
+        if not event.is_printable or event.character is None:
+            return
+        search = self.query_one("#search", Input)
+        if search.has_focus or isinstance(self.focused, Input):
+            return
+        if event.character == "/":  # its binding runs later, after the keys queued behind it
+            self._search_asked = time.monotonic()
+            return
+        if time.monotonic() - self._search_asked > self.TYPE_AHEAD:
+            return
+        event.stop()
+        event.prevent_default()
+        search.insert_text_at_cursor(event.character)
+
     def action_focus_table(self) -> None:
         if self.query_one("#search", SearchBox).has_focus:
             self._remember()
@@ -409,7 +431,9 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
     def current_view(self, name: str = "") -> SavedView:
         app = app_of(self)
         source = app.source
-        if source and source != "-" and os.path.exists(source):
+        if isinstance(source, tuple):  # several paths (never a URL): each from any folder
+            source = tuple(s if s == "-" else os.path.abspath(s) for s in source)
+        elif source and source != "-" and os.path.exists(source):
             source = os.path.abspath(source)  # the same file from any folder
         view = SavedView.of(name, source, self.audit_query, self.sort, self.utc, app.input_format)
         if self.columns != DEFAULT_COLUMNS:
@@ -455,7 +479,8 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
 
     def open_view(self, view: SavedView) -> None:
         """Show ``view`` here when it is of this source; otherwise say how to open it."""
-        if view.source != self.current_view().source:
+        here = self.current_view()
+        if (view.source, view.sources) != (here.source, here.sources):
             command = command_line(view)
             app_of(self).copy_text(command)
             self.notify(
@@ -569,10 +594,26 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
         app = app_of(self)
         from audit_tui.tui.screens.export import ExportScreen
 
-        screen = ExportScreen(job, now=app.now(), folder=app.export_folder)
+        in_page = self.app.is_web  # audit-tui web: the user is not on this host
+        screen = ExportScreen(job, now=app.now(), folder=app.export_folder, names_only=in_page)
 
         def done(exported: Exported | None) -> None:
-            if exported is not None:
-                self.notify(exported.message(), title="Exported", markup=False, timeout=12)
+            if exported is None:
+                return
+            message = exported.message()
+            if in_page:
+                message += self._download(exported)
+            self.notify(message, title="Exported", markup=False, timeout=12)
 
         self.app.push_screen(screen, done)
+
+    def _download(self, exported: Exported) -> str:
+        """In a web page: send the file (and its manifest) to the browser as downloads; what
+        to add to the message."""
+        result = exported.result
+        files = [p for p in (result.path, result.manifest_path) if p is not None]
+        for path in files:
+            self.app.deliver_binary(path, save_filename=path.name)
+        return " (on the server); the browser downloads it" + (
+            " and its manifest" if len(files) > 1 else ""
+        )

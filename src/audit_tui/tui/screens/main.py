@@ -120,6 +120,14 @@ class MainScreen(BrowserScreen):
                 markup=False,
                 timeout=10,
             )
+        if store.file_report.skipped:
+            self.notify(
+                clean(store.file_report.summary(most=3), 300),
+                title="Files not read",
+                severity="warning",
+                markup=False,
+                timeout=8,
+            )
         if store.skipped_count:
             self.notify(
                 clean(describe_skipped(store.skipped, most=3), 300),

@@ -19,6 +19,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from textual import on, work
 from textual.timer import Timer
 from textual.worker import Worker
@@ -39,12 +40,16 @@ from audit_tui.tui.screens.browser import BrowserScreen
 from audit_tui.tui.services import app_of
 from audit_tui.tui.state import FollowState, LoadState, RemoteView
 from audit_tui.tui.widgets.event_table import EventTable
+from audit_tui.tui.widgets.timeline import Histogram
 
 
 class RemoteScreen(BrowserScreen):
     """Browse the events an audit API gives for the current query."""
 
     DEBOUNCE = 0.25  # every search is a request: wait for a pause in the typing
+    # the server counts the matches per time bucket (its optional timeline endpoint); a server
+    # without one answers 404 and the strip is hidden (this instance's TIMELINE turns False)
+    TIMELINE = True
 
     def __init__(
         self,
@@ -120,6 +125,7 @@ class RemoteScreen(BrowserScreen):
         self._publish()
         pager.prefetch()  # the next page loads while the user reads this one
         self._load_facets()
+        self._load_timeline()
         if self._follow_wanted:
             self._start_follow()
 
@@ -219,6 +225,48 @@ class RemoteScreen(BrowserScreen):
             return
         self.facets = Facets(*(r.values for r in results))
         self.partial_facets = False
+
+    # -- the timeline --------------------------------------------------------------------------
+
+    def timeline_wanted(self) -> None:
+        view = self.view
+        if self.pager is not None and self.TIMELINE and isinstance(view, RemoteView):
+            if view.started:
+                self._load_timeline()
+
+    @work(exclusive=True, group="timeline", exit_on_error=False)
+    async def _load_timeline(self) -> None:
+        """The server's counts per bucket under the current query, at the strip's width."""
+        pager = self.pager
+        assert pager is not None
+        if not self.TIMELINE:
+            return
+        generation = pager.generation
+        try:
+            counts = await pager.timeline(self.timeline_slots)
+        except RemoteError as exc:
+            if generation == pager.generation:
+                self._failed(exc, "Timeline")
+            return
+        if generation != pager.generation:
+            return  # a newer query's timeline is on its way
+        if counts is None:
+            self._no_timeline()
+        elif counts.start is None:
+            self.histogram = None  # nothing to count: no events, no window
+        else:
+            self.histogram = Histogram(
+                counts.start, counts.step, np.asarray(counts.counts, np.int64), end=counts.end
+            )
+
+    def _no_timeline(self) -> None:
+        """The server has no timeline endpoint: hide the strip (``h`` says why)."""
+        self.TIMELINE = False
+        timeline = self.timeline
+        if timeline.has_focus:
+            self.table.focus()
+        timeline.display = False
+        self.histogram = None
 
     def _count_loaded(self) -> None:
         """Facet counts over the events shown (the server has no facets endpoint)."""
