@@ -38,6 +38,10 @@ bench: $(DEV)
 	$(PY) bench/bench_lang.py --count 100000
 	$(PY) bench/bench_lang.py --count 1000000
 	$(PY) bench/bench_report.py --count 1000000
+	$(PY) bench/bench_terminal.py --count 1000000 --runs 3
+	$(PY) bench/bench_files.py --count 1000000 --files 10000
+	$(PY) bench/bench_export.py --count 1000000 --formats jsonl,csv
+	$(PY) bench/bench_follow.py --count 1000000
 # ClickHouse (chDB): the load, the pushed-down queries, the browser in tmux; 10 million
 # events (about 25 minutes to load on 2 cores): --count 10000000 --skip-reload
 	$(PY) bench/bench_clickhouse.py --count 1000000

@@ -5,7 +5,8 @@
 
 Uses the app the tests use (``AuditApp``) with a fixed "now", so the pictures only change when
 the app or the sample does: main screen, a filtered view, the event details, and 80x24. Falls
-back to the test fixture when the sample module is not available.
+back to the test fixture when the sample module is not available. ``web.png`` is the page of
+``audit-tui web`` in the system's Chromium (``--no-web`` leaves it out).
 """
 
 from __future__ import annotations
@@ -109,12 +110,35 @@ async def shoot(out: Path) -> None:
             app.browser.store.close()
 
 
+def shoot_web(out: Path) -> None:
+    """``audit-tui web --demo`` in Chromium, with a search typed into the page."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from webpage import Page, chromium, count_shown, web_server
+
+    with web_server("--demo", "--now", NOW.isoformat()) as server, chromium() as browser:
+        page = Page(browser, server.url, width=1280, height=760)
+        page.open()
+        page.wait_for(lambda screen: count_shown(screen) is not None)
+        page.search("invoice")
+        page.wait_for(lambda screen: (count_shown(screen) or (0, 0))[0] < 1000)
+        page.page.wait_for_timeout(500)  # the canvas draws on the next animation frame
+        path = out / "web.png"
+        page.page.screenshot(path=str(path))
+        page.close()
+        print(path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
+    parser.add_argument("--no-web", action="store_true", help="leave out web.png (Chromium)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     asyncio.run(shoot(args.out))
+    if not args.no_web:
+        shoot_web(args.out)
 
 
 if __name__ == "__main__":

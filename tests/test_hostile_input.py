@@ -26,6 +26,7 @@ import audit_tui.sources.file as source_file
 import audit_tui.sources.parallel as parallel
 from audit_tui.commands.browse import browse_parser
 from audit_tui.commands.browse import source_opener as browse_opener
+from audit_tui.commands.common import parse_command
 from audit_tui.commands.main import main
 from audit_tui.query import Query
 from audit_tui.sources.file import open_data, open_source
@@ -214,7 +215,7 @@ def test_export_reads_a_named_pipe_once(tmp_path: Path) -> None:
 def test_the_browser_keeps_a_named_pipe_for_reload(tmp_path: Path) -> None:
     """The browser reopens its source on reload (r): a pipe is read once and kept."""
     path = _fifo(tmp_path)
-    opener = browse_opener(browse_parser().parse_args([path]))
+    opener = browse_opener(parse_command(browse_parser(), [path]))
     for _ in range(2):
         store = loaded(opener())
         try:

@@ -196,7 +196,7 @@ def test_foreign_records_are_served_in_the_native_shape(
     api = AuditAPI(store, None)
     monkeypatch.setattr(serve, "normalise", lambda r: {**r, "native": True})
     foreign = b'{"eventName":"Login","eventTime":"2026-11-01T00:00:00Z"}'
-    monkeypatch.setattr(store, "raw", lambda p: foreign)
+    monkeypatch.setattr(store, "event_raw", lambda e: foreign)
     (event,) = orjson.loads(api.page(P(limit=1)))["data"]
     assert event["native"] is True and event["eventName"] == "Login"
 

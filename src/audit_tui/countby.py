@@ -20,7 +20,17 @@ from audit_tui.model import EPOCH, Party, Row
 from audit_tui.output import actor_label, neutralise
 from audit_tui.safe import clean
 
-COUNT_FIELDS = ("actor", "event_type", "workspace", "organization", "resource_type", "hour", "day")
+COUNT_FIELDS = (
+    "actor",
+    "event_type",
+    "workspace",
+    "organization",
+    "resource_type",
+    "file",
+    "hour",
+    "day",
+)
+FILE_ONLY = ("file",)  # fields only a source of files has (a store keeps each event's file)
 TIME_FIELDS = {"hour": 3_600_000, "day": 86_400_000}
 NONE = "(none)"
 

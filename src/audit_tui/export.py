@@ -39,6 +39,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import orjson
 
 from audit_tui import __version__, output
+from audit_tui.csv_export import Cancelled, write_csv
 from audit_tui.model import iso_ms
 from audit_tui.query import Query
 
@@ -56,6 +57,10 @@ STEP = 1000  # events between progress reports and cancel checks
 BUFFER = 1024 * 1024  # bytes gathered before each write (and hash update)
 SAMPLE_LABEL = "bundled sample data"
 STDIN_LABEL = "standard input"
+
+
+# SOURCE as the user gave it: one path, URL, ``-`` or ``""`` (the sample), or several paths
+Source = str | tuple[str, ...] | None
 
 
 class ExportError(Exception):
@@ -86,7 +91,7 @@ class ExportPlan:
     fmt: str
     query: Query
     now: datetime
-    source: str | None = ""
+    source: Source = ""
 
 
 @dataclass(frozen=True)
@@ -153,9 +158,11 @@ def strip_url_credentials(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, urlencode(kept), ""))
 
 
-def source_label(spec: str | None) -> str:
+def source_label(spec: Source) -> str:
     """How the manifest names a source: an absolute path, a URL without credentials,
-    ``standard input`` or ``bundled sample data``."""
+    ``standard input`` or ``bundled sample data``; several paths: each, comma-separated."""
+    if isinstance(spec, tuple):
+        return ", ".join(source_label(one) for one in spec)
     if not spec:
         return SAMPLE_LABEL
     if spec == "-":
@@ -243,10 +250,6 @@ def _stream(
         raise _Cancelled
 
 
-def _row_and_raw(store: Store) -> Callable[[int], tuple[Any, bytes]]:
-    return lambda p: (store.row(p), store.raw(p))
-
-
 def _write_events(
     sink: _Sink,
     store: Store,
@@ -260,14 +263,24 @@ def _write_events(
     if progress is not None:
         progress(0, len(positions))
     if fmt == "jsonl":
-        raws = _stream(store, positions, progress, cancel, store.raw)
+        raws = _stream(store, positions, progress, cancel, store.event_raw)
         n = output.write_jsonl(sink, raws, terminal=terminal)  # type: ignore[arg-type]
     elif fmt == "json":
-        raws = _stream(store, positions, progress, cancel, store.raw)
+        raws = _stream(store, positions, progress, cancel, store.event_raw)
         n = output.write_json(sink, raws, terminal=terminal)  # type: ignore[arg-type]
-    else:  # rows read in the source's format, with their bytes for exact metadata cells
-        records = _stream(store, positions, progress, cancel, _row_and_raw(store))
-        n = output.write_csv_records(_TextSink(sink), records, terminal=terminal)  # type: ignore[arg-type]
+    else:
+        try:
+            n = write_csv(
+                _TextSink(sink),  # type: ignore[arg-type]
+                store,
+                positions,
+                terminal=terminal,
+                progress=progress,
+                cancel=cancel,
+                step=STEP,
+            )
+        except Cancelled:
+            raise _Cancelled from None
     sink.flush()
     return n
 
@@ -340,13 +353,14 @@ def check_destination(path: Path, plan: ExportPlan, force: bool) -> None:
         raise ExportError(f"{folder}: {what}; nothing written", code=2)
     if path.is_dir():
         raise ExportError(f"{path}: is a folder; give a file name", code=2)
-    src = plan.source
-    if src and src != "-" and not _is_url(src):
-        try:
-            if path.exists() and os.path.samefile(Path(src).expanduser(), path):
-                raise ExportError(f"{path}: is the source itself; choose another name", code=2)
-        except OSError:
-            pass
+    sources = plan.source if isinstance(plan.source, tuple) else (plan.source,)
+    for src in sources:
+        if src and src != "-" and not _is_url(src):
+            try:
+                if path.exists() and os.path.samefile(Path(src).expanduser(), path):
+                    raise ExportError(f"{path}: is the source itself; choose another name", code=2)
+            except OSError:
+                pass
     if force:
         return
     for p in (path, manifest_path_for(path)):
@@ -386,8 +400,8 @@ def export(
 
 @dataclass(frozen=True)
 class _Matches:
-    """The events to write (positions in the store, newest first) and what the manifest says
-    of them."""
+    """The events to write (load indices in the store, newest first: see
+    :attr:`Result.events`) and what the manifest says of them."""
 
     positions: Any
     exported_at: datetime
@@ -405,12 +419,13 @@ def _matches(store: Store, plan: ExportPlan, cancel: threading.Event | None) -> 
         if cancel is not None and cancel.is_set():
             raise ExportError("export cancelled: nothing written")
     exported_at = datetime.now(UTC)
-    positions = store.search(plan.query, plan.now).positions
-    if not len(positions):
-        return _Matches(positions, exported_at, None, None)
-    newest = iso_ms(store.row(int(positions[0])).audited_at)
-    oldest = iso_ms(store.row(int(positions[-1])).audited_at)
-    return _Matches(positions, exported_at, newest, oldest)
+    # the matches by load index: they name the same events while a followed source grows
+    events = store.search(plan.query, plan.now).events
+    if not len(events):
+        return _Matches(events, exported_at, None, None)
+    newest = iso_ms(store.event_row(int(events[0])).audited_at)
+    oldest = iso_ms(store.event_row(int(events[-1])).audited_at)
+    return _Matches(events, exported_at, newest, oldest)
 
 
 class _Staged:
@@ -503,7 +518,17 @@ def _manifest(
         "oldest": matches.oldest,
         "format": plan.fmt,
         "file": {"name": path.name, "size": sink.size, "sha256": sink.hash.hexdigest()},
+        **_files_read(store),
     }
+
+
+def _files_read(store: Any) -> dict[str, Any]:
+    """A source of several files: how many were read, and which were not, with why."""
+    report = getattr(store, "file_report", None)
+    if report is None or not report.total:
+        return {}
+    skipped = [{"path": path, "why": why} for path, why in report.skipped]
+    return {"files": {"read": report.read, "skipped": skipped}}
 
 
 def _export_stdout(

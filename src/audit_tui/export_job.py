@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from audit_tui.export import ExportPlan, ExportResult, size_text
+from audit_tui.export import ExportPlan, ExportResult, Source, size_text
 from audit_tui.query import Query
 from audit_tui.report import ReportPlan, write_report
 from audit_tui.safe import clean
@@ -85,7 +85,7 @@ class ExportJob:
 
     query: Query
     now: datetime
-    source: str | None
+    source: Source
     count_text: str
     run: Runner
     note: str = ""

@@ -7,15 +7,16 @@ neutralised (OWASP: a leading single quote), keeping their text.
 
 from __future__ import annotations
 
-import csv
+import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
+import msgspec
 import orjson
 
-from audit_tui.model import Row, iso_ms
+from audit_tui.model import Row, iso_ms, party
 from audit_tui.safe import clean, clean_json_bytes
 
 CSV_COLUMNS = (
@@ -33,13 +34,17 @@ CSV_COLUMNS = (
     "id",
     "metadata",
 )
+ORIGIN_COLUMNS = ("file", "line")  # after CSV_COLUMNS when the source is several files
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ACTOR_MARKERS = {"system": "system", "api_key": "key", "service_account": "service", "ip": "ip"}
 
 
+_FORMULA_CHARS = frozenset(_FORMULA_START)
+
+
 def neutralise(cell: str) -> str:
     """Defuse spreadsheet formula injection: prefix a quote to a risky first character."""
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+    return "'" + cell if cell and cell[0] in _FORMULA_CHARS else cell
 
 
 def is_terminal(stream: Any) -> bool:
@@ -61,22 +66,64 @@ _MAYBE_LOSSY = re.compile(r"null|\de[+-]?\d")
 _BIG_NUMBER = re.compile(rb"\d{19}|\d[eE][+-]?\d{3}")
 
 
+# The same two tests on bytes with C-speed scans (each regex costs ~20 µs a record; these ~1):
+# digits become 0 and e/E become e, everything else a space, then plain substring tests.
+def _shape_table(exponents: bytes) -> bytes:
+    return bytes(
+        48 if 48 <= b <= 57 else 101 if b in exponents else b if b in b"+-" else 32
+        for b in range(256)
+    )
+
+
+_SHAPE = _shape_table(b"eE")  # _BIG_NUMBER: e or E
+_LOWER_SHAPE = _shape_table(b"e")  # _MAYBE_LOSSY: e only
+_DIGITS19 = b"0" * 19
+SHALLOW = 200  # brackets in a metadata text below which Python's JSON reader never recurses out
+
+
+def _maybe_lossy(text: bytes) -> bool:
+    """``_MAYBE_LOSSY.search(text.decode())`` (orjson's output), fast."""
+    if not text.isascii():  # other digits than 0-9 are digits to the str pattern
+        return _MAYBE_LOSSY.search(text.decode("utf-8", "replace")) is not None
+    if b"null" in text:
+        return True
+    shape = text.translate(_LOWER_SHAPE)
+    return b"0e0" in shape or b"0e+0" in shape or b"0e-0" in shape
+
+
+def _big_number(raw: bytes) -> bool:
+    """``_BIG_NUMBER.search(raw)``, fast."""
+    shape = raw.translate(_SHAPE)
+    return _DIGITS19 in shape or b"0e000" in shape or b"0e+000" in shape or b"0e-000" in shape
+
+
 def metadata_text(metadata: Any, raw: bytes | None = None) -> str:
     """The metadata cell: compact JSON. A value orjson cannot write (an integer beyond 64 bits,
     deep nesting) or may have changed (``null`` for a number beyond float range, a float in
     exponent form for an integer beyond 64 bits) is taken as the record's
     own text of ``metadata`` when ``raw`` holds it; otherwise :data:`TOO_DEEP` or Python's
     JSON of it. One such value never fails the whole output."""
+    return _metadata_cell(metadata, raw, None)
+
+
+def _metadata_cell(metadata: Any, raw: bytes | None, source: bytes | None) -> str:
+    """:func:`metadata_text`; ``source``: the record's own text of ``metadata`` when the
+    caller already has it (read by msgspec), which spares looking for it in ``raw``."""
     if metadata is None:
         return ""
     try:
-        text = orjson.dumps(metadata).decode()
+        data = orjson.dumps(metadata)
     except orjson.JSONEncodeError:
         text = None
-    if text is not None and (
-        raw is None or _MAYBE_LOSSY.search(text) is None or _BIG_NUMBER.search(raw) is None
-    ):
-        return text
+    else:
+        # the record's own text written back as it was (compact JSON, most records): whichever
+        # of it and orjson's text is chosen below, it is the same text (orjson wrote it, so
+        # it is not nested deeply enough to make the reading of ``raw`` give up)
+        if data == source or raw is None or not _maybe_lossy(data) or not _big_number(raw):
+            return data.decode()
+        text = data.decode()
+    if source is not None and source.count(b"[") + source.count(b"{") < SHALLOW:
+        return source.decode("utf-8", "replace")  # what metadata_source_text finds in raw
     original = metadata_source_text(raw) if raw is not None else None
     if original is not None:
         return original
@@ -145,6 +192,90 @@ def csv_cells(row: Row, raw: bytes | None = None) -> list[str]:
     return [neutralise(v) for v in values]
 
 
+class _Cells(msgspec.Struct):
+    """What a CSV row reads of a native record besides its time and type (which the index
+    holds): its parties and metadata as their own JSON text (parties repeat: each distinct
+    text is read once, see :class:`NativeCells`)."""
+
+    audited_at: Any = None
+    auditedAt: Any = None  # noqa: N815 - the camelCase spelling
+    id: Any = None
+    resource: msgspec.Raw = None  # type: ignore[assignment]  # (Raw | None cannot decode)
+    organization: msgspec.Raw = None  # type: ignore[assignment]
+    workspace: msgspec.Raw = None  # type: ignore[assignment]
+    actor: msgspec.Raw = None  # type: ignore[assignment]
+    metadata: msgspec.Raw = None  # type: ignore[assignment]
+
+
+_CELLS = msgspec.json.Decoder(_Cells).decode
+PARTY_CACHE = 50_000  # distinct party texts remembered by one NativeCells
+
+
+class NativeCells:
+    """:func:`csv_cells` of native records, given their time and event type (from the
+    index): the same cells without parsing or building the rest of the record. Only
+    ``metadata`` is parsed (to write it as compact JSON); each distinct text of a party (an
+    actor, a workspace… repeat across events) is read once."""
+
+    def __init__(self) -> None:
+        self._parties: dict[bytes, tuple[str, ...]] = {}
+
+    def _party(self, key: bytes) -> tuple[str, ...]:
+        """(type, id, name, name or id, email) of a party's JSON text, neutralised."""
+        p = party(orjson.loads(key)) if key else party(None)
+        found = tuple(neutralise(v) for v in (p.type, p.id, p.name, p.name or p.id, p.email))
+        if len(self._parties) >= PARTY_CACHE:
+            self._parties.clear()
+        self._parties[key] = found
+        return found
+
+    def cells(self, raw: bytes, time: str, event_type: str) -> list[str] | None:
+        """The cells of the record ``raw`` whose time (:func:`iso_ms`) and event type are
+        given; None when the record is not native or not plain (the caller takes the general
+        way: its row, :func:`csv_cells`)."""
+        try:
+            rec = _CELLS(raw)
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+            return None
+        if rec.audited_at is None and rec.auditedAt is None:
+            return None  # a foreign record: its format's mapper makes the row
+        if rec.metadata is None:
+            meta = ""
+        else:
+            source = bytes(rec.metadata)
+            try:
+                value = orjson.loads(source)
+            except (orjson.JSONDecodeError, RecursionError):
+                return None
+            meta = neutralise(_metadata_cell(value, raw, source))
+        known = self._parties.get
+        keys = [
+            b"" if v is None else bytes(v)
+            for v in (rec.resource, rec.organization, rec.workspace, rec.actor)
+        ]
+        try:
+            resource, org, ws, actor = [known(k) or self._party(k) for k in keys]
+        except (orjson.JSONDecodeError, RecursionError):
+            return None
+        ident = rec.id
+        ident = "" if ident is None else ident if isinstance(ident, str) else str(ident)
+        return [
+            neutralise(time),
+            neutralise(event_type),
+            resource[0],
+            resource[1],
+            resource[2],
+            org[3],
+            ws[3],
+            actor[0],
+            actor[1],
+            actor[2],
+            actor[4],
+            neutralise(ident),
+            meta,
+        ]
+
+
 def write_csv_records(
     out: IO[str], records: Iterable[tuple[Row, bytes]], *, terminal: bool = False
 ) -> int:
@@ -162,14 +293,52 @@ def write_csv_rows(out: IO[str], rows: Iterable[Row], *, terminal: bool = False)
     return _write_csv_cells(out, (csv_cells(row) for row in rows), terminal)
 
 
-def _write_csv_cells(out: IO[str], lines: Iterable[list[str]], terminal: bool) -> int:
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+def _write_csv_cells(
+    out: IO[str], lines: Iterable[list[str]], terminal: bool, header: Sequence[str] = CSV_COLUMNS
+) -> int:
+    # RFC 4180 as the csv module writes it (QUOTE_MINIMAL, CRLF), built here: csv.writer
+    # spends ~10 µs a row of 13 cells, this ~3 (tests/test_csv_export.py checks they agree);
+    # rows are passed on CSV_BATCH at a time, so what follows (encoding, hashing) runs per batch
+    out.write(csv_line(header))
     n = 0
-    for cells in lines:
-        writer.writerow([clean(c) for c in cells] if terminal else cells)
-        n += 1
+    for batch in _batches(lines, CSV_BATCH):
+        if terminal:
+            batch = [[clean(c) for c in cells] for cells in batch]
+        out.write("".join([csv_line(cells) for cells in batch]))
+        n += len(batch)
     return n
+
+
+CSV_BATCH = 500
+_NEEDS_QUOTES = re.compile(r'[",\r\n]')
+
+
+def csv_line(cells: Sequence[str]) -> str:
+    """One CSV line, CRLF-terminated, exactly as ``csv.writer(lineterminator="\\r\\n")``
+    writes it: a cell holding a quote, a comma, CR or LF is quoted, its quotes doubled."""
+    search = _NEEDS_QUOTES.search
+    if len(cells) < 2:
+        if not cells:
+            return "\r\n"
+        if cells[0] == "":
+            return '""\r\n'  # (a line of nothing would read back as no cell at all)
+    # the cells but the last as one text first: in a row of events only the last one
+    # (metadata) needs quotes, most of the time
+    head = cells[:-1]
+    last = cells[-1]
+    if search("".join(head)) is None:
+        line = ",".join(head)
+    else:
+        line = ",".join(['"' + c.replace('"', '""') + '"' if search(c) else c for c in head])
+    if search(last) is not None:
+        last = '"' + last.replace('"', '""') + '"'
+    return (line + "," + last if head else last) + "\r\n"
+
+
+def _batches(items: Iterable[list[str]], size: int) -> Iterator[list[list[str]]]:
+    it = iter(items)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
 
 
 def write_jsonl(out: IO[bytes], raws: Iterable[bytes], *, terminal: bool = False) -> int:

@@ -36,7 +36,7 @@ from typing import IO, Any
 
 from audit_tui import __version__, diff
 from audit_tui.changes import event_changes
-from audit_tui.export import ExportError, source_label
+from audit_tui.export import ExportError, Source, source_label
 from audit_tui.model import InvalidRecord, Row, flatten, iso_ms, load_json
 from audit_tui.output import actor_label, resource_label
 from audit_tui.query import Query
@@ -68,7 +68,7 @@ class ReportPlan:
     path: Path
     query: Query
     now: datetime
-    source: str | None = ""
+    source: Source = ""
 
 
 @dataclass(frozen=True)
@@ -414,6 +414,18 @@ def write_report(
     while not store.wait(0.1):
         if cancel is not None and cancel.is_set():
             raise ExportError("report cancelled: nothing written")
+    with store.steady():  # a followed source: the report is of one moment, its events hold still
+        return _write_report(store, plan, path, progress, cancel, force)
+
+
+def _write_report(
+    store: Store,
+    plan: ReportPlan,
+    path: Path,
+    progress: Callable[[int, int], None] | None,
+    cancel: threading.Event | None,
+    force: bool,
+) -> ReportResult:
     made = datetime.now(UTC)
     positions = store.search(plan.query, plan.now).positions
     total = len(positions)

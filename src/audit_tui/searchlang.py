@@ -26,7 +26,7 @@ from typing import Any
 
 from audit_tui.textindex import iter_values
 
-FIELDS = ("actor", "type", "resource", "workspace", "org", "id")
+FIELDS = ("actor", "type", "resource", "workspace", "org", "id", "file")
 TIMES = ("since", "until")
 _NAME = re.compile(r"[A-Za-z_@$][\w@$-]*(?:\.[\w@$-]+)*\Z")
 _STOP = ' \t\r\n\f\v()"'

@@ -157,29 +157,40 @@ class AuditAPI:
             return False
         return time.monotonic() - hit[0] < RELATIVE_TTL or not depends_on_now(query, now)
 
+    def extent(self) -> int:
+        """How many events the store holds now (0 for a ClickHouse table): a first page
+        answers for these, and its cursor keeps to them while a followed file grows."""
+        return self.store.total if isinstance(self.store, Store) else 0
+
     def _positions(
-        self, query: Query, fingerprint: str, now: datetime
+        self, query: Query, fingerprint: str, now: datetime, upto: int = 0
     ) -> tuple[Reader, np.ndarray]:
-        """The matches of ``query`` (newest first) and what reads them by position: the store,
-        or for a ClickHouse table a paged view of this query (one keyset page at a time)."""
+        """The matches of ``query`` (newest first) and what reads them by position: for a
+        store, its events by load index among the first ``upto`` (those it held when the first
+        page was asked for: a followed file's new events do not shift later pages); for a
+        ClickHouse table, a paged view of this query (one keyset page at a time)."""
+        key = f"{fingerprint}/{upto}"
         with self._lock:
-            hit = self._results.get(fingerprint)
+            hit = self._results.get(key)
         if hit is not None and self._fresh(hit, query, now):
             with self._lock:
-                self._results.move_to_end(fingerprint)
+                self._results.move_to_end(key)
             return hit[1]
-        reader: Reader
+        found: tuple[Reader, np.ndarray]
         if isinstance(self.store, Store):
-            reader = self.store
+            events = self.store.search(query, now).events
+            if len(events) and upto < self.store.total:
+                events = events[events < upto]
+            found = (_Events(self.store), events)
         else:
             from audit_tui.clickhouse.view import PagedView
 
             # pages the size the largest answer asks for: a few views are cached
             reader = PagedView(self.store, query, now, page=self.max_limit)
-        found = (reader, reader.search(query, now).positions)
+            found = (reader, reader.search(query, now).positions)
         with self._lock:
-            self._results[fingerprint] = (time.monotonic(), found)
-            self._results.move_to_end(fingerprint)
+            self._results[key] = (time.monotonic(), found)
+            self._results.move_to_end(key)
             while len(self._results) > self._cache_size:
                 self._results.popitem(last=False)
         return found
@@ -189,12 +200,13 @@ class AuditAPI:
     def _sign(self, payload: bytes) -> str:
         return hmac.new(self._key, payload, hashlib.sha256).hexdigest()[:20]
 
-    def make_cursor(self, fingerprint: str, offset: int) -> str:
-        payload = orjson.dumps([fingerprint, offset])
+    def make_cursor(self, fingerprint: str, offset: int, upto: int = 0) -> str:
+        payload = orjson.dumps([fingerprint, offset, upto])
         body = base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
         return f"{body}.{self._sign(payload)}"
 
-    def read_cursor(self, cursor: str, fingerprint: str) -> int:
+    def read_cursor(self, cursor: str, fingerprint: str) -> tuple[int, int]:
+        """(offset, upto) of a cursor this server gave out for the query ``fingerprint``."""
         bad = ApiError(400, "invalid_cursor", "the cursor is not one this server gave out")
         body, _, sig = cursor.partition(".")
         try:
@@ -204,7 +216,7 @@ class AuditAPI:
         if not hmac.compare_digest(sig.encode(), self._sign(payload).encode()):
             raise bad
         try:
-            fp, offset = orjson.loads(payload)
+            fp, offset, upto = orjson.loads(payload)
         except (orjson.JSONDecodeError, ValueError, TypeError):
             raise bad from None
         if fp != fingerprint:
@@ -213,9 +225,9 @@ class AuditAPI:
                 "invalid_cursor",
                 "the cursor belongs to a different query; start again without a cursor",
             )
-        if not isinstance(offset, int) or offset < 0:
+        if not isinstance(offset, int) or offset < 0 or not isinstance(upto, int) or upto < 0:
             raise bad
-        return offset
+        return offset, upto
 
     # -- endpoints -------------------------------------------------------------------------
 
@@ -236,12 +248,12 @@ class AuditAPI:
         limit = self._limit(params)
         query, fingerprint = self._query(params)
         cursor = params.get("cursor")
-        offset = self.read_cursor(cursor, fingerprint) if cursor else 0
-        reader, positions = self._positions(query, fingerprint, now or utcnow())
+        offset, upto = self.read_cursor(cursor, fingerprint) if cursor else (0, self.extent())
+        reader, positions = self._positions(query, fingerprint, now or utcnow(), upto)
         chunk = positions[offset : offset + limit]
         end = offset + len(chunk)
         more = end < len(positions)
-        next_cursor = self.make_cursor(fingerprint, end) if more else None
+        next_cursor = self.make_cursor(fingerprint, end, upto) if more else None
         raws = [self._event(reader, int(p)) for p in chunk]
         return b"".join(
             (
@@ -292,15 +304,16 @@ class AuditAPI:
             )
         query, fingerprint = self._query(params)
         now = now or utcnow()
+        key = f"{fingerprint}/{self.extent()}"  # counted again once a followed file grew
         with self._lock:
-            hit = self._facets.get(fingerprint)
+            hit = self._facets.get(key)
         if hit is not None and self._fresh(hit, query, now):
             facets = hit[1]
         else:
             facets = self.store.facets(query, now)
             with self._lock:
-                self._facets[fingerprint] = (time.monotonic(), facets)
-                self._facets.move_to_end(fingerprint)
+                self._facets[key] = (time.monotonic(), facets)
+                self._facets.move_to_end(key)
                 while len(self._facets) > self._cache_size:
                     self._facets.popitem(last=False)
         values = facets.get(FIELDS[field])
@@ -342,6 +355,20 @@ class AuditAPI:
             while len(self._timelines) > self._cache_size:
                 self._timelines.popitem(last=False)
         return body
+
+
+class _Events:
+    """Reads a store's events by load index (:attr:`Result.events`): they name the same
+    events while a followed file grows and positions move."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def search(self, query: Query, now: datetime | None = None) -> Result:
+        return self.store.search(query, now)
+
+    def raw(self, position: int) -> bytes:
+        return self.store.event_raw(position)
 
 
 RELATIVE_TTL = 5.0  # seconds a relative query's answer is reused (paging through it)

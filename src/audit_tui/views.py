@@ -52,6 +52,7 @@ class View:
 
     name: str
     source: str = ""
+    sources: tuple[str, ...] = ()  # a source of several paths: all of them (source: the first)
     text: str = ""
     period: str = "all"
     since: str | None = None
@@ -80,15 +81,19 @@ class View:
     def of(
         cls,
         name: str,
-        source: str | None,
+        source: str | tuple[str, ...] | None,
         query: Query,
         sort: tuple[str, bool] | None = None,
         utc: bool = True,
         input_format: str | None = None,
     ) -> View:
+        several = tuple(source) if isinstance(source, tuple) and len(source) > 1 else ()
+        if isinstance(source, tuple):
+            source = source[0] if source else None
         return cls(
             name=name,
             source=safe_source(source or ""),
+            sources=several,
             text=query.text,
             period=query.period,
             since=query.since,
@@ -176,12 +181,14 @@ def _read_view(path: Path, name: str, item: dict[str, Any]) -> View:
     if zone not in ("utc", "local"):
         raise ViewError(f'{path}: view "{name}": timezone must be "utc" or "local"')
     known = {
-        "source", "search", "period", "since", "until", "actors", "event_types", "workspaces",
-        "sort", "timezone", "input_format", "columns",
+        "source", "sources", "search", "period", "since", "until", "actors", "event_types",
+        "workspaces", "sort", "timezone", "input_format", "columns",
     }  # fmt: skip
+    sources = _strings(path, name, item, "sources")
     return View(
         name=name,
-        source=_string(path, name, item, "source") or "",
+        source=_string(path, name, item, "source") or (sources[0] if sources else ""),
+        sources=sources if len(sources) > 1 else (),
         text=_string(path, name, item, "search") or "",
         period=period,
         since=_string(path, name, item, "since"),
@@ -255,6 +262,8 @@ def dumps(views: dict[str, View]) -> str:
     for name, view in views.items():
         lines += ["", f"[views.{_toml_string(name)}]"]
         entries: list[tuple[str, Any]] = [("source", view.source)]
+        if view.sources:
+            entries.append(("sources", list(view.sources)))
         if view.text:
             entries.append(("search", view.text))
         entries.append(("period", view.period))
@@ -313,10 +322,10 @@ def command_args(view: View) -> list[str]:
     relative)."""
     # values as --flag=VALUE, so one that starts with - (``-actor:x``) is never an option
     args = ["audit-tui"]
-    source = view.source
-    if source and source != "-" and source.startswith("-"):
-        source = "./" + source  # a file named like an option
-    args.append(source if source else "--demo")
+    for source in view.sources or (view.source,):
+        if source and source != "-" and source.startswith("-"):
+            source = "./" + source  # a file named like an option
+        args.append(source if source else "--demo")
     if view.input_format:
         args.append(f"--input-format={view.input_format}")
     if view.text:

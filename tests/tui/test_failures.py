@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-import audit_tui.tui.screens.browser as browser_mod
-import audit_tui.tui.screens.main as main_mod
+import audit_tui.export as export_mod
+import audit_tui.tui.screens.detail as detail_mod
 from audit_tui.commands.browse import browse_parser
 from audit_tui.commands.common import build_query
 from audit_tui.query import Query
@@ -104,7 +104,7 @@ async def test_an_unexpected_export_error_keeps_the_dialog_open(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("writer exploded")
 
-    monkeypatch.setattr(main_mod, "export", broken)
+    monkeypatch.setattr(export_mod, "export", broken)  # imported by the screen when used
     folder = tmp_path / "exports"
     folder.mkdir()
     app = make_app(export_folder=folder)
@@ -148,7 +148,7 @@ async def test_a_failing_message_handler_keeps_the_view(monkeypatch: pytest.Monk
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise KeyError("detail")
 
-    monkeypatch.setattr(browser_mod, "DetailScreen", broken)
+    monkeypatch.setattr(detail_mod, "DetailScreen", broken)  # imported by the screen when used
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -406,7 +406,7 @@ def test_the_command_line_opens_the_remote_browser(
     url, _ = server
     seen: list[Any] = []
 
-    def fake(settings: RemoteSettings, query: Query) -> int:
+    def fake(settings: RemoteSettings, query: Query, follow: bool = False) -> int:
         seen.append((settings, query))
         return 0
 
@@ -421,6 +421,7 @@ def test_the_command_line_opens_the_remote_browser(
         page_size=None,
         ca_bundle=None,
         demo=False,
+        follow=False,
     )
     assert browse_command.run_remote_browse(args, Query(text="x")) == 0
     ((settings_given, query_given),) = seen

@@ -41,3 +41,33 @@ async def test_language_in_the_search_box_and_an_error_keeps_the_result() -> Non
         await type_text(pilot, "")
         assert not error.display
         assert browser(app).audit_query.text == '-terraform "closed"'
+
+
+async def test_keys_typed_at_once_after_slash_go_to_the_search_box() -> None:
+    """``/invoice`` pasted or typed fast: the focus moves after the queued keys were handed out,
+    so without care ``i``, ``v``… reach the table's one-letter keys (``v`` opens the views)."""
+    from textual import events
+
+    from audit_tui.tui.screens.browser import BrowserScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table(app).focus()
+        await pilot.pause()
+        for ch in "/invoice":  # all queued before any is handled
+            app.post_message(events.Key("slash" if ch == "/" else ch, ch))
+        await settle(pilot)
+        await pilot.pause(0.2)
+        await settle(pilot)
+        assert isinstance(app.screen, BrowserScreen)  # no dialog opened by a letter
+        assert app.query_one("#search", Input).value == "invoice"
+        assert browser(app).audit_query.text == "invoice"
+        assert table(app).view.count == expected(Query(text="invoice"))
+        # later, letters are the table's keys again
+        await pilot.press("escape")
+        await pilot.pause(0.6)
+        table(app).focus()
+        await pilot.press("v")
+        await pilot.pause()
+        assert not isinstance(app.screen, BrowserScreen)

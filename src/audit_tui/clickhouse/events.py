@@ -23,7 +23,7 @@ from audit_tui.clickhouse.engine import ClickHouseError, Engine, Param, table_na
 from audit_tui.clickhouse.schema import ensure_columns_sql
 from audit_tui.facets import describe, fold, selection_names
 from audit_tui.model import EPOCH, Party, Row
-from audit_tui.query import FACETS, Query, parse_when, utcnow
+from audit_tui.query import FACETS, Query, QueryError, parse_when, utcnow
 from audit_tui.store import Facets, FacetValue
 from audit_tui.textindex import SEP
 
@@ -135,6 +135,11 @@ class _Compiler:
         if isinstance(expr, searchlang.Word):
             return f"position(search, {self.param(expr.text.lower())}) > 0"
         if isinstance(expr, searchlang.Field):
+            if expr.name not in FIELD_COLUMNS:  # file: the table keeps no file names
+                raise QueryError(
+                    f"{expr.name}:{expr.value}: a ClickHouse table keeps no {expr.name} names; "
+                    "search the files themselves (audit-tui query PATH…)"
+                )
             needle = self.param(expr.value.lower())
             tests = [
                 f"positionUTF8(lowerUTF8({c}), {needle}) > 0" for c in FIELD_COLUMNS[expr.name]

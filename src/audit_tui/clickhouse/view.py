@@ -111,5 +111,9 @@ class PagedView:
     def row(self, position: int) -> Row:
         return self._event(position).row
 
+    # an export reads events by load index (see Result.events); here positions never move
+    event_raw = raw
+    event_row = row
+
     def close(self) -> None:
         self.events.close()

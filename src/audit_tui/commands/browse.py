@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from audit_tui import __version__
 from audit_tui.commands.common import (
@@ -21,7 +22,9 @@ from audit_tui.commands.common import (
     command_parser,
     err,
     fail,
+    is_several,
     open_clickhouse,
+    parse_command,
     pinned_now,
     refuse_file_with_profile,
     settings_from,
@@ -31,12 +34,16 @@ from audit_tui.commands.common import (
 from audit_tui.query import Query
 from audit_tui.remote.errors import RemoteError
 from audit_tui.store import Store
+
+if TYPE_CHECKING:
+    from audit_tui.sources.follow import Follower
 from audit_tui.views import ViewError, load_views, parse_sort, sort_spec
 
 EXAMPLES_BROWSE = """\
 examples:
   audit-tui                                   browse the bundled sample
   audit-tui events.jsonl.gz                   browse a file
+  audit-tui /var/log/kube/ 'AWSLogs/**/*.json.gz'   many files, folders, globs as one
   audit-tui --period 7d --event-type "Agent Deleted" events.jsonl
   kubectl logs … | audit-tui -                read standard input
   audit-tui https://host/api/v2/audit-logs    browse an audit API (token: $AUDIT_TUI_TOKEN)
@@ -52,6 +59,14 @@ def browse_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"audit-tui {__version__}")
     add_source_and_filters(p)
     add_table_option(p)
+    add_view_options(p)
+    add_remote_options(p)
+    return p
+
+
+def add_view_options(p: argparse.ArgumentParser) -> None:
+    """The view's own options besides the filters: a saved view, the sort, the time zone and
+    the columns (the browser and ``audit-tui web`` take the same ones)."""
     v = p.add_argument_group("views")
     v.add_argument(
         "--view",
@@ -74,14 +89,19 @@ def browse_parser() -> argparse.ArgumentParser:
         "resource, organization, workspace, actor, actor_type, source_ip, outcome, id, or "
         "path:a.b.c (c in the browser chooses them)",
     )
-    add_remote_options(p)
-    return p
+    v.add_argument(
+        "--follow",
+        action="store_true",
+        help="follow the source as it grows, as F does (a file through rotation and "
+        "truncation, a pipe or standard input, an audit API)",
+    )
 
 
 def run_browse(argv: list[str]) -> int:
     from audit_tui.sources.file import SourceError
+    from audit_tui.sources.follow import FollowError
 
-    args = browse_parser().parse_args(argv)
+    args = parse_command(browse_parser(), argv)
     if args.view:
         apply_view(args, argv)
     query = build_query(args)
@@ -94,15 +114,24 @@ def run_browse(argv: list[str]) -> int:
         sort = parse_sort(args.sort) if args.sort else None
     except ViewError as exc:
         raise UsageError(str(exc)) from None
+    follower_for = None
+    piped = args.follow and is_pipe(args)
+    restore: Callable[[], None] = (lambda: None) if piped else preview(args, query, sort)
     try:
-        opener = source_opener(args)
-        store = opener()
-    except SourceError as exc:
+        if piped:
+            store, follower_for = open_followed_pipe(args)
+            opener = _read_once(args.source)
+        else:
+            opener = source_opener(args)
+            store = opener()
+    except (SourceError, FollowError) as exc:
+        restore()
         err(str(exc))
         return 2
     try:
         from audit_tui.tui.app import run_browser
     except ImportError:
+        restore()
         store.close()
         err("the browser is not available in this build; use `audit-tui query`")
         return 1
@@ -113,16 +142,81 @@ def run_browse(argv: list[str]) -> int:
             return first.pop()
         return opener()
 
-    return run_browser(
-        open_store,
-        query,
-        now=None if now is None else (lambda: now),
-        source=None if args.demo else args.source,
-        sort=sort,
-        utc=not args.local_time,
-        input_format=args.input_format,
-        columns=columns_of(args.columns),
-    )
+    try:
+        return run_browser(
+            open_store,
+            query,
+            now=None if now is None else (lambda: now),
+            source=tuple(args.sources) if is_several(args) else None if args.demo else args.source,
+            sort=sort,
+            utc=not args.local_time,
+            input_format=args.input_format,
+            columns=columns_of(args.columns),
+            follow=args.follow,
+            follower_for=follower_for,
+        )
+    except BaseException:  # the interface did not take the terminal back: do it here
+        restore()
+        raise
+
+
+def preview(args: argparse.Namespace, query: Query, sort: object) -> Callable[[], None]:
+    """Paint the newest events of a big file before the interface is up (see
+    :mod:`audit_tui.tui.preview`) when the view shows them as they are: no filter, the
+    default order and columns. Returns what puts the terminal back if the interface never
+    starts."""
+    spec = args.source
+    if args.demo or not spec or spec == "-" or query != Query() or sort is not None:
+        return lambda: None
+    if is_several(args):  # (the preview reads one file)
+        return lambda: None
+    if args.columns:
+        return lambda: None
+    from audit_tui.sources.formats import resolve
+    from audit_tui.tui.preview import paint_newest, wanted
+
+    if not wanted():
+        return lambda: None
+    try:
+        forced = resolve(args.input_format)
+    except ValueError:
+        return lambda: None
+    restore = paint_newest(spec, f"audit-tui — {spec}", forced=forced, utc=not args.local_time)
+    return restore or (lambda: None)
+
+
+def is_pipe(args: argparse.Namespace) -> bool:
+    """SOURCE is standard input or something else read once (a named pipe, ``<(cmd)``)."""
+    from audit_tui.sources.file import is_stream
+
+    return not args.demo and (args.source == "-" or bool(args.source and is_stream(args.source)))
+
+
+def open_followed_pipe(
+    args: argparse.Namespace,
+) -> tuple[Store, Callable[[Store], Follower]]:
+    """A pipe opened to be followed: what it holds at first is loaded, the rest is read as it
+    arrives by the one follower it has (a reload cannot read it again)."""
+    from audit_tui.sources.follow import FollowError, open_stream
+
+    store, follower = open_stream(args.source, input_format=args.input_format)
+
+    def follower_for(opened: Store) -> Follower:
+        if opened is not store:
+            raise FollowError(f"{follower.label} is read once: it cannot be followed again")
+        return follower
+
+    return store, follower_for
+
+
+def _read_once(spec: str) -> Callable[[], Store]:
+    def again() -> Store:
+        from audit_tui.sources.file import SourceError
+
+        what = "standard input" if spec == "-" else spec
+        raise SourceError(f"{what} is followed as it arrives: it cannot be read again")
+
+    return again
 
 
 def columns_of(spec: str | None) -> tuple[str, ...] | None:
@@ -157,6 +251,7 @@ def apply_view(args: argparse.Namespace, argv: list[str]) -> None:
     if args.source is None and not args.demo:
         if view.source:
             args.source = view.source
+            args.sources = list(view.sources or (view.source,))
         else:
             args.demo = True
     if "--input-format" not in given and view.input_format:
@@ -187,6 +282,12 @@ def source_opener(args: argparse.Namespace) -> Callable[[], Store]:
 
     spec = None if args.demo else args.source
     fmt = args.input_format
+    if is_several(args):
+        from audit_tui.sources.multi import open_paths, read_once
+
+        specs = list(args.sources)
+        streams = {s: read_once(s) for s in specs if s == "-" or is_stream(s)}  # kept
+        return lambda: open_paths(specs, input_format=fmt, streams=streams)
     if spec == "-":
         data = sys.stdin.buffer.read()
         return lambda: open_data(data, "stdin", input_format=fmt)
@@ -218,7 +319,7 @@ def run_clickhouse_browse(args: argparse.Namespace, query: Query) -> int:
     try:
         with serve_in_thread(create_app(AuditAPI(events, token))) as url:
             settings = RemoteSettings(url=url, token=Secret(token), token_origin="this process")
-            return int(run_remote_browser(settings, query, label=events.label))
+            return int(run_remote_browser(settings, query, label=events.label, follow=args.follow))
     finally:
         events.close()
 
@@ -241,4 +342,4 @@ def run_remote_browse(args: argparse.Namespace, query: Query) -> int:
             "`audit-tui query URL …` (see docs/api.md)"
         )
         return 1
-    return int(run_remote_browser(settings, query))
+    return int(run_remote_browser(settings, query, follow=args.follow))

@@ -38,6 +38,14 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see audit-tui {self.sub}--help)")
 
+    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        """SOURCE… as ``sources`` (the list) and ``source`` (the first, None when none)."""
+        ns, rest = super().parse_known_args(*args, **kwargs)
+        if isinstance(getattr(ns, "source", None), list):
+            ns.sources = list(ns.source)
+            ns.source = ns.sources[0] if ns.sources else None
+        return ns, rest
+
 
 def command_parser(prog: str, description: str, epilog: str, sub: str = "") -> Parser:
     """A subcommand's parser: its examples (``epilog``) printed as written."""
@@ -63,11 +71,12 @@ def err(message: str) -> None:
 def add_source_and_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "source",
-        nargs="?",
+        nargs="*",
         type=source_argument,
         metavar="SOURCE",
-        help="a file (.jsonl .ndjson .json .csv, optionally .gz), - for stdin, an http(s):// "
-        "audit API URL; none = sample",
+        help="files (.jsonl .ndjson .json .csv .log, optionally .gz), folders (read "
+        "recursively), quoted globs ('logs/**/*.json.gz'), - for stdin; or one http(s):// "
+        "audit API URL or ClickHouse table; none = sample",
     )
     p.add_argument("--demo", action="store_true", help="use the bundled sample dataset")
     p.add_argument(
@@ -125,6 +134,39 @@ def add_source_and_filters(p: argparse.ArgumentParser) -> None:
         metavar="V",
         help='workspace id or name: --workspace "Finance Ops"',
     )
+
+
+def parse_command(p: argparse.ArgumentParser, argv: list[str], terms: bool = False) -> Any:
+    """Parse ``argv`` with ``p``: SOURCE… anywhere among the options; ``args.sources`` is the
+    list, ``args.source`` the first (None: none given). With ``terms``, what follows ``--`` is
+    the search language (``args.terms``), never a SOURCE."""
+    after: list[str] = []
+    if terms and "--" in argv:
+        cut = argv.index("--")
+        argv, after = argv[:cut], argv[cut + 1 :]
+    args = p.parse_intermixed_args(argv)
+    if terms:
+        args.terms = list(args.terms or []) + after
+    sources = args.sources = list(getattr(args, "sources", None) or [])
+    if getattr(args, "follow", False) and is_several(args):
+        raise UsageError("--follow follows one file or pipe; several files cannot be followed yet")
+    if len(sources) > 1:
+        from audit_tui.clickhouse.engine import is_clickhouse
+
+        odd = next((s for s in sources if is_url(s) or is_clickhouse(s)), None)
+        if odd is not None:
+            raise UsageError(
+                f"{odd}: an audit API or a ClickHouse table is read alone; give it as the only "
+                "SOURCE"
+            )
+    return args
+
+
+def is_several(args: argparse.Namespace) -> bool:
+    """SOURCE is more than one file: several paths, a folder or a glob."""
+    from audit_tui.sources.paths import is_many
+
+    return not args.demo and is_many(getattr(args, "sources", None) or [])
 
 
 def source_argument(value: str) -> str:
@@ -278,6 +320,10 @@ def open_for_query(args: argparse.Namespace, query: Query) -> tuple[Store, Candi
     messages."""
     from audit_tui.sources.file import open_data, open_source, sniff_file
 
+    if is_several(args):
+        from audit_tui.sources.multi import open_paths
+
+        return open_paths(args.sources, input_format=args.input_format), None
     spec = None if args.demo else args.source
     words = query.required_words
     if (
@@ -315,6 +361,8 @@ def report_load(store: Store, candidates: Candidates | None) -> None:
 
     if store.error:
         err(f"{store.label}: {store.error}")
+    if store.file_report.total:
+        err(store.file_report.summary(most=10))
     skipped = store.skipped
     if candidates is not None:
         skipped = candidates.in_file(skipped)

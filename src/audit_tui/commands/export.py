@@ -27,8 +27,10 @@ from audit_tui.commands.common import (
     command_parser,
     err,
     fail,
+    is_several,
     open_clickhouse,
     open_for_query,
+    parse_command,
     report_load,
     settings_from,
     wants_remote,
@@ -56,6 +58,7 @@ examples:
   audit-tui export events.jsonl --search "invoice-bot" --format jsonl -o invoice-bot.jsonl
   audit-tui export events.jsonl.gz --since 2026-11-01 --until 2026-11-20 -o nov.json --force
   audit-tui export events.jsonl --event-type "Agent Deleted" --format jsonl -o - | jq .id
+  audit-tui export /var/log/kube/ 'old/*.log.gz' --period 7d -o week.csv   (adds file, line)
   audit-tui export --verify ada.csv.manifest.json
 
 What is written: every event that matches (newest first). json/jsonl: the original records,
@@ -109,7 +112,7 @@ def export_parser() -> argparse.ArgumentParser:
 
 
 def run_export(argv: list[str]) -> int:
-    args = export_parser().parse_args(argv)
+    args = parse_command(export_parser(), argv)
     if args.verify:
         return run_verify(args)
     to_stdout = args.output == "-"
@@ -125,7 +128,8 @@ def run_export(argv: list[str]) -> int:
     now = clock(args)
     path = None if to_stdout else Path(args.output) if args.output else default_path(fmt, now)
     spec = None if args.demo else args.source
-    plan = ExportPlan(path=path, fmt=fmt, query=query, now=now, source=spec or "")
+    source = tuple(args.sources) if is_several(args) else spec or ""
+    plan = ExportPlan(path=path, fmt=fmt, query=query, now=now, source=source)
     if path is not None:
         try:  # refuse early, before reading the source
             check_destination(path, plan, args.force)
@@ -142,7 +146,7 @@ def run_export(argv: list[str]) -> int:
 
 def run_verify(args: argparse.Namespace) -> int:
     """``--verify MANIFEST``: 0 when the file matches its manifest, 1 when not."""
-    if args.source or args.output or args.format or args.demo:
+    if args.sources or args.output or args.format or args.demo:
         raise UsageError("--verify takes only a manifest (see audit-tui export --help)")
     try:
         outcome = verify(args.verify)

@@ -23,6 +23,8 @@ from audit_tui.commands.common import (
     command_parser,
     err,
     fail,
+    is_several,
+    parse_command,
     remote_exit_code,
     report_load,
     settings_from,
@@ -39,6 +41,7 @@ EXAMPLES_LOAD = """\
 examples:
   audit-tui load events.jsonl --into chdb:./audit.db
   audit-tui load cloudtrail.json.gz --into chdb:./audit.db --table trail
+  audit-tui load 'AWSLogs/**/*.json.gz' /var/log/kube/ --into chdb:./audit.db
   audit-tui load --demo --into chdb:./audit.db
   audit-tui load https://host/api/v2/audit-logs --into chdb:./audit.db   (token: $AUDIT_TUI_TOKEN)
   audit-tui load --profile prod --into chdb:./audit.db
@@ -65,10 +68,10 @@ def load_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "source",
-        nargs="?",
+        nargs="*",
         metavar="SOURCE",
-        help="a file (.jsonl .ndjson .json .csv, optionally .gz), - for stdin, an http(s):// "
-        "audit API URL; none = sample",
+        help="files (.jsonl .ndjson .json .csv .log, optionally .gz), folders, quoted globs, "
+        "- for stdin, or one http(s):// audit API URL; none = sample",
     )
     p.add_argument("--demo", action="store_true", help="load the bundled sample dataset")
     p.add_argument(
@@ -108,7 +111,7 @@ def _show(shown: _Shown) -> None:
 
 
 def run_load(argv: list[str]) -> int:
-    args = load_parser().parse_args(argv)
+    args = parse_command(load_parser(), argv)
     from audit_tui.clickhouse.engine import ClickHouseError, is_clickhouse, open_engine, table_name
 
     into_profile = None
@@ -157,7 +160,7 @@ def _load_local(args: argparse.Namespace, engine: Engine) -> int:
     shown = _Shown()
     tty = sys.stderr.isatty()
     try:
-        lines = line_source(spec, args.input_format) if spec else None
+        lines = line_source(spec, args.input_format) if spec and not is_several(args) else None
     except SourceError as exc:
         err(str(exc))
         return 2
@@ -193,7 +196,14 @@ def _load_local(args: argparse.Namespace, engine: Engine) -> int:
             err(describe_skipped(skipped))
         return _summary(report, engine.label, args.table, error=False)
     try:
-        store = open_source(spec, demo=args.demo or spec is None, input_format=args.input_format)
+        if is_several(args):  # files, folders, globs: read as one store
+            from audit_tui.sources.multi import open_paths
+
+            store = open_paths(args.sources, input_format=args.input_format)
+        else:
+            store = open_source(
+                spec, demo=args.demo or spec is None, input_format=args.input_format
+            )
     except SourceError as exc:
         err(str(exc))
         return 2

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 from audit_tui.commands.browse import run_browse
 from audit_tui.commands.common import UsageError, err
-from audit_tui.commands.query import run_query
 from audit_tui.query import QueryError
 
 
@@ -44,6 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args_list: list[str]) -> int:
     command = args_list[0] if args_list else None
     if command == "query":
+        from audit_tui.commands.query import run_query
+
         return run_query(args_list[1:])
     if command == "export":  # imported when used: the other commands start without it
         from audit_tui.commands.export import run_export
@@ -61,6 +62,10 @@ def _dispatch(args_list: list[str]) -> int:
         from audit_tui.commands.serve import run_serve
 
         return run_serve(args_list[1:])
+    if command == "web":
+        from audit_tui.commands.web import run_web
+
+        return run_web(args_list[1:])
     return run_browse(args_list)
 
 

@@ -34,6 +34,8 @@ from audit_tui.commands.common import (
     fail,
     open_clickhouse,
     open_for_query,
+    parse_command,
+    pinned_now,
     refuse_file_with_profile,
     remote_exit_code,
     report_load,
@@ -63,8 +65,10 @@ examples:
   audit-tui query --demo -- 'type:deleted OR type:revoked workspace:prod -actor:scheduler'
   audit-tui query --demo --search 'type:"key created"' --count-by day --format csv
   audit-tui query chdb:./audit.db --actor ada@example.com --count
+  audit-tui query /var/log/kube/ 'AWSLogs/**/*.json.gz' --count-by file -- 'file:2026-11-30'
 
-SOURCE is a file (.jsonl, .ndjson, .json, .csv, optionally .gz), - for standard input,
+SOURCE is files (.jsonl, .ndjson, .json, .csv, .log, optionally .gz), folders (read
+recursively), quoted globs (** too) in any mix, read as one; - for standard input,
 an http(s):// audit API endpoint (docs/api.md), a ClickHouse table (chdb:PATH,
 clickhouse://host/DB; docs/clickhouse.md), or nothing / --demo for the bundled sample.
 Times: ISO dates or datetimes (naive = UTC), 3d, 12h, yesterday, now. --since is inclusive,
@@ -100,6 +104,12 @@ def query_parser() -> argparse.ArgumentParser:
     )
     o.add_argument("--count", action="store_true", help="print only the number of matches")
     o.add_argument(
+        "--follow",
+        action="store_true",
+        help="print the matches (oldest first), then every new matching event as it is "
+        "written, until Ctrl-C (exit 0); --format jsonl, csv or table",
+    )
+    o.add_argument(
         "--count-by",
         choices=COUNT_FIELDS,
         metavar="FIELD",
@@ -113,11 +123,11 @@ def query_parser() -> argparse.ArgumentParser:
 
 
 def run_query(argv: list[str]) -> int:
-    args = query_parser().parse_args(argv)
+    args = parse_command(query_parser(), argv, terms=True)
     if args.limit is not None and args.limit < 0:
         raise UsageError("--limit takes a number ≥ 0 (see audit-tui query --help)")
     if args.demo and args.source is not None:  # --demo takes no SOURCE: -- QUERY is the query
-        args.terms, args.source = [args.source, *args.terms], None
+        args.terms, args.source, args.sources = [*args.sources, *args.terms], None, []
     if args.terms:  # the positional form ANDs with --search
         args.search = " ".join(t for t in [args.search, *args.terms] if t)
     query = build_query(args)
@@ -126,11 +136,54 @@ def run_query(argv: list[str]) -> int:
         # --limit counts the events printed, not the matches looked at
         global _DIFF_LIMIT
         _DIFF_LIMIT, args.limit = args.limit, None
-    if clickhouse_source(args):
+    if args.follow:
+        return run_follow(args, query)
+    clickhouse = clickhouse_source(args)
+    remote = not clickhouse and wants_remote(args)
+    if (clickhouse or remote) and args.count_by in countby.FILE_ONLY:
+        raise UsageError(
+            f"--count-by {args.count_by} is for files: an audit API or a ClickHouse table keeps "
+            "no file names"
+        )
+    if clickhouse:
         return run_clickhouse_query(args, query, now)
-    if wants_remote(args):
+    if remote:
         return run_remote_query(args, query, now)
     return run_local_query(args, query, now)
+
+
+def run_follow(args: argparse.Namespace, query: Query) -> int:
+    """``--follow``: see :mod:`audit_tui.commands.follow`."""
+    from audit_tui.commands.follow import check_follow_args, run_followed_query
+
+    check_follow_args(args)
+    if clickhouse_source(args):
+        err(
+            "following a ClickHouse table is not supported; query it again, or follow the "
+            "file or API that feeds it"
+        )
+        return 2
+    if wants_remote(args):
+        from audit_tui.commands.follow import run_remote_followed_query
+
+        refuse_file_with_profile(args)
+        return run_remote_followed_query(args, query)
+    return run_followed_query(args, query, lambda: _open_followed(args))
+
+
+def _open_followed(args: argparse.Namespace) -> tuple[Store, object]:
+    """The store of a local source and, for a pipe, the follower that reads the rest of it
+    (a file's follower is made once it has loaded)."""
+    from audit_tui.sources.file import is_stream, open_source
+    from audit_tui.sources.follow import open_stream
+
+    spec = None if args.demo else args.source
+    if spec and (spec == "-" or is_stream(spec)):
+        return open_stream(spec, input_format=args.input_format)
+    store = open_source(
+        spec, demo=args.demo or spec is None, input_format=args.input_format, now=pinned_now(args)
+    )
+    return store, None
 
 
 # -- a local source --------------------------------------------------------------------------
@@ -204,7 +257,11 @@ def _say_format(store: Store) -> None:
     """Name a detected foreign format on stderr (native files need no word)."""
     name = store.format_name
     if name and ":" in name:
-        err(f"reading {store.label} as {name}")
+        if store.file_report.total:  # several files: "files: Kubernetes audit + …"
+            n = store.file_report.total
+            err(f"reading {n:,} file{'s' if n != 1 else ''} as {name.split(': ', 1)[1]}")
+        else:
+            err(f"reading {store.label} as {name}")
 
 
 class Readable(Protocol):
@@ -230,10 +287,12 @@ def _write_local(store: Readable, positions: Sequence[int] | np.ndarray, fmt: st
     elif fmt == "json":
         output.write_json(out, _local_raws(store, positions), terminal=terminal)
     elif fmt == "csv":
+        from audit_tui.csv_export import write_csv
+
         text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-        # rows read in the source's format, with their bytes for exact metadata cells
-        records = ((store.row(int(p)), store.raw(int(p))) for p in positions)
-        output.write_csv_records(text, records, terminal=terminal)
+        # (a store's positions as load indices; a ClickHouse view's never move)
+        events = store.events_at(np.asarray(positions)) if isinstance(store, Store) else positions
+        write_csv(text, store, events, terminal=terminal)
         text.detach()
     else:
         rows = (store.row(int(p)) for p in positions)

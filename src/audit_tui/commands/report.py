@@ -15,7 +15,9 @@ from audit_tui.commands.common import (
     clock,
     command_parser,
     err,
+    is_several,
     open_for_query,
+    parse_command,
     report_load,
 )
 from audit_tui.export import ExportError, size_text
@@ -63,9 +65,9 @@ def run_report(argv: list[str]) -> int:
     from audit_tui.report import ReportPlan, write_report
     from audit_tui.sources.file import SourceError
 
-    args = report_parser().parse_args(argv)
+    args = parse_command(report_parser(), argv, terms=True)
     if args.demo and args.source is not None:
-        args.terms, args.source = [args.source, *args.terms], None
+        args.terms, args.source, args.sources = [*args.sources, *args.terms], None, []
     if args.terms:
         args.search = " ".join(t for t in [args.search, *args.terms] if t)
     if is_clickhouse(args.source) and not args.demo:
@@ -80,7 +82,8 @@ def run_report(argv: list[str]) -> int:
         )
     query = build_query(args)
     now = clock(args)
-    plan = ReportPlan(Path(args.output), query, now, None if args.demo else args.source or "")
+    source = tuple(args.sources) if is_several(args) else None if args.demo else args.source or ""
+    plan = ReportPlan(Path(args.output), query, now, source)
     try:
         store, candidates = open_for_query(args, query)
     except SourceError as exc:

@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import sys
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from audit_tui.commands.common import (
     open_clickhouse,
     source_argument,
 )
+from audit_tui.safe import clean
 from audit_tui.serve import (
     DEFAULT_PORT,
     MAX_LIMIT,
@@ -39,6 +41,7 @@ from audit_tui.store import Store
 
 if TYPE_CHECKING:
     from audit_tui.clickhouse.events import ClickHouseEvents
+    from audit_tui.sources.follow import Follower
 
 LOCAL_HOSTS = ("127.0.0.1", "::1", "localhost")
 
@@ -95,6 +98,12 @@ def serve_parser() -> argparse.ArgumentParser:
         "--max-limit", type=int, default=MAX_LIMIT, metavar="N", help="largest page (1000)"
     )
     p.add_argument("--access-log", action="store_true", help="log every request on stderr")
+    p.add_argument(
+        "--follow",
+        action="store_true",
+        help="follow the file as it grows (rotation and truncation too; - or a pipe: what "
+        "arrives): new events are served as they are written",
+    )
     return p
 
 
@@ -116,7 +125,7 @@ def run_serve(argv: list[str]) -> int:
     except OSError as exc:
         err(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc})")
         return 1
-    from audit_tui.sources.file import SourceError, open_source
+    from audit_tui.sources.file import SourceError, is_stream, open_source
 
     if args.source_option is not None:
         if args.source is not None:
@@ -136,21 +145,68 @@ def run_serve(argv: list[str]) -> int:
         )
     spec = None if args.demo else args.source
     if clickhouse:
+        if args.follow:
+            sock.close()
+            err("following a ClickHouse table is not supported; serve it without --follow")
+            return 2
         return _serve_clickhouse(spec, sock, token, args)
+    from audit_tui.sources.follow import FollowError, follower_for, open_stream
+
+    follower: Follower | None = None
     try:
         started = time.perf_counter()
-        store = open_source(spec, demo=args.demo or spec is None)
-    except SourceError as exc:
+        if args.follow and spec and (spec == "-" or is_stream(spec)):
+            store, follower = open_stream(spec)
+        else:
+            store = open_source(spec, demo=args.demo or spec is None)
+    except (SourceError, FollowError) as exc:
         sock.close()
         err(str(exc))
         return 2
+    stop = threading.Event()
     try:
         _wait_loaded(store, started)
+        if args.follow:
+            try:
+                follower = follower or follower_for(store)
+            except FollowError as exc:
+                err(str(exc))
+                return 2
+            threading.Thread(
+                target=_follow, args=(follower, stop), name="follow", daemon=True
+            ).start()
         _serve(store, sock, token, args)
     finally:
+        stop.set()
         sock.close()
+        if follower is not None:
+            with _FOLLOW_TURN:
+                follower.close()
         store.close()
     return 0
+
+
+FOLLOW_POLL = 0.25  # seconds between looks at a followed file
+_FOLLOW_TURN = threading.Lock()  # a poll, or the follower's close
+
+
+def _follow(follower: Follower, stop: threading.Event) -> None:
+    """Poll the followed source until the server stops: its new events join the store (the
+    API's caches are keyed by the store's size, so the next request sees them)."""
+    log = logging.getLogger("audit_tui.serve")
+    while not stop.wait(FOLLOW_POLL):
+        with _FOLLOW_TURN:
+            if stop.is_set():
+                return
+            try:
+                arrival = follower.poll()
+            except Exception as exc:  # the server goes on with what it has
+                log.error("following stopped: %s", clean(str(exc), 300))
+                return
+        for note in arrival.notes:
+            log.warning("%s", clean(note, 300))
+        if arrival.ended:
+            return
 
 
 def _serve_clickhouse(
@@ -246,6 +302,8 @@ def _serve(
     gc.collect()
     gc.freeze()
     auth = "no token needed" if token is None else f"token from ${args.token_env}"
+    if getattr(args, "follow", False):
+        auth += "; following the source as it grows"
     ready = f"serving {store.total:,} events at {url_of(sock)} ({auth})\n"
 
     def announce() -> None:  # the URL when requests are answered at once, not before

@@ -58,6 +58,10 @@ class SpooledEvents:
     def row(self, position: int) -> Row:
         return flatten(normalise(orjson.loads(self.raw(position))))
 
+    # an export reads events by load index (see Result.events); here positions never move
+    event_raw = raw
+    event_row = row
+
 
 class _Spool:
     """Valid events appended to a file as the server sent them, with where each one is; the

@@ -13,9 +13,12 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from audit_tui.config import Config, ConfigError, load_config
 from audit_tui.remote.errors import SettingsError
+
+if TYPE_CHECKING:  # the config (and pydantic) is read only when a profile is named
+    from audit_tui.config import Config
 
 TOKEN_ENV = "AUDIT_TUI_TOKEN"
 DEFAULT_TIMEOUT = 10.0
@@ -132,15 +135,17 @@ def resolve_settings(
     page_size: int | None = None,
     ca_bundle: str | Path | None = None,
     environ: Mapping[str, str] | None = None,
-    config: Callable[[], Config] = load_config,
+    config: Callable[[], Config] | None = None,
 ) -> RemoteSettings:
     """The settings for SOURCE (a URL) and/or a profile; command-line values win over the
     profile's, the profile's over ``$AUDIT_TUI_TOKEN``. Raises :class:`SettingsError`."""
     env = os.environ if environ is None else environ
     prof = None
     if profile:
+        from audit_tui.config import ConfigError, load_config
+
         try:
-            cfg = config()
+            cfg = (config or load_config)()
         except ConfigError as exc:
             raise SettingsError(str(exc)) from None
         prof = cfg.profiles.get(profile)

@@ -36,6 +36,10 @@ Keys = tuple[int, str, PartyKey | None, PartyKey | None]  # what the index reads
 # The longest line read as a record: a longer one is skipped without being held in memory.
 MAX_LINE_BYTES = 64 * 1024 * 1024
 
+# The keys a document holds its events under: CloudTrail log files "Records"; aws cloudtrail
+# lookup-events "Events"; Azure REST "value"; API pages "data", "items"…
+ENVELOPE_KEYS = ("data", "items", "events", "records", "Records", "Events", "value")
+
 
 def failure_reason(exc: BaseException) -> str:
     """Why a record that raised ``exc`` while being read is skipped (one short phrase; never
@@ -107,6 +111,53 @@ def read_record(line: bytes) -> Any:
         return load_json(line)
 
 
+# A line that starts like a CloudTrail object (no event has a top-level "Records"), and where
+# two documents of events meet (``zcat`` of CloudTrail objects written without a newline).
+# Inside a JSON string a quote is escaped, so ``}{"Records":`` is never part of one.
+_ENVELOPE_START = re.compile(rb'^\s*\{\s*"Records"\s*:\s*\[')
+_DOCS_MEET = re.compile(
+    rb'\}\s*(?=\{\s*"(?:' + b"|".join(k.encode() for k in ENVELOPE_KEYS) + rb')"\s*:)'
+)
+_TOP = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
+_ITEMS = msgspec.json.Decoder(list[msgspec.Raw]).decode
+
+
+def envelope_spans(line: bytes) -> list[tuple[int, int]] | None:
+    """The (start, end) bytes of each event in a line that is a whole document of events: a
+    CloudTrail object (``{"Records": [...]}``), an API page (``{"data": [...]}``) or several
+    such documents back to back. None when the line is no such document (an empty list is a
+    document without events)."""
+    cuts = [m.end() for m in _DOCS_MEET.finditer(line)]
+    bounds = zip([0, *cuts], [*cuts, len(line)], strict=True)
+    spans: list[tuple[int, int]] = []
+    for start, end in bounds:
+        doc = line[start:end]
+        try:
+            top = _TOP(doc)
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+            return None
+        items = None
+        for key in ENVELOPE_KEYS:
+            value = top.get(key)
+            if value is not None and bytes(memoryview(value)[:1]) == b"[":
+                try:
+                    items = _ITEMS(value)
+                except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+                    return None
+                break
+        if items is None:
+            return None
+        pos = start
+        for item in items:
+            text = bytes(item)
+            at = line.find(text, pos)
+            if at < 0:  # (cannot happen: the item is a slice of the line)
+                return None
+            spans.append((at, at + len(text)))
+            pos = at + len(text)
+    return spans
+
+
 def _generic_key(value: Any) -> PartyKey | None:
     if value is None:
         return None
@@ -167,6 +218,8 @@ class _Columns:
         self.workspaces: list[int] = []
         self.lines: list[int] = []  # the line index of each valid event in its block
         self.invalid: list[tuple[int, str]] = []  # (line index, why)
+        # event index -> (start, length) in its line, for events that are part of a line
+        self.parts: dict[int, tuple[int, int]] = {}
         self._etypes, self._actors, self._workspaces = (
             indexer.etypes,
             indexer.actors,
@@ -181,6 +234,11 @@ class _Columns:
         self.actors.append(self._actors.code(akey))
         self.workspaces.append(self._workspaces.code(wkey))
         self.lines.append(i)
+
+    def add_part(self, keys: Keys, i: int, start: int, length: int) -> None:
+        """One valid event that is ``length`` bytes from ``start`` of line ``i``."""
+        self.parts[len(self.lines)] = (start, length)
+        self.add(keys, i)
 
 
 class BlockIndexer:
@@ -213,8 +271,16 @@ class BlockIndexer:
         cols = self._index_lines(lines)
         valid = np.asarray(cols.lines, dtype=np.int64)
         ts = np.asarray(cols.ts, dtype=np.int64)
+        starts = line_starts[valid] + offset
+        lengths = lens[valid].astype(np.int32)
+        for k, (sub, length) in cols.parts.items():  # events inside a line (see envelope_spans)
+            starts[k] += sub
+            lengths[k] = length
         # foreign lines are searched by their own text too: only invalid lines need the slow form
-        texts = self._texts(block, lines, valid)
+        if cols.parts:
+            texts = self._part_texts(lines, cols)
+        else:
+            texts = self._texts(block, lines, valid)
         texts.ts = ts
         result = BlockResult(
             offset=offset,
@@ -223,12 +289,13 @@ class BlockIndexer:
             etype=np.asarray(cols.etypes, dtype=np.int32),
             actor=np.asarray(cols.actors, dtype=np.int32),
             workspace=np.asarray(cols.workspaces, dtype=np.int32),
-            starts=line_starts[valid] + offset,
-            lengths=lens[valid].astype(np.int32),
+            starts=starts,
+            lengths=lengths,
             invalid=cols.invalid,
             new_etypes=self.etypes.take_new(),
             new_actors=self.actors.take_new(),
             new_workspaces=self.workspaces.take_new(),
+            lines=valid.astype(np.int32),
         )
         return result, texts
 
@@ -243,6 +310,8 @@ class BlockIndexer:
                 invalid.append((i, too_long(max_line)))
                 continue
             if not line or line.isspace():  # a blank line is no record
+                continue
+            if _ENVELOPE_START.match(line) and self._add_envelope(cols, line, i):
                 continue
             try:
                 if foreign > 4:
@@ -259,10 +328,46 @@ class BlockIndexer:
                             foreign += 1
                     keys = _index_slow(line, forced) if native is None else native
             except Exception as exc:  # noqa: BLE001 - one record's failure skips that record
+                # an API page whose events are not under its first key ({"object": "list",
+                # "data": [...]}): no time of its own, so it is read as a document of events
+                if isinstance(exc, InvalidRecord) and self._add_envelope(cols, line, i):
+                    continue
                 invalid.append((i, failure_reason(exc)))
                 continue
             add(keys, i)
         return cols
+
+    def _add_envelope(self, cols: _Columns, line: bytes, i: int) -> bool:
+        """Index the events of line ``i`` when it is a whole document of events (see
+        :func:`envelope_spans`); False when it is not one."""
+        spans = envelope_spans(line)
+        if spans is None:
+            return False
+        for k, (start, end) in enumerate(spans):
+            item = line[start:end]
+            try:
+                try:
+                    native = _native_keys(_DECODE(item))
+                except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+                    native = None
+                keys = _index_slow(item, self.forced) if native is None else native
+            except Exception as exc:  # noqa: BLE001 - one record's failure skips that record
+                cols.invalid.append((i, f"record {k + 1} of the line: {failure_reason(exc)}"))
+                continue
+            cols.add_part(keys, i, start, end - start)
+        return True
+
+    @staticmethod
+    def _part_texts(lines: Sequence[bytes], cols: _Columns) -> TextPart:
+        """The search texts of a block where some events are parts of a line."""
+        texts = []
+        for k, i in enumerate(cols.lines):
+            line = lines[i]
+            part = cols.parts.get(k)
+            if part is not None:
+                line = line[part[0] : part[0] + part[1]]
+            texts.append(lower(unescape(line)) if is_irregular(line) else lower(line))
+        return TextPart.from_texts(texts)
 
     def long_line(self, offset: int) -> tuple[BlockResult, TextPart]:
         """A block of one line, starting at byte ``offset``, too long to be read: skipped."""
@@ -337,6 +442,7 @@ def index_records(
         new_actors=indexer.actors.take_new(),
         new_workspaces=indexer.workspaces.take_new(),
         raws=raws,
+        lines=valid.astype(np.int32),
     )
     part = TextPart.from_texts(texts)
     part.ts = result.ts

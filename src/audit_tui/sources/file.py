@@ -19,20 +19,23 @@ import stat
 import sys
 import threading
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+import numpy as np
 import orjson
 
 from audit_tui.model import InvalidRecord
 from audit_tui.sources import lines
 from audit_tui.sources.blocks import (
+    ENVELOPE_KEYS,
     MAX_LINE_BYTES,
     BlockIndexer,
+    envelope_spans,
     failure_reason,
     index_records,
     read_record,
@@ -46,10 +49,9 @@ from audit_tui.sources.formats import (
     normalise,
     resolve,
 )
-from audit_tui.store import Store, TextIndex
+from audit_tui.store import BlockResult, Store, TextIndex
+from audit_tui.textindex import TextPart
 
-# CloudTrail log files: "Records"; aws cloudtrail lookup-events: "Events"; Azure REST: "value"
-ENVELOPE_KEYS = ("data", "items", "events", "records", "Records", "Events", "value")
 PARALLEL_MIN_BYTES = int(os.environ.get("AUDIT_TUI_PARALLEL_MIN_BYTES", 48 * 1024 * 1024))
 MEMORY_BLOCK = 1024 * 1024
 RECORD_BLOCK = 20_000  # parsed records (JSON documents, CSV rows) indexed per block
@@ -74,7 +76,7 @@ class _Origin:
         return Store(self.label, text_index, native=native, source=self.source)
 
 
-def _resolve(input_format: str | None) -> str | None:
+def resolve_format(input_format: str | None) -> str | None:
     try:
         return resolve(input_format)
     except ValueError as exc:
@@ -98,7 +100,7 @@ def open_source(
 
     A path that is no regular file (a named pipe, ``<(command)``) is read once, as standard
     input is: :func:`read_stream` and :func:`open_data` keep its bytes for a reload."""
-    forced = _resolve(input_format)
+    forced = resolve_format(input_format)
     if spec is None or demo:
         return _open_sample(now, _Origin("sample data", "", forced, max_line))
     if spec == "-":
@@ -158,7 +160,7 @@ def open_data(
     ``kind`` ("jsonl", "json" or "csv") says what the data is when the caller knows (otherwise
     the extension of the name ``label``, then the content decides); ``source`` is what opens
     it again, when there is such a thing."""
-    origin = _Origin(label, source, _resolve(input_format), max_line)
+    origin = _Origin(label, source, resolve_format(input_format), max_line)
     return _open_bytes(_maybe_gunzip(data, label), origin, _stream_ext(label), kind=kind)
 
 
@@ -184,9 +186,9 @@ def _open_path(spec: str, workers: int | None, origin: _Origin) -> Store:
     if head[:2] == b"\x1f\x8b" or (suffixes and suffixes[-1] == ".gz"):
         inner = suffixes[-2] if len(suffixes) >= 2 else ""
         return _open_bytes(_maybe_gunzip(_read(path, spec), spec), origin, inner)
-    _refuse_binary(head, spec)
+    refuse_binary(head, spec)
     ext = suffixes[-1] if suffixes else ""
-    kind = _kind_by_ext(ext) or sniff_file(path)
+    kind = kind_by_ext(ext) or sniff_file(path)
     if kind != "jsonl":
         return _open_bytes(_read(path, spec), origin, ext, kind=kind)
     if size >= PARALLEL_MIN_BYTES and (workers or 2) > 1:
@@ -227,7 +229,7 @@ def _maybe_gunzip(data: bytes, name: str) -> bytes:
         raise SourceError(f"{name}: damaged gzip data ({exc}); check the file") from None
 
 
-def _refuse_binary(head: bytes, label: str) -> None:
+def refuse_binary(head: bytes, label: str) -> None:
     """JSON and CSV text never holds a raw NUL byte: whatever the extension says, this is not
     a file of audit events (and would otherwise load as thousands of invalid lines)."""
     if b"\x00" in head[:4096]:
@@ -237,7 +239,7 @@ def _refuse_binary(head: bytes, label: str) -> None:
         )
 
 
-def _kind_by_ext(ext: str) -> str | None:
+def kind_by_ext(ext: str) -> str | None:
     return {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv"}.get(ext)
 
 
@@ -245,10 +247,10 @@ def sniff_file(path: Path) -> str:
     """What a file's first 64 KiB look like: "jsonl", "json", "csv", "binary" or "unknown"."""
     with open(path, "rb") as f:
         head = f.read(64 * 1024)
-    return _sniff(head)
+    return sniff(head)
 
 
-def _sniff(head: bytes) -> str:
+def sniff(head: bytes) -> str:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not text:
         return "jsonl"
@@ -275,9 +277,9 @@ def _open_bytes(data: bytes, origin: _Origin, ext: str, kind: str | None = None)
     label, forced = origin.label, origin.forced
     if data.startswith(BOM):  # a UTF-8 byte order mark is not part of the first record
         data = data[len(BOM) :]
-    _refuse_binary(data, label)
-    kind = kind or _kind_by_ext(ext) or _sniff(data[: 64 * 1024])
-    as_lines = kind == "jsonl" or (kind == "json" and _looks_like_lines(data))
+    refuse_binary(data, label)
+    kind = kind or kind_by_ext(ext) or sniff(data[: 64 * 1024])
+    as_lines = kind == "jsonl" or (kind == "json" and looks_like_lines(data))
     if as_lines and len(data) >= PARALLEL_MIN_BYTES:
         return _open_spooled(data, origin)
     store = origin.new_store()
@@ -288,14 +290,14 @@ def _open_bytes(data: bytes, origin: _Origin, ext: str, kind: str | None = None)
         _start(store, lambda: _load_jsonl_buffer(store, data, origin))
         return store
     if kind == "json":
-        records = _json_records(data, label)
+        records = json_records(data, label)
         sample = [r[1] if isinstance(r, tuple) else r for r in records[:200]]
         store.format_name = format_label("JSON", describe_formats(sample, forced))
         store.unit = "record"
         _start(store, lambda: _load_records(store, records, forced))
         return store
     if kind == "csv":
-        records, lines, skipped = _csv_records(data, label)
+        records, lines, skipped = csv_records(data, label)
         store.format_name = format_label("CSV", describe_formats(records[:200], forced))
         _start(store, lambda: _load_records(store, records, forced, lines, skipped))
         return store
@@ -305,7 +307,7 @@ def _open_bytes(data: bytes, origin: _Origin, ext: str, kind: str | None = None)
     )
 
 
-def _looks_like_lines(data: bytes) -> bool:
+def looks_like_lines(data: bytes) -> bool:
     """A .json file that holds JSON lines (several documents, one per line)."""
     try:
         orjson.loads(data)
@@ -314,11 +316,12 @@ def _looks_like_lines(data: bytes) -> bool:
         try:
             return isinstance(orjson.loads(first), dict)
         except orjson.JSONDecodeError:
-            return False
+            # CloudTrail objects back to back on one line (zcat of S3 objects)
+            return envelope_spans(first) is not None
     return False
 
 
-def _json_records(data: bytes, label: str) -> list[Any]:
+def json_records(data: bytes, label: str) -> list[Any]:
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -474,7 +477,7 @@ def csv_row_to_record(row: dict[str, str]) -> dict[str, Any]:
     return rec
 
 
-def _csv_records(data: bytes, label: str) -> tuple[list[Any], list[int], list[tuple[int, str]]]:
+def csv_records(data: bytes, label: str) -> tuple[list[Any], list[int], list[tuple[int, str]]]:
     """(the nested records, the line each ends on, the rows skipped: (line, why)).
 
     A row with more cells than the header is skipped, as pandas and DuckDB refuse it: which
@@ -535,28 +538,48 @@ def _start(store: Store, job: Callable[[], None]) -> None:
 
 def _load_jsonl_buffer(store: Store, data: bytes, origin: _Origin) -> None:
     store.set_raw_buffer(data)
+    store.extent = len(data)
     indexer = BlockIndexer(origin.forced, origin.max_line)
+    for result, texts, done in buffer_blocks(data, indexer):
+        store.add_block(0, result, texts)
+        store.progress = done / len(data)
+
+
+def buffer_blocks(
+    data: bytes, indexer: BlockIndexer
+) -> Iterator[tuple[BlockResult, TextPart, int]]:
+    """The blocks of JSON lines held in memory: (block, its texts, bytes read so far)."""
     pos, size = 0, len(data)
     while pos < size:
         end = data.rfind(b"\n", pos, pos + MEMORY_BLOCK)
         end = size if end < 0 or pos + MEMORY_BLOCK >= size else end + 1
         result, texts = indexer.index_block(data[pos:end], pos)
-        store.add_block(0, result, texts)
+        yield result, texts, end
         pos = end
-        store.progress = pos / size
 
 
 def _load_jsonl_file(store: Store, path: str, size: int, origin: _Origin) -> None:
     indexer = BlockIndexer(origin.forced, origin.max_line)
     with open(path, "rb") as f:
-        end = os.fstat(f.fileno()).st_size
-        for pos, nbytes, data in lines.forward(f, 0, end, MEMORY_BLOCK, origin.max_line):
-            if data is None:
-                result, texts = indexer.long_line(pos)
-            else:
-                result, texts = indexer.index_block(data, pos)
+        store.extent = 0
+        for result, texts, pos, nbytes in file_blocks(f, indexer):
             store.add_block(0, result, texts)
+            store.extent = pos + nbytes  # where a follower goes on reading
             store.progress = min(1.0, (pos + nbytes) / max(size, 1))
+
+
+def file_blocks(
+    f: BinaryIO, indexer: BlockIndexer
+) -> Iterator[tuple[BlockResult, TextPart, int, int]]:
+    """The blocks of a JSON-lines file, read from its start: (block, its texts, its offset, its
+    length in bytes); a line longer than the indexer's limit is skipped unread."""
+    end = os.fstat(f.fileno()).st_size
+    for pos, nbytes, data in lines.forward(f, 0, end, MEMORY_BLOCK, indexer.max_line):
+        if data is None:
+            result, texts = indexer.long_line(pos)
+        else:
+            result, texts = indexer.index_block(data, pos)
+        yield result, texts, pos, nbytes
 
 
 def _load_records(
@@ -568,20 +591,36 @@ def _load_records(
 ) -> None:
     """Index parsed records; ``lines``: the line each ends on (CSV), ``skipped``: the records
     already refused (line, why), numbered like them."""
-    indexer = BlockIndexer(forced)
+    for result, texts, done in record_blocks(records, BlockIndexer(forced), lines, skipped):
+        store.add_block(0, result, texts)
+        store.progress = done
+
+
+def record_blocks(
+    records: list[Any],
+    indexer: BlockIndexer,
+    lines: list[int] | None = None,
+    skipped: list[tuple[int, str]] | None = None,
+) -> Iterator[tuple[BlockResult, TextPart, float]]:
+    """The blocks of parsed records (a JSON document's, CSV rows): (block, its texts, the
+    share of the records read so far). ``lines``: the line each record ends on (CSV),
+    ``skipped``: the records already refused (line, why), numbered like them."""
     if skipped:
         result, texts = skipped_block(indexer, [(line - 1, why) for line, why in skipped])
-        store.add_block(0, result, texts)
+        yield result, texts, 0.0
     step = RECORD_BLOCK
     for start in range(0, len(records), step):
         result, texts = index_records(records[start : start + step], indexer, start)
         if lines is not None:
             # CSV: skipped rows are numbered by their physical line in the file, so the block
-            # adds no lines to the numbering of those after it
+            # adds no lines to the numbering of those after it (nor to its events' lines)
             result.invalid = [(lines[start + i] - 1, why) for i, why in result.invalid]
+            if result.lines is not None:
+                result.lines = np.asarray(
+                    [lines[start + int(i)] - 1 for i in result.lines], np.int32
+                )
             result.nlines = 0
-        store.add_block(0, result, texts)
-        store.progress = min(1.0, (start + step) / max(len(records), 1))
+        yield result, texts, min(1.0, (start + step) / max(len(records), 1))
 
 
 def _open_spooled(data: bytes, origin: _Origin) -> Store:
@@ -611,5 +650,6 @@ def _open_parallel(path: str, size: int, origin: _Origin, workers: int) -> Store
     store = origin.new_store(index)
     store.format_name = format_label("JSON lines", describe_file(path, forced=origin.forced))
     store.set_raw_file(path)
+    store.extent = size
     threading.Thread(target=pump, args=(store, conns, index, size), daemon=True).start()
     return store

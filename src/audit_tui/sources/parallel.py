@@ -53,6 +53,11 @@ def worker_main(
     except Exception as exc:  # reported to the parent, which keeps what arrived
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
         return
+    serve_searches(conn, texts)
+
+
+def serve_searches(conn: Connection, texts: TextBlob) -> None:
+    """After loading: answer the parent's searches over ``texts`` until it closes."""
     idle_work = True
     try:  # idle work and searches must not take the cores from the browser's own thread
         os.nice(5)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from audit_tui.sources.blocks import MAX_LINE_BYTES, BlockIndexer
-from audit_tui.sources.file import SourceError, _refuse_binary, sniff_file
+from audit_tui.sources.file import SourceError, refuse_binary, sniff_file
 from audit_tui.sources.formats import normalise, resolve
 from audit_tui.store import Skipped
 
@@ -156,7 +156,7 @@ def line_source(
         if inner not in (".jsonl", ".ndjson"):
             return None
     else:
-        _refuse_binary(head, spec)
+        refuse_binary(head, spec)
         ext = suffixes[-1] if suffixes else ""
         if ext in (".json", ".csv") or (
             ext not in (".jsonl", ".ndjson") and sniff_file(path) != "jsonl"

@@ -30,6 +30,8 @@ from textual.worker import Worker
 from audit_tui.query import Query
 from audit_tui.safe import clean
 from audit_tui.sources.file import SourceError
+from audit_tui.sources.follow import Follower
+from audit_tui.sources.follow import follower_for as default_follower
 from audit_tui.store import Store
 from audit_tui.tui import keys
 from audit_tui.tui.clipboard import native_copy
@@ -44,7 +46,6 @@ from audit_tui.tui.failures import (
 )
 from audit_tui.tui.palette import SafePalette
 from audit_tui.tui.screens.browser import BrowserScreen
-from audit_tui.tui.screens.help import HelpScreen
 from audit_tui.tui.screens.main import MainScreen
 
 if TYPE_CHECKING:
@@ -70,13 +71,15 @@ class AuditApp(Guarded, WorkerFailures, App[int]):
         now: Callable[[], datetime] | None = None,
         store: Store | None = None,
         native_clipboard: bool = True,
-        source: str | None = None,
+        source: str | tuple[str, ...] | None = None,
         export_folder: str | os.PathLike[str] = ".",
         log: Path | None = None,
         sort: tuple[str, bool] | None = None,
         utc: bool = True,
         input_format: str | None = None,
         columns: tuple[str, ...] | None = None,
+        follow: bool = False,
+        follower_for: Callable[[Store], Follower] | None = None,
     ) -> None:
         """``store`` is the store already opened (by :func:`run_browser`); without it the app
         opens one with ``open_store`` when it starts. ``source`` is the SOURCE as the user gave
@@ -87,13 +90,16 @@ class AuditApp(Guarded, WorkerFailures, App[int]):
         self.open_store = open_store
         self.initial_query = query or Query()
         self.now = now or utc_now
-        self.native_clipboard = native_clipboard
+        # in a web page the host's clipboard is not the user's: OSC 52 reaches the browser's
+        self.native_clipboard = native_clipboard and not in_a_page(self)
         self.source = source
         self.export_folder = export_folder
         self.initial_sort = sort
         self.initial_utc = utc
         self.input_format = input_format
         self.initial_columns = columns
+        self.initial_follow = follow
+        self.follower_for: Callable[[Store], Follower] = follower_for or default_follower
         self._store = store
         self.log_path = log or log_path()
         self.failures: list[str] = []  # the lines shown for unexpected failures, oldest first
@@ -188,6 +194,8 @@ class AuditApp(Guarded, WorkerFailures, App[int]):
     # -- app-wide actions ----------------------------------------------------------------------
 
     def action_help(self) -> None:
+        from audit_tui.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
@@ -221,6 +229,14 @@ class AuditApp(Guarded, WorkerFailures, App[int]):
                 )
 
 
+def in_a_page(app: App[Any]) -> bool:
+    """True when ``app`` is served in a web page (``audit-tui web``: textual-serve's web
+    driver), where standard input carries the browser's keys and there is no terminal."""
+    from textual.drivers.web_driver import WebDriver
+
+    return issubclass(app.driver_class, WebDriver)
+
+
 def _attach_terminal() -> None:
     """After the events were read from stdin, take keys from the terminal instead."""
     if sys.stdin is not None and sys.stdin.isatty():
@@ -250,6 +266,7 @@ class RemoteApp(AuditApp):
         native_clipboard: bool = True,
         export_folder: str | os.PathLike[str] = ".",
         log: Path | None = None,
+        follow: bool = False,
     ) -> None:
         super().__init__(
             _no_store,
@@ -259,6 +276,7 @@ class RemoteApp(AuditApp):
             source=settings.url,
             export_folder=export_folder,
             log=log,
+            follow=follow,
         )
         self.settings = settings
         self.fixed_now = now is not None
@@ -278,10 +296,13 @@ def _no_store() -> Store:
     raise SourceError("a remote source has no store")
 
 
-def run_remote_browser(settings: RemoteSettings, query: Query, label: str | None = None) -> int:
-    """Browse the audit API ``settings`` name, starting with ``query``; returns the exit code
-    (1 when the user leaves because the server refused the token)."""
-    app = RemoteApp(settings, query, label=label)
+def run_remote_browser(
+    settings: RemoteSettings, query: Query, label: str | None = None, follow: bool = False
+) -> int:
+    """Browse the audit API ``settings`` name, starting with ``query`` (``follow``: polling
+    for new events from the start); returns the exit code (1 when the user leaves because the
+    server refused the token)."""
+    app = RemoteApp(settings, query, label=label, follow=follow)
     app.run()
     if app.exit_note:
         print(app.exit_note, file=sys.stderr)
@@ -292,14 +313,17 @@ def run_browser(
     open_store: Callable[[], Store],
     query: Query,
     now: Callable[[], datetime] | None = None,
-    source: str | None = None,
+    source: str | tuple[str, ...] | None = None,
     sort: tuple[str, bool] | None = None,
     utc: bool = True,
     input_format: str | None = None,
     columns: tuple[str, ...] | None = None,
+    follow: bool = False,
+    follower_for: Callable[[Store], Follower] | None = None,
 ) -> int:
     """Open the source and browse it; returns the exit code. ``source`` is the SOURCE as the
-    user gave it (a path, ``-``, or None/"" for the sample), for export manifests."""
+    user gave it (a path, ``-``, or None/"" for the sample), for export manifests. ``follow``:
+    follow it from the start (``follower_for`` says how, for a pipe opened to be followed)."""
     opened: list[Store] = []
 
     def tracked() -> Store:
@@ -312,7 +336,6 @@ def run_browser(
     except SourceError as error:
         print(f"audit-tui: {clean(str(error))}", file=sys.stderr)
         return 2
-    _attach_terminal()
     app = AuditApp(
         tracked,
         query,
@@ -323,7 +346,11 @@ def run_browser(
         utc=utc,
         input_format=input_format,
         columns=columns,
+        follow=follow,
+        follower_for=follower_for,
     )
+    if not in_a_page(app):  # the web driver's keys come through stdin: keep it
+        _attach_terminal()
     try:
         app.run()
         if app.exit_note:

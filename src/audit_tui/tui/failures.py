@@ -75,7 +75,7 @@ def describe(error: BaseException) -> str:
 
 
 def reopen_command(
-    source: str | None,
+    source: str | tuple[str, ...] | None,
     query: Query,
     sort: tuple[str, bool] | None = None,
     utc: bool = True,

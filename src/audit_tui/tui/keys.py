@@ -199,6 +199,13 @@ BROWSER: list[BindingType] = [
         tooltip="Read the source again, keeping the filters",
     ),
     Binding(
+        "F",
+        "toggle_follow",
+        "Follow",
+        id="browser.follow",
+        tooltip="Follow the source as it grows (new events join the view), or stop",
+    ),
+    Binding(
         "escape",
         "focus_table",
         "Back to table",

@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 
 from textual.dom import DOMNode
 
+from audit_tui.sources.follow import Follower
 from audit_tui.store import Store
 
 
@@ -28,6 +29,8 @@ class BrowserApp(Protocol):
     initial_sort: tuple[str, bool] | None  # the table's order at start (--sort, --view)
     initial_utc: bool  # times in UTC at start (False: --local-time)
     input_format: str | None  # --input-format, for saved views and the reopen command
+    initial_follow: bool  # follow the source from the start (--follow)
+    follower_for: Callable[[Store], Follower]  # how the source is followed (F)
 
     def copy_text(self, text: str) -> None:
         """Copy ``text`` to the clipboard."""

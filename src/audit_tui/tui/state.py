@@ -21,7 +21,7 @@ from audit_tui.model import Row, flatten, iso_ms
 from audit_tui.query import PERIODS, Query, period_ms
 from audit_tui.safe import clean
 from audit_tui.sources.formats import normalise
-from audit_tui.store import Store
+from audit_tui.store import FileReport, Store
 from audit_tui.tui.format import format_time, thousands
 
 EMPTY = np.empty(0, np.int64)
@@ -74,6 +74,11 @@ class EventList:
     def same_list(self, other: EventList) -> bool:
         raise NotImplementedError
 
+    def grew_from(self, other: EventList) -> bool:
+        """This is ``other``'s list after events arrived at a followed source: the table keeps
+        its cursor on the event it was on."""
+        return False
+
     # -- what an event changed (the detail view's diff and "previous change") ---------------
 
     def key(self, index: int) -> int:
@@ -90,6 +95,11 @@ class EventList:
 
     def row_at(self, key: int) -> Row:
         return self.row(key)
+
+    def origin_at(self, key: int) -> tuple[str, str] | None:
+        """Which file the event comes from, and where in it (``line 12``, ``record 3``, or
+        ""), when the source is several files."""
+        return None
 
     def changes_at(self, key: int) -> EventChanges | None:
         """What the event changed, where its format records it (None: nothing recorded)."""
@@ -148,6 +158,9 @@ class View(EventList):
     now: datetime | None = None
     source_span: tuple[int, int] | None = None  # the store's oldest and newest event (ms)
     longest_type: int = 0  # the store's longest event type (characters)
+    # the matches as the store's load indices (Result.events): they name the same events when
+    # more arrive (a followed source) and positions move; None: read by position
+    events: np.ndarray | None = None
 
     @property
     def count(self) -> int:
@@ -159,38 +172,74 @@ class View(EventList):
 
     def row(self, index: int) -> Row:
         assert self.store is not None
-        return self.store.row(int(self.positions[index]))
+        if self.events is None:
+            return self.store.row(int(self.positions[index]))
+        return self.store.event_row(int(self.events[index]))
 
     def raw(self, index: int) -> bytes:
         assert self.store is not None
-        return self.store.raw(int(self.positions[index]))
+        if self.events is None:
+            return self.store.raw(int(self.positions[index]))
+        return self.store.event_raw(int(self.events[index]))
 
     def same_list(self, other: EventList) -> bool:
         return isinstance(other, View) and other.store is self.store and other.query == self.query
 
+    def grew_from(self, other: EventList) -> bool:
+        """The same list after events arrived (a followed source)."""
+        return (
+            isinstance(other, View)
+            and self.same_list(other)
+            and self.events is not None
+            and other.events is not None
+            and self.total > other.total
+        )
+
     def key(self, index: int) -> int:
-        return int(self.positions[index])
+        """The event's load index: it names the event while others arrive."""
+        if self.events is None:
+            return int(self.positions[index])
+        return int(self.events[index])
 
     def index_of(self, key: int) -> int | None:
-        found = np.flatnonzero(self.positions == key)
+        found = np.flatnonzero((self.positions if self.events is None else self.events) == key)
         return int(found[0]) if len(found) else None
 
     def raw_at(self, key: int) -> bytes:
         assert self.store is not None
-        return self.store.raw(key)
+        return self.store.raw(key) if self.events is None else self.store.event_raw(key)
 
     def row_at(self, key: int) -> Row:
         assert self.store is not None
-        return self.store.row(key)
+        return self.store.row(key) if self.events is None else self.store.event_row(key)
+
+    def origin_at(self, key: int) -> tuple[str, str] | None:
+        store = self.store
+        if store is None or store.file_count < 2:
+            return None
+        name, unit, number = store.origin(key) if self.events is None else store.event_origin(key)
+        return name, "" if number is None else f"{unit} {number:,}"
 
     def changes_at(self, key: int) -> EventChanges | None:
-        assert self.store is not None
-        return changes.event_changes(self.store, key)
+        store = self.store
+        assert store is not None
+        if self.events is None:
+            return changes.event_changes(store, key)
+        with store.steady():  # positions hold still for the few calls that pass them on
+            found = changes.event_changes(store, store.position_of(key))
+            if found is None or found.against is None:
+                return found
+            return replace(found, against=int(store.events_at(np.array([found.against]))[0]))
 
     def previous_change(self, key: int) -> int | None:
         """Searched in the whole source, whatever the filters."""
-        assert self.store is not None
-        return changes.previous_change(self.store, key)
+        store = self.store
+        assert store is not None
+        if self.events is None:
+            return changes.previous_change(store, key)
+        with store.steady():
+            position = changes.previous_change(store, store.position_of(key))
+            return None if position is None else int(store.events_at(np.array([position]))[0])
 
     def count_text(self, fallback_total: int = 0) -> Text:
         # the total of the moment the query ran, so "of" never suggests a filter that is not there
@@ -264,10 +313,15 @@ class RemoteView(EventList):
     searching: bool = False  # a new query's first page is on its way
     error: str | None = None
     complete: bool = True
+    # events that arrived while following, oldest first (append-only, like ``raws``): the
+    # first ``fresh`` of them show above the pages, newest first
+    fresh_raws: list[bytes] = field(default_factory=list)
+    fresh_events: list[dict[str, Any]] = field(default_factory=list)
+    fresh: int = 0
 
     @property
     def count(self) -> int:
-        return self.loaded
+        return self.fresh + self.loaded
 
     @property
     def has_more(self) -> bool:
@@ -282,13 +336,55 @@ class RemoteView(EventList):
         return self.searching
 
     def row(self, index: int) -> Row:
-        return flatten(normalise(self.events[index]))
+        if index < self.fresh:
+            return flatten(normalise(self.fresh_events[self.fresh - 1 - index]))
+        return flatten(normalise(self.events[index - self.fresh]))
 
     def raw(self, index: int) -> bytes:
-        return self.raws[index]
+        if index < self.fresh:
+            return self.fresh_raws[self.fresh - 1 - index]
+        return self.raws[index - self.fresh]
 
     def same_list(self, other: EventList) -> bool:
-        return isinstance(other, RemoteView) and other.raws is self.raws
+        return (
+            isinstance(other, RemoteView)
+            and other.raws is self.raws
+            and other.fresh_raws is self.fresh_raws
+        )
+
+    def grew_from(self, other: EventList) -> bool:
+        return isinstance(other, RemoteView) and self.same_list(other) and self.fresh > other.fresh
+
+    # keys: a page's event by its index in the pages (≥ 0), an arrived one by -(its number)
+    def key(self, index: int) -> int:
+        return -(self.fresh - index) if index < self.fresh else index - self.fresh
+
+    def index_of(self, key: int) -> int | None:
+        if key < 0:
+            return self.fresh + key if -key <= self.fresh else None
+        return key + self.fresh if key < self.loaded else None
+
+    def raw_at(self, key: int) -> bytes:
+        return self.fresh_raws[-key - 1] if key < 0 else self.raws[key]
+
+    def row_at(self, key: int) -> Row:
+        record = self.fresh_events[-key - 1] if key < 0 else self.events[key]
+        return flatten(normalise(record))
+
+    def previous_change(self, key: int) -> int | None:
+        index = self.index_of(key)
+        if index is None:
+            return None
+        row = self.row(index)
+        for i in range(index + 1, min(self.count, index + 1 + changes.SCAN_LIMIT)):
+            other = self.row(i)
+            if changes.same_resource(row, other) and changes.changed_it(other, self.raw(i)):
+                return self.key(i)
+        return None
+
+    def shown_events(self) -> list[dict[str, Any]]:
+        """The events of the view as records (the arrived ones, then the pages')."""
+        return self.fresh_events[: self.fresh] + self.events[: self.loaded]
 
     def busy(self) -> RemoteView:
         """This view, marked as waiting for a new query's first page."""
@@ -301,15 +397,15 @@ class RemoteView(EventList):
         elif self.error and not self.loaded:
             text.append("no events loaded", "bold")
         elif self.total is not None:
-            text.append(thousands(self.total), "bold")
+            text.append(thousands(self.total + self.fresh), "bold")
             text.append(" events")
             if self.loaded < self.total:
-                text.append(f" ({thousands(self.loaded)} loaded)", "dim")
+                text.append(f" ({thousands(self.count)} loaded)", "dim")
         elif self.more:
-            text.append(thousands(self.loaded), "bold")
+            text.append(thousands(self.count), "bold")
             text.append(" loaded, more available")
         else:
-            text.append(thousands(self.loaded), "bold")
+            text.append(thousands(self.count), "bold")
             text.append(" events")
         return text
 
@@ -340,11 +436,13 @@ class LoadState:
     total: int = 0
     skipped: int = 0
     error: str | None = None
+    files: FileReport | None = None  # a source of several files: how they are being read
 
     @classmethod
     def of(cls, store: Store | None) -> LoadState:
         if store is None:
             return cls()
+        report = store.file_report
         return cls(
             label=store.label,
             format_name=store.format_name,
@@ -353,4 +451,18 @@ class LoadState:
             total=store.total,
             skipped=store.skipped_count,
             error=store.error,
+            files=replace(report, skipped=list(report.skipped)) if report.total else None,
         )
+
+
+@dataclass(frozen=True)
+class FollowState:
+    """Whether the source is followed, for the status line: ``arrived`` matching events since
+    the view was built, ``above`` of them above the rows on screen (the user is further
+    down), ``ended``: the source can send no more (a pipe was closed)."""
+
+    on: bool = False
+    arrived: int = 0
+    above: int = 0
+    ended: bool = False
+    starting: bool = False  # asked for; the follower is being set up (or the store loads)

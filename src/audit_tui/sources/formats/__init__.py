@@ -239,10 +239,24 @@ def describe_lines(head: bytes, limit: int = SAMPLE, forced: str | None = None) 
         if line[:1] != b"{":
             continue
         try:
-            records.append(orjson.loads(line))
+            rec = orjson.loads(line)
         except orjson.JSONDecodeError:
             continue  # the head's last, cut line, or an invalid one (reported by the loader)
+        records.extend(_events_in(rec))
     return describe_formats(records, forced)
+
+
+_PAGE_KEYS = ("data", "items", "events", "records", "Records", "Events", "value")
+
+
+def _events_in(rec: Any) -> list[Any]:
+    """A line's record, or the events of a line that is a whole CloudTrail object or API page
+    (the loader reads those: ``sources.blocks.envelope_spans``)."""
+    if type(rec) is dict and detect(rec) == GENERIC and generic.time_of(rec) is None:
+        for key in _PAGE_KEYS:
+            if isinstance(rec.get(key), list):
+                return list(rec[key])
+    return [rec]
 
 
 def format_label(base: str, described: str) -> str:

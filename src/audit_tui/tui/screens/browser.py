@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -24,7 +25,6 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Header, Input, Label, Select
 
-from audit_tui.export_job import Exported, ExportJob
 from audit_tui.model import Row, iso_ms
 from audit_tui.query import PERIODS, Query, QueryError
 from audit_tui.safe import clean
@@ -32,14 +32,10 @@ from audit_tui.store import Facets
 from audit_tui.tui import keys, pivots
 from audit_tui.tui.failures import Guarded, WorkerFailures
 from audit_tui.tui.history import SearchHistory
-from audit_tui.tui.screens.columns import ColumnsScreen
-from audit_tui.tui.screens.custom_range import CustomRangeScreen
-from audit_tui.tui.screens.detail import DetailScreen
-from audit_tui.tui.screens.export import ExportScreen
-from audit_tui.tui.screens.views import SaveViewScreen, ViewsScreen
 from audit_tui.tui.services import app_of
-from audit_tui.tui.state import EventList, LoadState, View
-from audit_tui.tui.widgets.event_table import DEFAULT_COLUMNS, EventTable
+from audit_tui.tui.state import EventList, FollowState, LoadState, View
+from audit_tui.tui.tablelayout import DEFAULT_COLUMNS
+from audit_tui.tui.widgets.event_table import EventTable
 from audit_tui.tui.widgets.filters import FacetPanel, FilterSidebar
 from audit_tui.tui.widgets.footer import KeyFooter
 from audit_tui.tui.widgets.period import CUSTOM, PeriodSelect
@@ -48,6 +44,9 @@ from audit_tui.tui.widgets.status import StatusBar
 from audit_tui.tui.widgets.timeline import Histogram, Timeline
 from audit_tui.views import View as SavedView
 from audit_tui.views import ViewError, command_line, delete_view, load_views, save_view
+
+if TYPE_CHECKING:
+    from audit_tui.export_job import Exported, ExportJob
 
 
 class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
@@ -71,12 +70,15 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
     # the table's columns after the time, in order (c chooses them)
     columns: reactive[tuple[str, ...]] = reactive(DEFAULT_COLUMNS, init=False)
     TIMELINE = False  # the subclass can count events per time bucket (a local store can)
+    # following the source as it grows (F): shown on the status line
+    follow: reactive[FollowState] = reactive(FollowState, init=False)
 
     def __init__(self, query: Query) -> None:
         super().__init__()
         self._initial = query
         self._debounce: Timer | None = None
         self._last_key = 0.0
+        self._search_asked = 0.0  # when / last asked for the search box
         self._narrow: bool | None = None
         self._zooms: list[Query] = []  # the queries before each timeline zoom, oldest first
         self.timeline_slots = 100  # buckets the timeline holds (its width)
@@ -110,7 +112,7 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
                     BrowserScreen.columns,
                 )
         yield StatusBar(id="status").data_bind(
-            BrowserScreen.view, BrowserScreen.load, BrowserScreen.facets
+            BrowserScreen.view, BrowserScreen.load, BrowserScreen.facets, BrowserScreen.follow
         )
         yield KeyFooter()
 
@@ -275,6 +277,8 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
             if index is not None and self.view.same_list(view):
                 self.table.cursor = index
 
+        from audit_tui.tui.screens.detail import DetailScreen
+
         self.app.push_screen(
             DetailScreen(
                 view,
@@ -290,6 +294,26 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()
+
+    TYPE_AHEAD = 0.5  # seconds after "/" in which typed characters belong to the search
+
+    def on_key(self, event: events.Key) -> None:
+        """``/invoice`` typed (or pasted) at once: the focus moves to the search box only after
+        the keys already queued were handed out, so the characters after ``/`` reach the table
+        (and its one-letter keys). Those that arrive just after ``/`` go to the search box."""
+        if not event.is_printable or event.character is None:
+            return
+        search = self.query_one("#search", Input)
+        if search.has_focus or isinstance(self.focused, Input):
+            return
+        if event.character == "/":  # its binding runs later, after the keys queued behind it
+            self._search_asked = time.monotonic()
+            return
+        if time.monotonic() - self._search_asked > self.TYPE_AHEAD:
+            return
+        event.stop()
+        event.prevent_default()
+        search.insert_text_at_cursor(event.character)
 
     def action_focus_table(self) -> None:
         if self.query_one("#search", SearchBox).has_focus:
@@ -317,6 +341,8 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
                 )
             except QueryError as error:
                 self.notify(clean(str(error), 300), severity="error", markup=False)
+
+        from audit_tui.tui.screens.custom_range import CustomRangeScreen
 
         self.app.push_screen(
             CustomRangeScreen(query.since, query.until, now=app_of(self).now()),
@@ -405,7 +431,9 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
     def current_view(self, name: str = "") -> SavedView:
         app = app_of(self)
         source = app.source
-        if source and source != "-" and os.path.exists(source):
+        if isinstance(source, tuple):  # several paths (never a URL): each from any folder
+            source = tuple(s if s == "-" else os.path.abspath(s) for s in source)
+        elif source and source != "-" and os.path.exists(source):
             source = os.path.abspath(source)  # the same file from any folder
         view = SavedView.of(name, source, self.audit_query, self.sort, self.utc, app.input_format)
         if self.columns != DEFAULT_COLUMNS:
@@ -430,6 +458,8 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
                 return
             self.notify(clean(f"Saved the view {name!r} in {path}.", 300), markup=False)
 
+        from audit_tui.tui.screens.views import SaveViewScreen
+
         self.app.push_screen(SaveViewScreen(), save)
 
     def action_list_views(self) -> None:
@@ -443,11 +473,14 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
             if view is not None:
                 self.open_view(view)
 
+        from audit_tui.tui.screens.views import ViewsScreen
+
         self.app.push_screen(ViewsScreen(views, on_delete=delete_view), open_view)
 
     def open_view(self, view: SavedView) -> None:
         """Show ``view`` here when it is of this source; otherwise say how to open it."""
-        if view.source != self.current_view().source:
+        here = self.current_view()
+        if (view.source, view.sources) != (here.source, here.sources):
             command = command_line(view)
             app_of(self).copy_text(command)
             self.notify(
@@ -527,10 +560,22 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
             if columns is not None:
                 self.columns = columns
 
+        from audit_tui.tui.screens.columns import ColumnsScreen
+
         self.app.push_screen(ColumnsScreen(self.columns), chosen)
 
     def action_toggle_utc(self) -> None:
         self.utc = not self.utc
+
+    # -- following the source ------------------------------------------------------------------
+
+    def action_toggle_follow(self) -> None:
+        """``F``: follow the source as it grows, or stop (the subclass knows how)."""
+        self.notify("This source cannot be followed.", markup=False)
+
+    @on(EventTable.NewAbove)
+    def _new_above(self, event: EventTable.NewAbove) -> None:
+        self.follow = replace(self.follow, above=event.count)
 
     def action_reload(self) -> None:
         """Read the source again (the subclass knows how)."""
@@ -547,10 +592,28 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
         if job is None:
             return
         app = app_of(self)
-        screen = ExportScreen(job, now=app.now(), folder=app.export_folder)
+        from audit_tui.tui.screens.export import ExportScreen
+
+        in_page = self.app.is_web  # audit-tui web: the user is not on this host
+        screen = ExportScreen(job, now=app.now(), folder=app.export_folder, names_only=in_page)
 
         def done(exported: Exported | None) -> None:
-            if exported is not None:
-                self.notify(exported.message(), title="Exported", markup=False, timeout=12)
+            if exported is None:
+                return
+            message = exported.message()
+            if in_page:
+                message += self._download(exported)
+            self.notify(message, title="Exported", markup=False, timeout=12)
 
         self.app.push_screen(screen, done)
+
+    def _download(self, exported: Exported) -> str:
+        """In a web page: send the file (and its manifest) to the browser as downloads; what
+        to add to the message."""
+        result = exported.result
+        files = [p for p in (result.path, result.manifest_path) if p is not None]
+        for path in files:
+            self.app.deliver_binary(path, save_filename=path.name)
+        return " (on the server); the browser downloads it" + (
+            " and its manifest" if len(files) > 1 else ""
+        )

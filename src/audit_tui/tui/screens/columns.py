@@ -15,7 +15,7 @@ from textual.widgets.selection_list import Selection
 from audit_tui import searchlang
 from audit_tui.safe import clean
 from audit_tui.tui.failures import Guarded
-from audit_tui.tui.widgets.event_table import COLUMNS, EXTRA_COLUMNS, column_of
+from audit_tui.tui.tablelayout import COLUMNS, EXTRA_COLUMNS, column_of
 
 
 def known_columns(shown: tuple[str, ...]) -> list[str]:

@@ -114,6 +114,7 @@ class DetailScreen(Guarded, ModalScreen[int]):
         with Vertical(id="detail-dialog") as dialog:
             dialog.border_title = "Event"
             yield Static(id="detail-title", markup=False)
+            yield Static(id="detail-origin", markup=False)
             with VerticalScroll(id="detail-body"):
                 yield Static(id="detail-json", markup=False)
         yield Footer()
@@ -170,8 +171,38 @@ class DetailScreen(Guarded, ModalScreen[int]):
             n = len(self.matches)
             title.append(f"   {thousands(n)} match{'es' if n != 1 else ''} (n/N)", "dim")
         self.query_one("#detail-title", Static).update(title)
+        self._show_origin()
         self._render_body()
         self.query_one("#detail-body", VerticalScroll).scroll_home(animate=False)
+
+    def _show_origin(self) -> None:
+        """The file (and line) the event comes from, under the title: a source of several
+        files only."""
+        line = self.query_one("#detail-origin", Static)
+        try:
+            origin = self.view.origin_at(self.key)
+        except Exception:  # noqa: BLE001 - where it comes from is a detail; the event is shown
+            origin = None
+        line.display = origin is not None
+        self.origin = origin
+        if origin is not None:
+            self._fit_origin()
+            self.call_after_refresh(self._fit_origin)  # again once its width is known
+
+    origin: tuple[str, str] | None = None
+
+    def _fit_origin(self) -> None:
+        """One line: a long path loses its start, never its file name nor the line."""
+        if self.origin is None:
+            return
+        line = self.query_one("#detail-origin", Static)
+        name, where = clean(self.origin[0], 1000), clean(self.origin[1], 40)
+        suffix = f", {where}" if where else ""
+        width = line.content_region.width or self.app.size.width - 12
+        room = max(12, width - len("from ") - len(suffix))
+        if len(name) > room:
+            name = "…" + name[-(room - 1) :]
+        line.update(Text(f"from {name}{suffix}", "dim"))
 
     def _render_body(self) -> None:
         """The diff (when shown) above the JSON, with the matches, the current match and the

@@ -10,6 +10,7 @@ in the dialog, which stays open so the path can be fixed.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -49,6 +50,14 @@ REPORT = (
     "every event; one file, no script",
 )
 NAMES = {key: name for key, name, _ in (*FORMATS, REPORT)}
+PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,199}")
+
+
+def plain_name(value: str) -> bool:
+    """A file name with no folder in it, nothing hidden, of letters, digits and ``. _ + -``
+    (a web page's export is downloaded under it, in a header that textual-serve does not
+    quote)."""
+    return PLAIN_NAME.fullmatch(value) is not None
 
 
 class ExportScreen(Guarded, WorkerFailures, ModalScreen[Exported | None]):
@@ -58,12 +67,20 @@ class ExportScreen(Guarded, WorkerFailures, ModalScreen[Exported | None]):
     BINDINGS = keys.EXPORT
 
     def __init__(
-        self, job: ExportJob, *, now: datetime, folder: str | os.PathLike[str] = "."
+        self,
+        job: ExportJob,
+        *,
+        now: datetime,
+        folder: str | os.PathLike[str] = ".",
+        names_only: bool = False,
     ) -> None:
+        """``names_only``: the file goes into ``folder`` and the user gives only its name (in a
+        web page, where the user is not on the host the file is written on)."""
         super().__init__()
         self.job = job
         self.now = now
         self.folder = folder
+        self.names_only = names_only
         self.formats = (*FORMATS, REPORT) if job.report is not None else FORMATS
         self.fmt = self.formats[0][0]
         self._auto = self._default(self.fmt)
@@ -71,8 +88,10 @@ class ExportScreen(Guarded, WorkerFailures, ModalScreen[Exported | None]):
 
     def _default(self, fmt: str) -> str:
         if fmt == REPORT[0]:
-            return shown_path(report_path(self.now, self.folder))
-        return shown_path(default_path(fmt, self.now, self.folder))
+            path = report_path(self.now, self.folder)
+        else:
+            path = default_path(fmt, self.now, self.folder)
+        return path.name if self.names_only else shown_path(path)
 
     @property
     def running(self) -> bool:
@@ -165,7 +184,17 @@ class ExportScreen(Guarded, WorkerFailures, ModalScreen[Exported | None]):
         if not value:
             self._status("Give a file name.", error=True)
             return
-        path = Path(value).expanduser()
+        if self.names_only:
+            if not plain_name(value):
+                self._status(
+                    "In a web page the file is written in the server's export folder, then "
+                    "downloaded: give a file name without a folder (letters, digits, . _ + -).",
+                    error=True,
+                )
+                return
+            path = Path(self.folder) / value
+        else:
+            path = Path(value).expanduser()
         named = (path,) if self.fmt == REPORT[0] else (path, manifest_path_for(path))
         taken = [p for p in named if os.path.lexists(p)]
         if not taken:

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 from textual import on, work
+from textual.timer import Timer
 from textual.worker import Worker
 
 from audit_tui.export import ExportPlan, strip_url_credentials
@@ -28,6 +30,7 @@ from audit_tui.query import FACETS, Query
 from audit_tui.remote.client import RemoteClient, describe_undecodable
 from audit_tui.remote.errors import AuthError, CursorError, RemoteError
 from audit_tui.remote.exporting import export_remote
+from audit_tui.remote.follow import RemoteFollower
 from audit_tui.remote.pager import RemotePager, loaded_facets
 from audit_tui.remote.settings import RemoteSettings, plain_http_warning
 from audit_tui.safe import clean
@@ -35,7 +38,7 @@ from audit_tui.store import Facets
 from audit_tui.tui.screens.auth import AuthErrorScreen
 from audit_tui.tui.screens.browser import BrowserScreen
 from audit_tui.tui.services import app_of
-from audit_tui.tui.state import LoadState, RemoteView
+from audit_tui.tui.state import FollowState, LoadState, RemoteView
 from audit_tui.tui.widgets.event_table import EventTable
 from audit_tui.tui.widgets.timeline import Histogram
 
@@ -63,6 +66,14 @@ class RemoteScreen(BrowserScreen):
         self.client: RemoteClient | None = None
         self.pager: RemotePager | None = None
         self._told_skipped = 0  # undecodable events already told of, for the current query
+        # following (F): what polls the server, the events that arrived (oldest first)
+        self.follower: RemoteFollower | None = None
+        self._follow_wanted = False
+        self._follow_timer: Timer | None = None
+        self._follow_due = 0.0  # monotonic time of the next poll
+        self._follow_failing = False
+        self._fresh_raws: list[bytes] = []
+        self._fresh_events: list[dict[str, Any]] = []
 
     # -- the client ------------------------------------------------------------------------
 
@@ -80,6 +91,8 @@ class RemoteScreen(BrowserScreen):
             return
         self.pager = RemotePager(self.client, self.audit_query, now=self.fixed_now)
         self._restart(self.audit_query)
+        if getattr(self.app, "initial_follow", False):
+            self.action_toggle_follow()
 
     async def on_unmount(self) -> None:
         if self.pager is not None:
@@ -100,6 +113,8 @@ class RemoteScreen(BrowserScreen):
         view = self.view
         if isinstance(view, RemoteView) and view.started:
             self.view = view.busy()
+        self.follower = None  # a new query is followed from its own first page
+        self._fresh_raws, self._fresh_events = [], []
         try:
             page = await pager.restart(query)
         except RemoteError as exc:
@@ -111,13 +126,15 @@ class RemoteScreen(BrowserScreen):
         pager.prefetch()  # the next page loads while the user reads this one
         self._load_facets()
         self._load_timeline()
+        if self._follow_wanted:
+            self._start_follow()
 
     @on(EventTable.NearEnd)
     def _near_end(self, event: EventTable.NearEnd) -> None:
         pager, view = self.pager, self.view
         if pager is None or not isinstance(view, RemoteView) or view.raws is not pager.raws:
             return  # nothing yet, or a new query's first page is on its way
-        if event.count != view.loaded:
+        if event.count != view.count:
             return  # asked before the last page was shown
         if event.auto and pager.error is not None:
             return  # after a failure, only a move of the user's tries again
@@ -181,6 +198,9 @@ class RemoteScreen(BrowserScreen):
             now=pager.now,
             started=True,
             error=error,
+            fresh_raws=self._fresh_raws,
+            fresh_events=self._fresh_events,
+            fresh=len(self._fresh_raws),
         )
         self.load = LoadState(label=self.label, loading=False, error=error)
 
@@ -253,11 +273,92 @@ class RemoteScreen(BrowserScreen):
         view = self.view
         if not isinstance(view, RemoteView):
             return
-        shown = view.events[: view.loaded]
+        shown = view.shown_events()
         self.facets = Facets(
             *(loaded_facets(shown, name, view.query.facet(name)) for name in FACETS)
         )
         self.partial_facets = True
+
+    # -- following ------------------------------------------------------------------------------
+
+    def action_toggle_follow(self) -> None:
+        """``F``: poll the server for events newer than the newest shown (docs/api.md,
+        "Following"), or stop."""
+        if self._follow_wanted:
+            self._stop_follow()
+            self.notify("Stopped following the server.", markup=False, timeout=3)
+            return
+        self._follow_wanted = True
+        self.follow = FollowState(starting=True)
+        if self._follow_timer is None:
+            self._follow_timer = self.set_interval(0.25, self.guarded(self._follow_tick, "follow"))
+        view = self.view
+        if isinstance(view, RemoteView) and view.started and not view.searching:
+            self._start_follow()
+
+    def _start_follow(self) -> None:
+        pager, client = self.pager, self.client
+        if pager is None or client is None:
+            return
+        self.follower = RemoteFollower(
+            client, pager.query, known=pager.events, known_raws=pager.raws
+        )
+        self._follow_due = time.monotonic() + self.follower.delay
+        self.follow = FollowState(on=True)
+
+    def _stop_follow(self) -> None:
+        self._follow_wanted = False
+        self.follower = None
+        if self._follow_timer is not None:
+            self._follow_timer.stop()
+            self._follow_timer = None
+        self.follow = FollowState()
+
+    def _follow_tick(self) -> None:
+        if self.follower is None or time.monotonic() < self._follow_due:
+            return
+        if any(w.is_running for w in self.workers if w.node is self and w.group == "follow"):
+            return
+        self._poll(self.follower)
+
+    @work(group="follow", exit_on_error=False)
+    async def _poll(self, follower: RemoteFollower) -> None:
+        try:
+            polled = await follower.poll()
+        except AuthError as exc:
+            self._stop_follow()
+            self._failed(exc)
+            return
+        except RemoteError as exc:
+            if follower is self.follower and not self._follow_failing:
+                self.notify(
+                    clean(f"{exc}; trying again in {follower.delay:.0f} s", 300),
+                    title="Following",
+                    severity="warning",
+                    markup=False,
+                )
+            self._follow_failing = True
+            self._follow_due = time.monotonic() + follower.delay
+            return
+        self._follow_failing = False
+        self._follow_due = time.monotonic() + follower.delay
+        if follower is not self.follower or not polled.raws:
+            return  # stopped, or a new query, meanwhile; or nothing new
+        self._fresh_raws.extend(reversed(polled.raws))  # oldest first
+        self._fresh_events.extend(reversed(polled.records))
+        self.follow = replace(self.follow, arrived=self.follow.arrived + len(polled.raws))
+        if polled.skipped:
+            self.notify(
+                clean(describe_undecodable(polled.skipped), 300),
+                title="Remote source",
+                severity="warning",
+                markup=False,
+            )
+        self._publish()
+        if self.pager is not None and self.pager.facets_endpoint is not False:
+            self._load_facets()  # the server counts the new events too
+        else:
+            self._count_loaded()
 
     # -- failures ------------------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ can grow, the table posts :class:`EventTable.NearEnd` and the screen loads more.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from rich.segment import Segment
@@ -35,131 +34,21 @@ from audit_tui.tui.format import (
     resource_text,
 )
 from audit_tui.tui.state import EventList, View
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    title: str
-    weight: int
-    minimum: int
-    maximum: int  # wider than this is wasted: the rest goes to the columns without a cap
-    drop: int  # columns that do not fit go, lowest first (0: never)
-
-
-COLUMNS = (
-    Column("event_type", "Event Type", 3, 10, 34, 0),
-    Column("resource", "Resource", 4, 12, 999, 3),
-    Column("organization", "Organization", 2, 10, 22, 1),
-    Column("workspace", "Workspace", 2, 10, 22, 2),
-    Column("actor", "Actor", 5, 14, 999, 4),
+from audit_tui.tui.tablelayout import (  # noqa: F401 - re-exported: the widget's public names
+    AHEAD,
+    COLUMNS,
+    DEFAULT_COLUMNS,
+    EXTRA_COLUMNS,
+    EXTRA_PATHS,
+    NARROW,
+    NARROW_TIME,
+    TYPE_WIDTH,
+    WIDE_TIME,
+    Column,
+    Layout,
+    column_of,
+    layout,
 )
-WIDE_TIME = 19  # 2026-11-20 14:03:22
-NARROW_TIME = 14  # 11-20 14:03:22
-NARROW = 100  # below this width: short times (unless the events span years), one-space gaps
-TYPE_WIDTH = 24  # room the Event Type column keeps when the longest type is not known
-AHEAD = 20  # rows before the end of a growing view at which more are asked for (beyond a page)
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where the table's columns go at one width: the time's width, the gap between columns,
-    and the columns shown (the others were dropped, least important first) with their widths."""
-
-    time: int
-    gap: int
-    columns: tuple[tuple[Column, int], ...]
-
-
-DEFAULT_COLUMNS = tuple(c.key for c in COLUMNS)
-# columns to add from the data: (key, title); any other "path:a.b.c" is a path into the record
-EXTRA_COLUMNS = (
-    ("actor_type", "Actor Type"),
-    ("source_ip", "Source IP"),
-    ("outcome", "Outcome"),
-    ("id", "Event ID"),
-)
-# the paths a named extra column reads, first found wins (native, then foreign formats)
-EXTRA_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "source_ip": (
-        ("metadata", "ip"),
-        ("sourceIPAddress",),
-        ("sourceIPs",),
-        ("client", "ipAddress"),
-        ("protoPayload", "requestMetadata", "callerIp"),
-        ("actor_ip",),
-        ("callerIpAddress",),
-    ),
-    "outcome": (
-        ("metadata", "status"),
-        ("metadata", "http_status"),
-        ("errorCode",),
-        ("responseStatus", "code"),
-        ("outcome", "result"),
-        ("protoPayload", "status", "code"),
-        ("resultType",),
-    ),
-}
-
-
-def column_of(key: str) -> Column:
-    """The :class:`Column` of a key: one of the six, a named extra, or ``path:a.b.c``."""
-    for c in COLUMNS:
-        if c.key == key:
-            return c
-    title = dict(EXTRA_COLUMNS).get(key) or key.removeprefix("path:")
-    return Column(key, title, 2, 8, 40, 5)
-
-
-def layout(
-    width: int,
-    type_width: int = TYPE_WIDTH,
-    years: bool = False,
-    keys: tuple[str, ...] = DEFAULT_COLUMNS,
-) -> Layout:
-    """The columns of a table ``width`` cells wide. The Event Type column gets ``type_width``
-    cells (its longest value) before any other column gets more than its minimum; a column
-    that does not fit is dropped (Organization first) rather than every column shrinking.
-    ``years``: the events span more than one year, so times keep their year when narrow."""
-    narrow = width < NARROW
-    time_w = WIDE_TIME if years or not narrow else NARROW_TIME
-    gap = 1 if narrow else 2
-    wanted = {"event_type": max(COLUMNS[0].minimum, min(type_width, COLUMNS[0].maximum))}
-    shown = [column_of(k) for k in keys]
-
-    def room() -> int:
-        return max(0, width - 1 - time_w - gap * len(shown))
-
-    def minimum(c: Column) -> int:
-        return wanted.get(c.key, c.minimum)
-
-    def maximum(c: Column) -> int:  # the event type needs no more than its longest value
-        return wanted.get(c.key, c.maximum)
-
-    while sum(minimum(c) for c in shown) > room() and any(c.drop for c in shown):
-        shown.remove(min((c for c in shown if c.drop), key=lambda c: c.drop))
-    avail = room()
-    widths = [minimum(c) for c in shown]
-    spare = avail - sum(widths)
-    if spare < 0:  # too narrow even for the event type: shrink the widest columns
-        while sum(widths) > avail and max(widths) > 1:
-            widths[widths.index(max(widths))] -= 1
-        return Layout(time_w, gap, tuple(zip(shown, widths, strict=True)))
-    # Hand out the rest by weight, never past a column's maximum.
-    open_ = [i for i, c in enumerate(shown) if widths[i] < maximum(c)]
-    while spare > 0 and open_:
-        weights = sum(shown[i].weight for i in open_)
-        given = 0
-        for i in open_:
-            share = max(1, spare * shown[i].weight // weights)
-            share = min(share, maximum(shown[i]) - widths[i], spare - given)
-            widths[i] += share
-            given += share
-        spare -= given
-        open_ = [i for i in open_ if widths[i] < maximum(shown[i])]
-        if given == 0:
-            break
-    return Layout(time_w, gap, tuple(zip(shown, widths, strict=True)))
 
 
 def path_text(record: Any, paths: tuple[tuple[str, ...], ...]) -> str:
@@ -262,8 +151,17 @@ class EventTable(Guarded, ScrollView, can_focus=True):
             self.auto = auto
             super().__init__()
 
+    class NewAbove(Message):
+        """Events arrived above the rows on screen while the user reads further down (a
+        followed source): ``count`` of them since the user left the top (0: back at it)."""
+
+        def __init__(self, count: int) -> None:
+            self.count = count
+            super().__init__()
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
+        self.new_above = 0  # rows that arrived above the screen since the user left the top
         self._rows: LRUCache[int, Row | None] = LRUCache(2000)
         self._records: LRUCache[int, Any] = LRUCache(500)
         self._lines: LRUCache[tuple[object, ...], Strip] = LRUCache(500)
@@ -284,14 +182,44 @@ class EventTable(Guarded, ScrollView, can_focus=True):
             self._marks_query = new.query.expr
         self._type_width = new.type_width() or TYPE_WIDTH
         self._years = new.spans_years()
-        if old.same_list(new):
+        if new.grew_from(old):
+            self._update_size()
+            self._follow(old, new)
+        elif old.same_list(new):
             self.cursor = min(self.cursor, max(0, new.count - 1))
         else:
             self.cursor = 0
             self.scroll_to(y=0, animate=False, immediate=True)
+            self._set_new_above(0)
         self._update_size()
         self.refresh()
         self._check_end(auto=True)
+
+    def _follow(self, old: EventList, new: EventList) -> None:
+        """Events arrived: on the top row the table shows the newest (it scrolls with them);
+        elsewhere the cursor stays on its event and the rows on screen stay where they are,
+        and the rows that arrived above are counted (:class:`NewAbove`)."""
+        top = int(self.scroll_offset.y)
+        if self.cursor == 0 and top == 0:
+            self._set_new_above(0)
+            return
+
+        def moved(index: int) -> int:
+            if not 0 <= index < old.count:
+                return index
+            found = new.index_of(old.key(index))
+            return index if found is None else found
+
+        cursor = moved(self.cursor)
+        new_top = moved(top)
+        self._set_new_above(self.new_above + max(0, new_top - top))
+        self.scroll_to(y=new_top, animate=False, immediate=True)
+        self.cursor = min(cursor, max(0, new.count - 1))
+
+    def _set_new_above(self, count: int) -> None:
+        if count != self.new_above:
+            self.new_above = count
+            self.post_message(self.NewAbove(count))
 
     def watch_utc(self) -> None:
         self._lines.clear()
@@ -331,6 +259,8 @@ class EventTable(Guarded, ScrollView, can_focus=True):
         self.refresh_line(new + 1)
         self._keep_visible()
         self._check_end()
+        if new == 0 and self.new_above:
+            self._set_new_above(0)  # back at the top: the newest rows are in sight
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
