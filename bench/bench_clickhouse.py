@@ -229,7 +229,9 @@ def terminal(db: Path, size: str) -> None:
         tmux("send-keys", "-t", "b", "space")
         took = wait_for(lambda: status() not in (before, None), 30)
         print(f"a facet ticked: the new count ({status()} events) after {took * 1000:.0f} ms")
-        tmux("send-keys", "-t", "b", "escape", "X")  # back to the table, every filter cleared
+        for key in ("escape", "escape", "X"):  # back to the table, every filter cleared
+            tmux("send-keys", "-t", "b", key)
+            time.sleep(0.3)
         wait_for(lambda: status() == before, 30)
         time.sleep(1.0)
         tmux("send-keys", "-t", "b", "/")

@@ -321,6 +321,7 @@ def test_hostile_values_are_parameters(both: Any, value: str) -> None:
 def test_parameter_encoding() -> None:
     assert encode_param("a\\b\nc\td") == "a\\\\b\\nc\\td"
     assert encode_param(["it's", "x"]) == "['it\\'s','x']"
+    assert encode_param([1, 20]) == "[1,20]"
     assert encode_param(7) == "7"
     assert table_name("audit_events") == "`audit_events`"
     with pytest.raises(ClickHouseError):

@@ -151,7 +151,7 @@ def escape(text: str) -> str:
     return text
 
 
-Param = str | int | Sequence[str]
+Param = str | int | Sequence[str] | Sequence[int]
 
 
 class ClickHouseError(Exception):
@@ -180,7 +180,9 @@ def encode_param(value: Param) -> str:
         return str(value)
     if isinstance(value, str):
         return escape(value)
-    items = ("'" + escape(v).replace("'", "\\'") + "'" for v in value)  # an array literal
+    items = (
+        str(v) if isinstance(v, int) else "'" + escape(v).replace("'", "\\'") + "'" for v in value
+    )  # an array literal
     return "[" + ",".join(items) + "]"
 
 

@@ -41,12 +41,6 @@ _KEY_COLUMNS = {
 # what the facet counts group on: a hash of the identity's columns (one UInt64 column, made by
 # the table itself), the event type as it is
 _GROUP = {"actors": "actor_hash", "workspaces": "workspace_hash", "event_types": "event_type"}
-# how an event's folded selection names are read, per facet
-_NAMES = {
-    "actors": "actor_keys",
-    "workspaces": "workspace_keys",
-    "event_types": "[event_type_key]",
-}
 
 
 @dataclass(frozen=True)
@@ -188,35 +182,12 @@ class _Compiler:
         return f"(position(search, {needle}) > 0 AND {exact})"
 
 
-def conditions(query: Query, now: datetime, skip: str | None = None) -> Where:
-    """The WHERE clause of ``query`` (without the facet ``skip``): one SQL condition, every
-    value passed as a query parameter."""
-    where = Where()
-    _window(where, query, now)
-    for facet in FACETS:
-        sql = None if facet == skip else facet_condition(where, query, facet)
-        if sql is not None:
-            where.parts.append(sql)
-    _text(where, query, now)
-    return where
-
-
 def _window(where: Where, query: Query, now: datetime) -> None:
     window = query.window(now)
     if window.since is not None:
         where.add("time >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')", since=window.since)
     if window.until is not None:
         where.add("time < fromUnixTimestamp64Milli({until:Int64}, 'UTC')", until=window.until)
-
-
-def facet_condition(where: Where, query: Query, facet: str) -> str | None:
-    """The condition of the query's selection in ``facet`` (its values in ``where``'s
-    parameters); None when nothing is selected there."""
-    values = query.facet(facet)
-    if not values:
-        return None
-    where.params[facet] = sorted({fold(v) for v in values})
-    return f"hasAny({_NAMES[facet]}, {{{facet}:Array(String)}})"
 
 
 def _text(where: Where, query: Query, now: datetime) -> None:
@@ -309,6 +280,38 @@ class ClickHouseEvents:
         rows = self.engine.rows("EXISTS TABLE {t:Identifier}", {"t": self.table})
         return bool(rows and int(next(iter(rows[0].values()))))
 
+    def conditions(self, query: Query, now: datetime, skip: str | None = None) -> Where:
+        """The WHERE clause of ``query`` (without the facet ``skip``): one SQL condition,
+        every value passed as a query parameter."""
+        where = Where()
+        _window(where, query, now)
+        for facet in FACETS:
+            sql = None if facet == skip else self.selection(where, query, facet)
+            if sql is not None:
+                where.parts.append(sql)
+        _text(where, query, now)
+        return where
+
+    def selection(self, where: Where, query: Query, facet: str) -> str | None:
+        """The condition of the query's selection in ``facet`` (its values in ``where``'s
+        parameters); None when nothing is selected there. The identities the selected names
+        select (by :func:`facets.selection_names`, as ``actor_keys`` holds them) are found
+        among the table's identities, and the rows are picked by the one column the facet
+        counts group on: a set of numbers, not an array per row."""
+        values = query.facet(facet)
+        if not values:
+            return None
+        names = {fold(v) for v in values}
+        chosen = [
+            group
+            for group, parts in self._keys(facet).items()
+            if selection_names(facet, _party_key(facet, parts)) & names
+        ]
+        param = f"sel_{facet}"
+        where.params[param] = sorted(chosen)
+        kind = "String" if facet == "event_types" else "UInt64"
+        return f"{_GROUP[facet]} IN {{{param}:Array({kind})}}"
+
     def upgrade(self) -> None:
         """Add the columns a table loaded by an earlier version lacks (metadata only: the
         engine computes them for the rows already there); ClickHouseError if it cannot."""
@@ -333,7 +336,7 @@ class ClickHouseEvents:
         return int(self.engine.rows(f"SELECT count() AS n FROM {self._t}")[0]["n"])
 
     def count(self, query: Query, now: datetime | None = None) -> int:
-        where = conditions(query, now or utcnow())
+        where = self.conditions(query, now or utcnow())
         sql = f"SELECT count() AS n FROM {self._t} WHERE {where.sql()}"
         return int(self.engine.rows(sql, where.params)[0]["n"])
 
@@ -345,7 +348,7 @@ class ClickHouseEvents:
         now: datetime | None = None,
     ) -> Page:
         """The newest ``limit`` matches older than ``after`` (newest first)."""
-        where = conditions(query, now or utcnow())
+        where = self.conditions(query, now or utcnow())
         if after is not None:
             where.add(
                 "time <= fromUnixTimestamp64Milli({after_ms:Int64}, 'UTC') AND "
@@ -367,7 +370,7 @@ class ClickHouseEvents:
 
     def oldest(self, query: Query, now: datetime | None = None) -> Event | None:
         """The oldest match (None when nothing matches)."""
-        where = conditions(query, now or utcnow())
+        where = self.conditions(query, now or utcnow())
         oldest = f"SELECT time AS t FROM {self._t} WHERE {where.sql()} ORDER BY time LIMIT 1"
         sql = (
             f"SELECT {_ROW_COLUMNS} FROM {self._t} WHERE {where.sql()} "
@@ -398,7 +401,7 @@ class ClickHouseEvents:
         where = Where()
         _window(where, query, now)
         _text(where, query, now)
-        selections = {f: facet_condition(where, query, f) for f in FACETS}
+        selections = {f: self.selection(where, query, f) for f in FACETS}
         counted = []
         for facet in FACETS:
             others = [sql for f, sql in selections.items() if f != facet and sql is not None]
@@ -464,7 +467,7 @@ class ClickHouseEvents:
         self, query: Query, field: str, now: datetime | None = None
     ) -> list[tuple[str, int]]:
         """``--count-by``, grouped by the engine: the same rows as the local store's."""
-        where = conditions(query, now or utcnow())
+        where = self.conditions(query, now or utcnow())
         if field in countby.TIME_FIELDS:
             where.params["size"] = countby.TIME_FIELDS[field]
             sql = (
@@ -514,7 +517,7 @@ class ClickHouseEvents:
         """Matches of ``query`` per time bucket, as :meth:`Store.histogram`: ``buckets``
         counts, bucket ``i`` holding ``[start + i*step, start + (i+1)*step)`` ms (one
         ``GROUP BY`` on the engine; the browser's timeline)."""
-        where = conditions(query, now or utcnow())
+        where = self.conditions(query, now or utcnow())
         where.add(
             "time >= fromUnixTimestamp64Milli({h_start:Int64}, 'UTC') AND "
             "time < fromUnixTimestamp64Milli({h_end:Int64}, 'UTC')",
@@ -535,7 +538,7 @@ class ClickHouseEvents:
         self, query: Query, bucket_ms: int, now: datetime | None = None
     ) -> list[tuple[int, int]]:
         """(bucket start in epoch ms, events) for every bucket with events, oldest first."""
-        where = conditions(query, now or utcnow())
+        where = self.conditions(query, now or utcnow())
         where.params["bucket"] = bucket_ms
         sql = (
             "SELECT toUnixTimestamp64Milli(time) - positiveModulo(toUnixTimestamp64Milli(time), "
