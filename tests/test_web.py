@@ -27,7 +27,7 @@ from webpage import Page, WebServer, chromium, count_shown, web_server
 from audit_tui.commands.browse import browse_parser
 from audit_tui.commands.main import main
 from audit_tui.commands.web import page_command, web_parser
-from audit_tui.commands.web_server import allowed_hosts
+from audit_tui.tui.webserver import allowed_hosts
 
 NOW = "2026-11-26T15:42:00+00:00"
 TOKEN = "tok_web_Zq8wX3vN5mR2pL7kT9cB4hJ6"  # a token no event or page would hold by chance
@@ -355,7 +355,7 @@ def test_serving_off_loopback_warns(
     monkeypatch.setenv("AUDIT_TUI_CONFIG_DIR", str(tmp_path))  # views dir: both restored
     served: list[dict[str, Any]] = []
     monkeypatch.setattr(
-        "audit_tui.commands.web_server.serve_pages",
+        "audit_tui.tui.webserver.serve_pages",
         lambda command, **kwargs: served.append(kwargs) or 0,
     )
     assert main(["web", "--demo", "--host", "0.0.0.0"]) == 0

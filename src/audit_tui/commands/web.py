@@ -6,7 +6,7 @@ Textual's own web serving (the ``textual-serve`` package, the ``web`` extra) run
 checks the command line once, up front, and builds that page command: the browser's own
 arguments, absolute and shell-quoted, with no secret in it (a token or a ClickHouse password
 reaches the page processes through the environment or a file, as for the browser). The server
-itself is :mod:`audit_tui.commands.web_server`.
+itself is :mod:`audit_tui.tui.webserver`.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def run_web(argv: list[str]) -> int:
     if not os.path.isdir(export_dir) or not os.access(export_dir, os.W_OK | os.X_OK):
         raise UsageError(f"--export-dir {args.export_dir}: not a folder this user can write in")
     try:
-        from audit_tui.commands.web_server import serve_pages
+        from audit_tui.tui.webserver import ListenError, serve_pages
     except ImportError:
         err("`audit-tui web` needs the web extra: pip install 'audit-tui[web]' (textual-serve)")
         return 2
@@ -149,6 +149,9 @@ def run_web(argv: list[str]) -> int:
             max_pages=args.max_pages,
             title=f"audit-tui · {source_label(args)}",
         )
+    except ListenError as exc:
+        err(str(exc))
+        return 1
     finally:
         shutil.rmtree(views, ignore_errors=True)
 

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from textual_serve.server import Server
 
-from audit_tui.commands.common import err
+from audit_tui.serve import bind
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "data" / "web"
 WILDCARDS = ("0.0.0.0", "::", "")
@@ -36,21 +36,6 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 log = logging.getLogger("audit-tui web")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """A listening socket on host:port (0: any free port). Raises OSError."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    family, kind, proto, _, address = infos[0]
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-        sock.listen(128)
-    except OSError:
-        sock.close()
-        raise
-    return sock
 
 
 def bracketed(host: str) -> str:
@@ -195,6 +180,10 @@ class PageServer(Server):
         )
 
 
+class ListenError(Exception):
+    """The address to serve on cannot be listened on (in use, not this host's): one line."""
+
+
 def serve_pages(
     command: str,
     *,
@@ -205,12 +194,12 @@ def serve_pages(
     title: str,
     export_dir: str = ".",
 ) -> int:
-    """Listen on host:port and serve a page per visitor until interrupted; the exit code."""
+    """Listen on host:port and serve a page per visitor until interrupted; the exit code.
+    Raises :class:`ListenError` when host:port cannot be listened on."""
     try:
-        sock = listen(host, port)
+        sock = bind(host, port)
     except OSError as exc:
-        err(f"cannot listen on {host}:{port} ({exc.strerror or exc})")
-        return 1
+        raise ListenError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
     try:
         PageServer(
             command,
