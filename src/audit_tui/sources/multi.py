@@ -19,7 +19,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -473,24 +473,6 @@ def _start_workers(
 
 def _pump(store: Store, conns: list[Connection], index: Any, receiver: _Receiver) -> None:
     """Move the workers' messages into the store until every worker is done (a thread)."""
-    live = {id(c): s for s, c in enumerate(conns)}
-    error = None
-    while live:
-        for conn in wait([c for c in conns if id(c) in live]):
-            assert isinstance(conn, Connection)
-            shard = live[id(conn)]
-            try:
-                msg: Any = conn.recv()
-            except (EOFError, OSError):
-                error = "a loader process stopped unexpectedly"
-                live.pop(id(conn))
-                continue
-            if msg[0] == "done":
-                live.pop(id(conn))
-            elif msg[0] == "error":
-                error = msg[1]
-                live.pop(id(conn))
-            else:
-                receiver.on(shard, msg)
-    index._ready.set()
-    store.finish(error)
+    from audit_tui.sources.parallel import pump_messages
+
+    pump_messages(store, conns, index, receiver.on)

@@ -13,7 +13,7 @@ import multiprocessing as mp
 import os
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -277,15 +277,20 @@ def start_workers(
     return conns, procs
 
 
-def pump(store: Any, conns: list[Connection], index: ShardedTextIndex, size: int) -> None:
-    """Move the workers' blocks into the store until every worker is done (a thread)."""
+def pump_messages(
+    store: Any,
+    conns: list[Connection],
+    index: ShardedTextIndex,
+    on_message: Callable[[int, Any], None],
+) -> None:
+    """Hand the workers' messages (with the worker's number) to ``on_message`` until every
+    worker is done, then mark the index ready and the store loaded (a thread). A worker that
+    reports an error or stops is done; the store keeps what arrived and says why."""
     live: dict[int, int] = {id(c): s for s, c in enumerate(conns)}
-    done_bytes = 0
     error = None
     while live:
-        ready = wait([c for c in conns if id(c) in live])
-        for ready_conn in ready:
-            conn = conns[live[id(ready_conn)]]
+        for conn in wait([c for c in conns if id(c) in live]):
+            assert isinstance(conn, Connection)
             shard = live[id(conn)]
             try:
                 msg: Any = conn.recv()
@@ -293,15 +298,26 @@ def pump(store: Any, conns: list[Connection], index: ShardedTextIndex, size: int
                 error = "a loader process stopped unexpectedly"
                 live.pop(id(conn))
                 continue
-            if msg[0] == "block":
-                _, result, nbytes = msg
-                store.add_block(shard, result, None)  # the store tells the index
-                done_bytes += nbytes
-                store.progress = min(done_bytes / max(size, 1), 0.999)
-            elif msg[0] == "done":
+            if msg[0] == "done":
                 live.pop(id(conn))
-            else:
+            elif msg[0] == "error":
                 error = msg[1]
                 live.pop(id(conn))
+            else:
+                on_message(shard, msg)
     index._ready.set()
     store.finish(error)
+
+
+def pump(store: Any, conns: list[Connection], index: ShardedTextIndex, size: int) -> None:
+    """Move the workers' blocks into the store until every worker is done (a thread)."""
+    done_bytes = 0
+
+    def block(shard: int, msg: Any) -> None:
+        nonlocal done_bytes
+        _, result, nbytes = msg
+        store.add_block(shard, result, None)  # the store tells the index
+        done_bytes += nbytes
+        store.progress = min(done_bytes / max(size, 1), 0.999)
+
+    pump_messages(store, conns, index, block)
