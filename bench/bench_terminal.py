@@ -13,8 +13,10 @@ the command is taken when:
 - **search**: for each word, typed into the search box at once (tmux ``send-keys -l``), the time
   from the last key to the status line showing the search's full count (no ``+``, not
   ``searching…``). The first common word and the first no-match word are searched right after
-  loading, the others a few seconds later (every word is new to the process: nothing cached).
-- **memory**: the proportional set size (PSS) of the whole process tree once indexed.
+  loading, the others ``--settle`` seconds after indexing, once the workers' idle work (values
+  kept once each) is done; every word is new to the process: nothing cached.
+- **memory**: the proportional set size (PSS) of the whole process tree once indexed, and again
+  once idle (before the later searches).
 
 The same run times toolong (first rows; ``--toolong`` or ``tl`` on PATH) and ``grep -ci WORD``
 on the file, when installed. Medians of ``--runs``; nothing is asserted: numbers only.
@@ -130,7 +132,12 @@ def search(word: str, total: int, limit: float = 30.0) -> tuple[float, int]:
 
 
 def run_audit_tui(
-    cmd: str, size: tuple[int, int], total: int, words: list[str], later: list[str]
+    cmd: str,
+    size: tuple[int, int],
+    total: int,
+    words: list[str],
+    later: list[str],
+    settle: float,
 ) -> dict[str, float]:
     tmux("kill-server")
     width, height = size
@@ -149,7 +156,8 @@ def run_audit_tui(
     for word in words:
         seconds, count = search(word, total)
         out[f"search {word!r} right after loading ({count:,})"] = seconds
-    time.sleep(5)
+    time.sleep(max(0.0, settle - (time.perf_counter() - start - out["indexed"])))
+    out["memory once idle MB"] = tree_pss_mb(pid) if pid else float("nan")
     for word in later:
         seconds, count = search(word, total)
         out[f"search {word!r} later ({count:,})"] = seconds
@@ -187,6 +195,12 @@ def main() -> None:
     ap.add_argument("--words", default="alice,olga", help="common words, comma-separated")
     ap.add_argument("--none", default="zzqqxx,qqxxzz", help="words that match nothing")
     ap.add_argument("--toolong", default=shutil.which("tl"), help="toolong's `tl` to compare")
+    ap.add_argument(
+        "--settle",
+        type=float,
+        default=12.0,
+        help="seconds after indexing before the 'later' searches (the idle work is done)",
+    )
     add_data_options(ap)
     a = ap.parse_args()
     if not shutil.which("tmux"):
@@ -202,7 +216,7 @@ def main() -> None:
     print(f"{total:,} events ({os.path.getsize(path) / 1e6:,.0f} MB), tmux {a.size}, {a.runs} runs")
     results: dict[str, list[float]] = {}
     for _ in range(a.runs):
-        for key, value in run_audit_tui(cmd, size, total, right_after, later).items():
+        for key, value in run_audit_tui(cmd, size, total, right_after, later, a.settle).items():
             results.setdefault(key, []).append(value)
     for key, values in results.items():
         unit = "" if "MB" in key else " s"

@@ -6,9 +6,11 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from audit_tui.textindex import _TO_SEP as TO_SEP
 from audit_tui.textindex import (
     TextBlob,
     TextPart,
+    fragments,
     is_irregular,
     lower,
     record_text,
@@ -105,45 +107,66 @@ def test_newest_first_scan_equals_a_full_scan() -> None:
                 assert all(times[i] == cut for i in set(got) - set(want)), (word, limit)
 
 
-def test_gram_filter_never_hides_a_match() -> None:
-    """A part is skipped only when a word certainly is not in it: every substring of every
-    text passes its part's filter, and absent ids are mostly skipped."""
+def _idle(blob: TextBlob) -> None:
+    while blob.strip_next():
+        pass
+
+
+def test_compact_parts_answer_as_the_key_free_texts() -> None:
+    """Parts whose values are kept once each must find exactly what a scan of the key-free
+    texts finds: every substring of every event's text, ids that are nowhere, several words,
+    candidates in any order and the newest-first scan."""
     import random
 
-    from audit_tui.textindex import fragments, may_contain
+    import numpy as np
 
     rng = random.Random(3)
-    blob = TextBlob()
+    users = ["ada lovelace", "alan turing", "grace {hopper}", "olga, k"]
     lines = [
         orjson.dumps(
             {
                 "audited_at": i,
-                "event_type": "x",
+                "event_type": rng.choice(["agent created", "agent deleted", "key rotated"]),
                 "id": f"{rng.getrandbits(128):032x}",
                 "ip": f"10.0.{i % 256}.{i % 7}",
+                "actor": {"name": rng.choice(users), "n": rng.choice([1, 2.5, True, None])},
+                "tags": [rng.choice(["x", "y"]), rng.choice(["x", "z"])],  # repeats in one event
+                "note": rng.choice(["", "a\tb", "c:d", "same"]),
             }
         )
         for i in range(3000)
     ]
-    for start in range(0, 3000, 500):
-        blob.add(TextPart.from_texts([lower(x) for x in lines[start : start + 500]]))
-    while blob.strip_next():
-        pass
-    assert all(p.grams is not None for p in blob.parts)
-    for _ in range(2000):
+    stripped, compact = TextBlob(), TextBlob()
+    for blob in (stripped, compact):
+        for start in range(0, 3000, 500):
+            part = TextPart.from_texts([lower(x) for x in lines[start : start + 500]])
+            part.ts = np.arange(start, start + len(part.starts) - 1, dtype=np.int64) % 700
+            blob.add(part)
+    for k, part in enumerate(stripped.parts):  # key names cut, values not compacted
+        text, starts = strip_keys(part.blob)
+        stripped.parts[k] = TextPart(text, starts, stripped=True, ts=part.ts)
+    _idle(compact)
+    assert all(p.compact is not None for p in compact.parts)
+    assert sum(p.compact.nbytes for p in compact.parts) < sum(len(p.blob) for p in stripped.parts)
+    words = [b"ada", b"lovelace", b"agent", b"agent deleted", b"10.0.1", b"same", b"x", b"z"]
+    words += [b"nowhere", b"%032x" % rng.getrandbits(128), b"2.5", b"true", b"null", b"\tb"]
+    for _ in range(400):
         i = rng.randrange(3000)
-        text = blob.text(i)
+        text = stripped.text(i)
         a = rng.randrange(len(text))
-        word = text[a : a + rng.randint(1, 40)]
-        part = blob.parts[i // 500]
-        # searches ask the filter about punctuation-free words (others by their fragments)
-        for piece in fragments(word):
-            assert may_contain(part.grams, piece), piece
-    absent = [b"%032x" % rng.getrandbits(128) for _ in range(50)]
-    skipped = sum(not may_contain(p.grams, w) for w in absent for p in blob.parts)
-    assert skipped > 0.9 * len(absent) * len(blob.parts)
-    for w in absent:
-        assert blob.match([w], None, None) == []
+        words.extend(fragments(text[a : a + rng.randint(1, 30)]))
+    for word in words:
+        assert compact.match([word], None, None) == stripped.match([word], None, None), word
+    pick = rng.sample(range(3000), 60)
+    for pair in ([b"ada", b"agent"], [b"x", b"z"], [b"olga", b"key rotated"]):
+        want = stripped.match(pair, None, None)
+        assert compact.match(pair, None, None) == want
+        assert compact.match(pair, pick, None) == [i for i in pick if i in set(want)]
+        assert compact.match(pair, pick, 3) == [i for i in pick if i in set(want)][:3]
+        assert compact.newest(pair, None, 25) == stripped.newest(pair, None, 25)
+    for i in pick:  # the event's values, each once, in another order
+        values = stripped.text(i).translate(TO_SEP, b'"').split(b"\x1f")
+        assert set(compact.text(i).split(b"\x1f")) - {b""} == set(values) - {b""}
 
 
 def test_short_escapes_become_the_characters_they_stand_for() -> None:

@@ -364,6 +364,11 @@ class Store:
 
     # -- building ----------------------------------------------------------------------
 
+    @property
+    def text_settled(self) -> bool:
+        """Whether the text index has finished its idle work: a full search is then quick."""
+        return bool(getattr(self.text, "settled", True))
+
     def set_raw_file(self, path: str) -> None:
         self._raw_fd = os.open(path, os.O_RDONLY)
 

@@ -7,9 +7,11 @@ needed when loading. Lines with JSON escapes are unescaped in place (escaped quo
 placeholder, so the quotes that delimit strings stay). Records that come parsed (JSON documents,
 CSV rows, API pages) get a *plain* text: their values joined by a separator, quotes neutralised.
 
-In idle time the loader's workers cut the key names out (then a plain ``find`` is exact) and
-give each part of the texts a filter of hashed 4-byte grams, so a word that is not in a part
-skips it; a new search reads the parts newest first and stops as soon as it has its first page.
+In idle time the loader's workers cut the key names out (then a plain ``find`` is exact) and then
+keep each part's values once each (:class:`CompactText`): the values that repeat in a part
+(actors, event types, workspaces, user agents…) are held once with the events that hold them, so
+a search reads about a fifth of the bytes. A new search reads the parts newest first and stops as
+soon as it has its first page.
 
 Values are scalar leaves: strings, and the JSON text of numbers, booleans and null. A search word
 with JSON punctuation (``" , : { } [ ] \\``) could match across values in the raw line: such words
@@ -180,39 +182,161 @@ def strip_keys(blob: bytes) -> tuple[bytes, list[int]]:
     return out.tobytes(), [0, *(newlines + 1).tolist()]
 
 
-GRAM = 4  # bytes per gram: each gram of a part is one aligned 32-bit read of it, no copying
-GRAM_BITS = 1 << 22  # one bit per hashed gram of a part: 512 KB
-_GRAM_SHIFT = np.uint32(32 - 22)
-_GRAM_MUL = np.uint32(0x9E3779B1)  # Fibonacci hashing: the top bits of the product
+# Bytes no punctuation-free word holds: every value ends at one of them, so a word found in the
+# values text is found in one value (or in one piece of a value split at them).
+_CUTS = b'",:{}[]\\\x1e\x1f'
+_TO_SEP = bytes.maketrans(_CUTS, SEP.encode() * len(_CUTS))
 
 
-def _gram_hashes(data: bytes) -> list[np.ndarray]:
-    """The hashes of every 4-byte window of ``data``: the windows starting at 0, 4, 8… are
-    the bytes read as little-endian 32-bit numbers (a view, not a copy), and so on for the
-    starts 1, 5, 9…, 2, 6… and 3, 7…"""
-    out = []
-    for k in range(min(GRAM, max(0, len(data) - GRAM + 1))):
-        windows = np.frombuffer(data, dtype="<u4", offset=k, count=(len(data) - k) // GRAM)
-        out.append((windows * _GRAM_MUL) >> _GRAM_SHIFT)
+def _find_all(text: bytes, word: bytes) -> list[int]:
+    """The first occurrence of ``word`` in each newline-ended record of ``text`` that holds it."""
+    out: list[int] = []
+    find = text.find
+    pos = find(word)
+    while pos >= 0:
+        out.append(pos)
+        end = find(b"\n", pos + max(len(word) - 1, 0))
+        if end < 0:
+            break
+        pos = find(word, end + 1)
     return out
 
 
-def gram_bits(blob: bytes) -> np.ndarray:
-    """Which (hashed) 4-byte grams occur in ``blob``, as packed bits: a word one of whose grams
-    is missing cannot occur in it, so a scan skips the whole part (an id that is not there).
-    About 15 ms for a 4 MB part, a few percent of the bits set."""
-    bits = np.zeros(GRAM_BITS, np.uint8)
-    for h in _gram_hashes(blob):
-        bits[h] = 1
-    return np.packbits(bits)
+@dataclass
+class CompactText:
+    """A part's texts with each value held once: the values that occur once in the part stay
+    with their event (``unique``); the others are kept once each (``shared``), each with the
+    events that hold it. A word is looked for in the unique texts and in the shared values (a
+    fifth of the bytes of the key-free texts on audit logs, whose actors, event types,
+    workspaces, user agents… repeat); a shared value that holds it selects its events. Exact
+    for punctuation-free words (see :data:`_CUTS`)."""
+
+    unique: bytes  # per event: its once-only values joined by SEP, then a newline
+    ustarts: np.ndarray  # start of each event's unique text, plus the end
+    shared: bytes  # every value occurring more than once in the part, then a newline
+    sstarts: np.ndarray  # start of each shared value, plus the end
+    holders: np.ndarray  # the events holding each shared value, value after value
+    hstarts: np.ndarray  # where each shared value's events start in ``holders``, plus the end
+
+    @property
+    def count(self) -> int:
+        return len(self.ustarts) - 1
+
+    @property
+    def nbytes(self) -> int:
+        arrays = (self.ustarts, self.sstarts, self.holders, self.hstarts)
+        return len(self.unique) + len(self.shared) + sum(a.nbytes for a in arrays)
+
+    @classmethod
+    def build(cls, blob: bytes, count: int) -> CompactText | None:
+        """From key-free texts (one per line); None if they are not ``count`` lines.
+
+        A few C-level passes and numpy: every cut byte becomes SEP, the values are counted,
+        and the bytes of the once-only values (with the separator after each, and every
+        newline) are kept by one mask."""
+        text = blob.translate(_TO_SEP, b'"')  # quotes only ever stand beside another cut
+        arr = np.frombuffer(text, np.uint8)
+        sep = SEP.encode()
+        values = text.replace(b"\n", sep).split(sep)  # one more than there are separators
+        n = len(values) - 1
+        if not text.endswith(b"\n") or values[-1]:
+            return None
+        del values[-1]
+        cuts = np.flatnonzero((arr == 10) | (arr == ord(SEP)))  # the separator after each value
+        if len(cuts) != n:
+            return None
+        lengths = np.diff(cuts, prepend=-1) - 1
+        newline = arr[cuts] == 10
+        if int(newline.sum()) != count:
+            return None
+        distinct = list(dict.fromkeys([b"", *values]))
+        number = {v: i for i, v in enumerate(distinct)}
+        ids = np.fromiter(map(number.__getitem__, values), np.int64, n)
+        seen = np.bincount(ids, minlength=len(distinct))
+        seen[0] = 0  # the empty value is no value
+        is_shared = seen > 1
+        renumber = np.full(len(distinct), -1, np.int64)
+        renumber[is_shared] = np.arange(int(is_shared.sum()))
+        renumber[0] = -2
+        codes = renumber[ids]
+        shared_values = [distinct[i] for i in np.flatnonzero(is_shared).tolist()]
+        keep_value = codes == -1
+        keep = np.empty(2 * n, bool)
+        keep[0::2] = keep_value
+        keep[1::2] = keep_value | newline
+        sizes = np.empty(2 * n, np.int64)
+        sizes[0::2] = lengths
+        sizes[1::2] = 1
+        out = arr[np.repeat(keep, sizes)]
+        unique = out.tobytes()
+        ustarts = np.zeros(count + 1, np.int64)
+        ustarts[1:] = np.flatnonzero(out == 10) + 1
+        event = np.zeros(n, np.int64)  # the event of each value
+        np.cumsum(newline[:-1], out=event[1:])
+        held = np.flatnonzero(codes >= 0)
+        kind = np.uint16 if max(count, len(shared_values)) <= 1 << 16 else np.uint32
+        held_codes = codes[held].astype(kind)
+        order = np.argsort(held_codes, kind="stable")  # by value, then event (radix sort)
+        holders = event[held][order].astype(kind)
+        hstarts = np.zeros(len(shared_values) + 1, np.int64)
+        np.cumsum(np.bincount(held_codes, minlength=len(shared_values)), out=hstarts[1:])
+        slens = np.fromiter(map(len, shared_values), np.int64, len(shared_values)) + 1
+        sstarts = np.zeros(len(shared_values) + 1, np.int64)
+        np.cumsum(slens, out=sstarts[1:])
+        return cls(
+            unique,
+            ustarts,
+            b"\n".join(shared_values) + b"\n" if shared_values else b"",
+            sstarts,
+            holders,
+            hstarts,
+        )
+
+    def _shared_holding(self, word: bytes) -> np.ndarray:
+        found = _find_all(self.shared, word)
+        return np.searchsorted(self.sstarts, found, "right") - 1 if found else _NONE
+
+    def word_mask(self, word: bytes) -> np.ndarray:
+        """One bool per event: does one of its values hold ``word``."""
+        mask = np.zeros(self.count, bool)
+        hits = _find_all(self.unique, word)
+        if hits:
+            mask[np.searchsorted(self.ustarts, hits, "right") - 1] = True
+        codes = self._shared_holding(word)
+        if len(codes) > 64:  # many values: pick their events in one pass
+            lut = np.zeros(len(self.sstarts) - 1, bool)
+            lut[codes] = True
+            mask[self.holders[np.repeat(lut, np.diff(self.hstarts))]] = True
+        else:
+            starts, holders = self.hstarts, self.holders
+            for c in codes.tolist():
+                mask[holders[starts[c] : starts[c + 1]]] = True
+        return mask
+
+    def matches(self, words: Sequence[bytes]) -> np.ndarray:
+        """The events (numbers in the part, ascending) whose values hold every word."""
+        mask = self.word_mask(words[0])
+        for w in words[1:]:
+            if not mask.any():
+                break
+            mask &= self.word_mask(w)
+        return np.flatnonzero(mask)
+
+    def _codes_of(self, j: int) -> list[int]:
+        at = np.flatnonzero(self.holders == j)
+        codes: list[int] = (np.searchsorted(self.hstarts, at, "right") - 1).tolist()
+        return codes
+
+    def text(self, j: int) -> bytes:
+        """Event ``j``'s values (the unique ones first), joined by SEP."""
+        parts = [self.unique[int(self.ustarts[j]) : int(self.ustarts[j + 1]) - 1]]
+        starts = self.sstarts
+        for c in self._codes_of(j):
+            parts.append(self.shared[int(starts[c]) : int(starts[c + 1]) - 1])
+        return SEP.encode().join(parts)
 
 
-def may_contain(grams: np.ndarray, word: bytes) -> bool:
-    """False only when ``word`` certainly does not occur in the part ``grams`` describes."""
-    if len(word) < GRAM:
-        return True
-    h = np.concatenate(_gram_hashes(word))
-    return bool(np.all(grams[h >> 3] & (128 >> (h & 7))))
+_NONE = np.empty(0, np.int64)
 
 
 @dataclass
@@ -223,10 +347,12 @@ class TextPart:
     starts: list[int]  # start of each text, plus the end of the last one
     stripped: bool = False  # key names cut out: a plain find is exact
     ts: np.ndarray | None = None  # each event's time (epoch ms): lets a search go newest first
-    grams: np.ndarray | None = None  # gram_bits of the blob (made in idle time)
+    compact: CompactText | None = None  # the texts with each value once (then blob is empty)
 
     @property
     def count(self) -> int:
+        if self.compact is not None:
+            return self.compact.count
         return len(self.starts) - 1
 
     @classmethod
@@ -257,7 +383,7 @@ class TextBlob:
         self.firsts: list[int] = []
         self.n = 0
         self._next_strip = 0
-        self._next_gram = 0
+        self._tested: tuple[Any, np.ndarray] = (None, _NONE)  # the last compact part tested
 
     def __len__(self) -> int:
         return self.n
@@ -269,26 +395,27 @@ class TextBlob:
             self.n += part.count
 
     def strip_next(self) -> bool:
-        """One unit of idle work; False when there is none left. First every part gets its
-        gram filter (a word that is nowhere then skips the whole log at once), then every
-        part's key names are cut out: one step per call, so a search waiting between two
-        steps waits for one step only. The filter of the raw text stays right for the
-        stripped one: a word found in the values is in the raw text."""
-        while self._next_gram < len(self.parts):
-            part = self.parts[self._next_gram]
-            self._next_gram += 1
-            if part.grams is None:
-                part.grams = gram_bits(part.blob)
-                return True
+        """One unit of idle work; False when there is none left. Each part in turn has its
+        key names cut out (then a plain find is exact), then its values kept once each
+        (:class:`CompactText`: a fifth of the bytes to scan). One step per call, so a search
+        waiting between two steps waits for one step only (~15 and ~45 ms for a 4 MB part)."""
         while self._next_strip < len(self.parts):
             k = self._next_strip
-            self._next_strip += 1
             part = self.parts[k]
-            if part.stripped:
+            if part.compact is not None:
+                self._next_strip += 1
                 continue
-            blob, starts = strip_keys(part.blob)
-            if len(starts) == len(part.starts):  # else: not the shape expected, leave it raw
-                self.parts[k] = TextPart(blob, starts, stripped=True, ts=part.ts, grams=part.grams)
+            if not part.stripped:
+                blob, starts = strip_keys(part.blob)
+                if len(starts) != len(part.starts):  # not the shape expected: leave it raw
+                    self._next_strip += 1
+                    continue
+                self.parts[k] = TextPart(blob, starts, stripped=True, ts=part.ts)
+                return True
+            self._next_strip += 1
+            compact = CompactText.build(part.blob, part.count)
+            if compact is not None:
+                self.parts[k] = TextPart(b"", [], stripped=True, ts=part.ts, compact=compact)
             return True
         return False
 
@@ -296,10 +423,14 @@ class TextBlob:
         k = bisect_right(self.firsts, i) - 1
         part = self.parts[k]
         j = i - self.firsts[k]
+        if part.compact is not None:
+            return part, j, j
         return part, part.starts[j], part.starts[j + 1]
 
     def text(self, i: int) -> bytes:
         part, s, e = self._locate(i)
+        if part.compact is not None:
+            return part.compact.text(s)
         return part.blob[s : e - 1]
 
     def _scan(
@@ -321,8 +452,9 @@ class TextBlob:
         rejected = 0
         for k in range(len(self.parts)) if only is None else only:
             first, part = self.firsts[k], self.parts[k]
-            if part.grams is not None and not all(may_contain(part.grams, w) for w in words):
-                continue  # some word has a gram this part lacks: no event here holds it
+            if part.compact is not None:
+                hits.extend((part.compact.matches(words) + first).tolist())
+                continue
             blob, starts = part.blob, part.starts
             find, at, search = blob.find, rx.match, rx.search
             raw = not part.stripped
@@ -347,6 +479,13 @@ class TextBlob:
 
     def _test(self, i: int, words: Sequence[bytes], patterns: list[re.Pattern[bytes]]) -> bool:
         part, s, e = self._locate(i)
+        if part.compact is not None:
+            key = (id(part), tuple(words))
+            if self._tested[0] != key:
+                self._tested = (key, part.compact.matches(words))
+            hits = self._tested[1]
+            k = int(np.searchsorted(hits, s))
+            return k < len(hits) and int(hits[k]) == s
         if part.stripped:
             return all(part.blob.find(w, s, e) >= 0 for w in words)
         return all(p.search(part.blob, s, e) for p in patterns)
@@ -418,6 +557,8 @@ class TextBlob:
 class LocalTextIndex:
     """Texts held in this process: for small sources and tests."""
 
+    settled = True  # no idle work to wait for
+
     def __init__(self) -> None:
         self.texts = TextBlob()
 
@@ -463,7 +604,12 @@ class TailTextIndex:
         if texts is None:
             raise ValueError("events added after loading bring their texts")
         parts = self.tail.parts
-        if parts and len(parts[-1].blob) + len(texts.blob) <= TAIL_PART_BYTES and texts.count:
+        if (
+            parts
+            and parts[-1].compact is None
+            and len(parts[-1].blob) + len(texts.blob) <= TAIL_PART_BYTES
+            and texts.count
+        ):
             last = parts[-1]
             shift = len(last.blob)
             ts = None
@@ -477,6 +623,10 @@ class TailTextIndex:
             self.tail.n += texts.count
         else:
             self.tail.add(texts)
+
+    @property
+    def settled(self) -> bool:
+        return bool(getattr(self.base, "settled", True))
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         return bool(self.base.wait_ready(timeout))

@@ -26,6 +26,34 @@ from audit_tui.textindex import TextBlob
 
 FIRST_BLOCK = 256 * 1024
 BLOCK = 4 * 1024 * 1024
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number (glibc)
+
+
+def _libc() -> Any:
+    import ctypes
+    import ctypes.util
+
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
+def map_big_blocks() -> None:
+    """From now on, let every allocation of 512 KB or more get pages of its own, given back
+    when freed. glibc otherwise raises its threshold to the size of the biggest block freed
+    (the 4 MB blocks while loading, which is why this is set only after) and keeps the texts
+    made in idle time in a heap that only :func:`give_back_memory` can shrink."""
+    libc = _libc()
+    if libc is not None and hasattr(libc, "mallopt"):
+        libc.mallopt(_M_MMAP_THRESHOLD, 512 * 1024)
+
+
+def give_back_memory() -> None:
+    """Return the free pages inside the heap to the system (after the idle work)."""
+    libc = _libc()
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
 
 
 def worker_main(
@@ -59,14 +87,20 @@ def worker_main(
 def serve_searches(conn: Connection, texts: TextBlob) -> None:
     """After loading: answer the parent's searches over ``texts`` until it closes."""
     idle_work = True
+    steps = 0
+    map_big_blocks()
     try:  # idle work and searches must not take the cores from the browser's own thread
         os.nice(5)
     except OSError:
         pass
     while True:
-        # Between requests, cut key names out of one part at a time (see TextBlob.strip_next).
+        # Between requests, one step of idle work at a time (see TextBlob.strip_next); the
+        # memory of the texts it replaced is given back as it goes.
         if idle_work and not conn.poll(0):
             idle_work = texts.strip_next()
+            steps += 1
+            if not idle_work or steps % 32 == 0:
+                give_back_memory()
             continue
         try:
             msg = conn.recv()
@@ -76,12 +110,12 @@ def serve_searches(conn: Connection, texts: TextBlob) -> None:
             _, words, candidates, limit = msg
             cand = None if candidates is None else candidates.tolist()
             hits = texts.match(words, cand, limit)
-            conn.send(np.asarray(hits, dtype=np.int32))
+            conn.send((np.asarray(hits, dtype=np.int32), not idle_work))
         elif msg[0] == "newest":
             _, words, packed, limit = msg
             allowed = None if packed is None else np.unpackbits(packed, count=len(texts))
             hits = texts.newest(words, allowed, limit)
-            conn.send(np.asarray(hits, dtype=np.int32))
+            conn.send((np.asarray(hits, dtype=np.int32), not idle_work))
         else:
             return
 
@@ -103,6 +137,7 @@ class ShardedTextIndex:
         self._lock = threading.Lock()
         self._ready = threading.Event()  # set when every worker has finished loading
         self._broken = False  # a worker died: the pipes may hold stale answers
+        self._settled = [False] * len(self.conns)
 
     @contextmanager
     def _failing(self) -> Iterator[None]:
@@ -142,6 +177,17 @@ class ShardedTextIndex:
                 "a search process stopped unexpectedly; reload the source (r) to search again"
             )
 
+    @property
+    def settled(self) -> bool:
+        """Whether every worker had finished its idle work (texts kept compact) when it last
+        answered: a full scan then reads a fifth of the bytes."""
+        return all(self._settled)
+
+    def _answer(self, s: int) -> np.ndarray:
+        hits, settled = conn_recv(self.conns[s])
+        self._settled[s] = settled
+        return hits  # type: ignore[no-any-return]
+
     def match(
         self, words: Sequence[bytes], candidates: np.ndarray | None, limit: int | None
     ) -> np.ndarray:
@@ -159,7 +205,7 @@ class ShardedTextIndex:
                     local = self._local_of[mine]
                 _send(conn, ("match", tuple(words), local, limit))
                 asked.append(s)
-            found = [self._global_of[s][conn_recv(self.conns[s])] for s in asked]
+            found = [self._global_of[s][self._answer(s)] for s in asked]
         if not found:
             return np.empty(0, np.int64)
         return np.concatenate(found)
@@ -172,7 +218,7 @@ class ShardedTextIndex:
             for s, conn in enumerate(self.conns):
                 packed = None if allowed is None else np.packbits(allowed[self._global_of[s]])
                 _send(conn, ("newest", tuple(words), packed, limit))
-            found = [self._global_of[s][conn_recv(c)] for s, c in enumerate(self.conns)]
+            found = [self._global_of[s][self._answer(s)] for s in range(len(self.conns))]
         return np.concatenate(found) if found else np.empty(0, np.int64)
 
     def close(self) -> None:
@@ -201,14 +247,14 @@ class SearchProcessError(RuntimeError):
     """A search worker process is gone (killed, out of memory): the source must be reopened."""
 
 
-def conn_recv(conn: Connection) -> np.ndarray:
+def conn_recv(conn: Connection) -> Any:
     try:
         value = conn.recv()
     except (EOFError, OSError) as exc:
         raise SearchProcessError(
             "a search process stopped unexpectedly; reload the source (r) to search again"
         ) from exc
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def split_point(path: str, size: int) -> int:
