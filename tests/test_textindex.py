@@ -175,3 +175,22 @@ def test_short_escapes_become_the_characters_they_stand_for() -> None:
     for char in "\t\r\b\f":
         for line in (orjson.dumps({"k": f"a{char}b"}), b'{"k":"a\\u%04xb"}' % ord(char)):
             assert unescape(line) == b'{"k":"a' + char.encode() + b'b"}', line
+
+
+@pytest.mark.parametrize("times", [3, 3000])
+def test_a_word_in_keys_and_values_of_many_events(times: int) -> None:
+    """Raw parts are searched by the word's first bytes with numpy, candidate by candidate
+    (occurrences inside key names rejected); past a few thousand candidates by find and jump.
+    Both give the reference answer."""
+    lines = [
+        orjson.dumps({"user_agent": "x", "agent": f"agent {i}" if i % 3 else "none", "n": i})
+        for i in range(times)
+    ]
+    blob = TextBlob()
+    blob.add(TextPart.from_texts([lower(x) for x in lines]))
+    for word in (b"agent", b"agent 1", b"user_agent", b"none", b"agen"):
+        want = [i for i, x in enumerate(lines) if word in record_text(orjson.loads(x), x)]
+        assert blob.match([word], None, None) == want, word
+        assert blob.match([word, b"1"], None, None) == [
+            i for i in want if b"1" in record_text(orjson.loads(lines[i]), lines[i])
+        ]

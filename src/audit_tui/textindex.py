@@ -188,8 +188,42 @@ _CUTS = b'",:{}[]\\\x1e\x1f'
 _TO_SEP = bytes.maketrans(_CUTS, SEP.encode() * len(_CUTS))
 
 
-def _find_all(text: bytes, word: bytes) -> list[int]:
-    """The first occurrence of ``word`` in each newline-ended record of ``text`` that holds it."""
+WIDE = 4  # words this long are looked for with numpy (their first 4 bytes as one 32-bit word)
+MANY = 4096  # ... unless they occur more often than this in a part (then find and jump)
+_NONE = np.empty(0, np.int64)
+
+
+def occurrences(data: bytes, word: bytes) -> np.ndarray:
+    """Every start of ``word`` (at least :data:`WIDE` bytes) in ``data``, ascending.
+
+    The data read as little-endian 32-bit numbers from each of its first four bytes (views,
+    no copies) compared with the word's first four: about twice the speed of ``bytes.find``,
+    whatever the letters; the rest of the word is checked at each candidate."""
+    key = int.from_bytes(word[:WIDE], "little")
+    size = len(data)
+    found = []
+    for k in range(min(WIDE, max(0, size - WIDE + 1))):
+        view = np.frombuffer(data, "<u4", offset=k, count=(size - k) // WIDE)
+        found.append(np.flatnonzero(view == key) * WIDE + k)
+    if not found:
+        return _NONE
+    pos = np.concatenate(found)
+    if len(word) > WIDE and len(pos):
+        arr = np.frombuffer(data, np.uint8)
+        pos = pos[pos <= size - len(word)]
+        for i in range(WIDE, len(word)):
+            pos = pos[arr[pos + i] == word[i]]
+            if not len(pos):
+                break
+    pos.sort()
+    return pos
+
+
+def _find_all(text: bytes, word: bytes) -> list[int] | np.ndarray:
+    """The starts of ``word`` in ``text`` (newline-ended records): every one for a long word,
+    else the first one in each record that holds it."""
+    if len(word) >= WIDE:
+        return occurrences(text, word)
     out: list[int] = []
     find = text.find
     pos = find(word)
@@ -294,13 +328,13 @@ class CompactText:
 
     def _shared_holding(self, word: bytes) -> np.ndarray:
         found = _find_all(self.shared, word)
-        return np.searchsorted(self.sstarts, found, "right") - 1 if found else _NONE
+        return np.searchsorted(self.sstarts, found, "right") - 1 if len(found) else _NONE
 
     def word_mask(self, word: bytes) -> np.ndarray:
         """One bool per event: does one of its values hold ``word``."""
         mask = np.zeros(self.count, bool)
         hits = _find_all(self.unique, word)
-        if hits:
+        if len(hits):
             mask[np.searchsorted(self.ustarts, hits, "right") - 1] = True
         codes = self._shared_holding(word)
         if len(codes) > 64:  # many values: pick their events in one pass
@@ -334,9 +368,6 @@ class CompactText:
         for c in self._codes_of(j):
             parts.append(self.shared[int(starts[c]) : int(starts[c + 1]) - 1])
         return SEP.encode().join(parts)
-
-
-_NONE = np.empty(0, np.int64)
 
 
 @dataclass
@@ -458,6 +489,18 @@ class TextBlob:
             blob, starts = part.blob, part.starts
             find, at, search = blob.find, rx.match, rx.search
             raw = not part.stripped
+            if len(word) >= WIDE:
+                found = occurrences(blob, word)
+                if len(found) <= MANY:  # check each, skipping to the next event after a hit
+                    done = -1
+                    for pos in found.tolist():
+                        if pos < done or (raw and at(blob, pos) is None):
+                            continue  # an event already counted, or inside a key name
+                        j = bisect_right(starts, pos) - 1
+                        done = starts[j + 1]
+                        if not rest or all(r.search(blob, starts[j], done) for r in rest):
+                            append(first + j)
+                    continue
             pos = find(word)
             while pos >= 0:
                 if raw:
