@@ -414,7 +414,6 @@ class TextBlob:
         self.firsts: list[int] = []
         self.n = 0
         self._next_strip = 0
-        self._tested: tuple[Any, np.ndarray] = (None, _NONE)  # the last compact part tested
 
     def __len__(self) -> int:
         return self.n
@@ -520,13 +519,18 @@ class TextBlob:
                 pos = find(word, end)
         return hits
 
-    def _test(self, i: int, words: Sequence[bytes], patterns: list[re.Pattern[bytes]]) -> bool:
+    def _test(
+        self,
+        i: int,
+        words: Sequence[bytes],
+        patterns: list[re.Pattern[bytes]],
+        compact_hits: dict[int, np.ndarray],
+    ) -> bool:
         part, s, e = self._locate(i)
-        if part.compact is not None:
-            key = (id(part), tuple(words))
-            if self._tested[0] != key:
-                self._tested = (key, part.compact.matches(words))
-            hits = self._tested[1]
+        if part.compact is not None:  # the part's matches, found once per search
+            hits = compact_hits.get(id(part))
+            if hits is None:
+                hits = compact_hits[id(part)] = part.compact.matches(words)
             k = int(np.searchsorted(hits, s))
             return k < len(hits) and int(hits[k]) == s
         if part.stripped:
@@ -546,8 +550,9 @@ class TextBlob:
         if candidates is not None and (limit is not None or len(candidates) * 16 < self.n):
             # Few candidates, or only the first few wanted: test them one by one, in order.
             out: list[int] = []
+            compact_hits: dict[int, np.ndarray] = {}
             for i in candidates:
-                if self._test(i, ordered, patterns):
+                if self._test(i, ordered, patterns, compact_hits):
                     out.append(i)
                     if limit is not None and len(out) >= limit:
                         break
