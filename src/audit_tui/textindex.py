@@ -21,7 +21,7 @@ are matched through their fragments and then verified on the parsed record (see 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -188,6 +188,7 @@ _CUTS = b'",:{}[]\\\x1e\x1f'
 _TO_SEP = bytes.maketrans(_CUTS, SEP.encode() * len(_CUTS))
 
 
+COMPACT_BYTES = 3 << 19  # key-free text made compact in one step of idle work (~15 ms)
 WIDE = 4  # words this long are looked for with numpy (their first 4 bytes as one 32-bit word)
 MANY = 4096  # ... unless they occur more often than this in a part (then find and jump)
 _NONE = np.empty(0, np.int64)
@@ -427,8 +428,8 @@ class TextBlob:
     def strip_next(self) -> bool:
         """One unit of idle work; False when there is none left. Each part in turn has its
         key names cut out (then a plain find is exact), then its values kept once each
-        (:class:`CompactText`: a fifth of the bytes to scan). One step per call, so a search
-        waiting between two steps waits for one step only (~15 and ~45 ms for a 4 MB part)."""
+        (:class:`CompactText`: a fifth of the bytes to scan), 1.5 MB of it at a time. One step
+        per call, so a search waiting between two steps waits for one step only (~15 ms)."""
         while self._next_strip < len(self.parts):
             k = self._next_strip
             part = self.parts[k]
@@ -442,10 +443,28 @@ class TextBlob:
                     continue
                 self.parts[k] = TextPart(blob, starts, stripped=True, ts=part.ts)
                 return True
+            # at most COMPACT_BYTES at a time: a search waits for one short step only
+            j = max(1, bisect_left(part.starts, COMPACT_BYTES)) if part.count > 1 else 1
+            j = min(j, part.count)
+            cut = part.starts[j]
+            compact = CompactText.build(part.blob[:cut], j)
+            if compact is None:
+                self._next_strip += 1
+                return True
+            ts = part.ts
+            self.parts[k] = TextPart(
+                b"", [], stripped=True, ts=None if ts is None else ts[:j], compact=compact
+            )
             self._next_strip += 1
-            compact = CompactText.build(part.blob, part.count)
-            if compact is not None:
-                self.parts[k] = TextPart(b"", [], stripped=True, ts=part.ts, compact=compact)
+            if j < part.count:
+                rest = TextPart(
+                    part.blob[cut:],
+                    [x - cut for x in part.starts[j:]],
+                    stripped=True,
+                    ts=None if ts is None else ts[j:],
+                )
+                self.parts.insert(k + 1, rest)
+                self.firsts.insert(k + 1, self.firsts[k] + j)
             return True
         return False
 
@@ -480,6 +499,7 @@ class TextBlob:
         hits: list[int] = []
         append = hits.append
         rejected = 0
+        dense = False  # the word is in most events: find and jump
         for k in range(len(self.parts)) if only is None else only:
             first, part = self.firsts[k], self.parts[k]
             if part.compact is not None:
@@ -488,9 +508,10 @@ class TextBlob:
             blob, starts = part.blob, part.starts
             find, at, search = blob.find, rx.match, rx.search
             raw = not part.stripped
-            if len(word) >= WIDE:
+            if len(word) >= WIDE and not dense:
                 found = occurrences(blob, word)
-                if len(found) <= MANY:  # check each, skipping to the next event after a hit
+                dense = len(found) > MANY  # (then so in the next parts, most likely)
+                if not dense:  # check each, skipping to the next event after a hit
                     done = -1
                     for pos in found.tolist():
                         if pos < done or (raw and at(blob, pos) is None):

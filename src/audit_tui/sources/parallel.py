@@ -13,6 +13,7 @@ import multiprocessing as mp
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
@@ -26,6 +27,7 @@ from audit_tui.textindex import TextBlob
 
 FIRST_BLOCK = 256 * 1024
 BLOCK = 4 * 1024 * 1024
+IDLE_PAUSE = 0.1  # seconds after a search before the idle work goes on (its count follows)
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number (glibc)
 
 
@@ -93,15 +95,24 @@ def serve_searches(conn: Connection, texts: TextBlob) -> None:
         os.nice(5)
     except OSError:
         pass
+    last_request = last_step = 0.0
     while True:
         # Between requests, one step of idle work at a time (see TextBlob.strip_next); the
-        # memory of the texts it replaced is given back as it goes.
-        if idle_work and not conn.poll(0):
-            idle_work = texts.strip_next()
-            steps += 1
-            if not idle_work or steps % 32 == 0:
-                give_back_memory()
-            continue
+        # memory of the texts it replaced is given back as it goes. A search's first page is
+        # followed by its count, and typing by more searches: none then for IDLE_PAUSE.
+        if idle_work:
+            now = time.monotonic()
+            pause = last_request + IDLE_PAUSE - now
+            if pause > 0 and now - last_step < 1.0:  # (searches all the time: a step a second)
+                if not conn.poll(pause):
+                    continue
+            elif not conn.poll(0):
+                idle_work = texts.strip_next()
+                last_step = time.monotonic()
+                steps += 1
+                if not idle_work or steps % 64 == 0:
+                    give_back_memory()
+                continue
         try:
             msg = conn.recv()
         except (EOFError, KeyboardInterrupt):
@@ -118,6 +129,7 @@ def serve_searches(conn: Connection, texts: TextBlob) -> None:
             conn.send((np.asarray(hits, dtype=np.int32), not idle_work))
         else:
             return
+        last_request = time.monotonic()
 
 
 class ShardedTextIndex:
