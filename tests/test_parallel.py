@@ -45,3 +45,48 @@ def test_a_dead_search_process_is_reported(tmp_path: Path, monkeypatch: pytest.M
         )
     finally:
         store.close()
+
+
+def test_the_workers_idle_work_changes_no_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Right after loading the workers scan raw lines; in idle time they cut the keys out and
+    keep each part's values once. They say when that is done, and every answer stays the
+    same (counts of words in values, in keys only, several words, a first page)."""
+    import random
+
+    monkeypatch.setattr(source_file, "PARALLEL_MIN_BYTES", 0)
+    rng = random.Random(5)
+    path = tmp_path / "events.jsonl"
+    events = [
+        {
+            "id": f"{rng.getrandbits(64):016x}",
+            "audited_at": 1_763_000_000_000 + i * 1000,
+            "event_type": rng.choice(["Agent Created", "Agent Deleted", "Key Rotated"]),
+            "actor": {"email": f"user-{i % 7}@acme.io", "name": rng.choice(["Ada", "Olga K"])},
+            "metadata": {"user_agent": rng.choice(["curl/8", "agent-sdk 1.2"]), "n": i % 13},
+        }
+        for i in range(30_000)
+    ]
+    path.write_bytes(b"\n".join(orjson.dumps(e) for e in events) + b"\n")
+    words = ["user-3", "agent", "user_agent", "olga k", "curl", "12", "deleted ada", "zzqx"]
+    words.append(events[1234]["id"])
+    store = source_file.open_source(str(path))
+    try:
+        assert store.wait(60)
+        before = {w: store.count(Query(text=w)) for w in words}
+        first = store.first(Query(text="olga"), 50).positions.tolist()
+        deadline = time.monotonic() + 60
+        while not store.text_settled and time.monotonic() < deadline:
+            time.sleep(0.2)
+            store.first(Query(text="a"), 1)  # an answer says whether the idle work is done
+        assert store.text_settled
+        store._text_cache = None
+        assert {w: store.count(Query(text=w)) for w in words} == before
+        store._text_cache = None
+        assert store.first(Query(text="olga"), 50).positions.tolist() == first
+    finally:
+        store.close()
+    assert before["user_agent"] == 0 and before["zzqx"] == 0
+    assert before["user-3"] == sum(1 for i in range(30_000) if i % 7 == 3)
+    assert before[events[1234]["id"]] == 1
