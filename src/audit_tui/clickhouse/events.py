@@ -20,7 +20,14 @@ import orjson
 
 from audit_tui import countby, searchlang
 from audit_tui.clickhouse.engine import ClickHouseError, Engine, Param, table_name
-from audit_tui.clickhouse.schema import ensure_columns_sql
+from audit_tui.clickhouse.schema import (
+    HEX_LIKE,
+    columns_sql,
+    ensure_columns_sql,
+    holders_table,
+    side_tables_sql,
+    values_table,
+)
 from audit_tui.facets import describe, fold, selection_names
 from audit_tui.model import EPOCH, Party, Row
 from audit_tui.query import FACETS, Query, QueryError, parse_when, utcnow
@@ -99,12 +106,73 @@ LIST_DEPTH = 3
 _VALUE_TOKENS = r'("(?:[^"\\]|\\.)*")(\s*:)?|(-?[0-9][0-9.eE+-]*|true|false|null)'
 
 
+class Words:
+    """How a value held by some value of an event is looked for (see docs/clickhouse.md).
+
+    The table keeps an event's values that occur once in its batch with it (``search_text``,
+    ``search_hex``), and the values that repeat once each in a side table with the events that
+    hold them (by content hash). A word is looked for in the event's own values and in the
+    distinct repeated values; the events holding those are picked by their hash (``GLOBAL IN``).
+    A word in so many events that the set of their hashes would cost more than the text (one
+    letter), a word across values (holding SEP), or a table without the split: the whole
+    values-only text, ``search``."""
+
+    def __init__(self, events: ClickHouseEvents) -> None:
+        self.events = events
+        self._heavy: dict[str, tuple[int, bool]] = {}
+
+    def condition(self, placeholder: str, needle: str) -> str:
+        """The SQL condition "some value holds ``needle``" (its ``placeholder`` in the SQL)."""
+        if not needle:
+            return "1"
+        if SEP in needle or not self.events.split_search or self.heavy(needle):
+            return f"multiSearchAny(search, [{placeholder}])"
+        values = table_name(values_table(self.events.table))
+        holders = table_name(holders_table(self.events.table))
+        tests = [f"multiSearchAny(search_text, [{placeholder}])"]
+        if HEX_LIKE.issuperset(needle):
+            tests.append(f"multiSearchAny(search_hex, [{placeholder}])")
+        tests.append(
+            f"content_hash GLOBAL IN (SELECT content_hash FROM {holders} WHERE value IN "
+            f"(SELECT value FROM {values} WHERE multiSearchAny(value, [{placeholder}])))"
+        )
+        return "(" + " OR ".join(tests) + ")"
+
+    def heavy(self, needle: str) -> bool:
+        """Is ``needle`` in the repeated values of so many events (at least
+        :data:`HEAVY_SHARE` of the table's) that the whole text is read instead?"""
+        total = self.events.total
+        known = self._heavy.get(needle)
+        if known is not None and known[0] == total:
+            return known[1]
+        cap = max(HEAVY_MIN, int(total * HEAVY_SHARE))
+        values = table_name(values_table(self.events.table))
+        holders = table_name(holders_table(self.events.table))
+        sql = (
+            f"SELECT count() AS n FROM (SELECT 1 FROM {holders} WHERE value IN (SELECT value "
+            f"FROM {values} WHERE multiSearchAny(value, [{{w:String}}])) LIMIT {{cap:UInt64}})"
+        )
+        heavy = int(self.events.engine.rows(sql, {"w": needle, "cap": cap})[0]["n"]) >= cap
+        if len(self._heavy) > 1000:
+            self._heavy.clear()
+        self._heavy[needle] = (total, heavy)
+        return heavy
+
+
+# A word held by the repeated values of at least this share of the events (and at least
+# HEAVY_MIN) is looked for in the whole text: a set of that many hashes costs more to build
+# and test than the text costs to read.
+HEAVY_SHARE = 0.2
+HEAVY_MIN = 10_000
+
+
 class _Compiler:
     """The search language as one SQL condition, every value a query parameter."""
 
-    def __init__(self, where: Where, now: datetime) -> None:
+    def __init__(self, where: Where, now: datetime, words: Words) -> None:
         self.where = where
         self.now = now
+        self.words = words
         self.n = 0
 
     def param(self, value: Param) -> str:
@@ -133,7 +201,8 @@ class _Compiler:
             op = ">=" if expr.bound == "since" else "<"
             return f"time {op} fromUnixTimestamp64Milli({self.param(ms)}, 'UTC')"
         if isinstance(expr, searchlang.Word):
-            return f"position(search, {self.param(expr.text.lower())}) > 0"
+            text = expr.text.lower()
+            return self.words.condition(self.param(text), text)
         if isinstance(expr, searchlang.Field):
             if expr.name not in FIELD_COLUMNS:  # file: the table keeps no file names
                 raise QueryError(
@@ -179,7 +248,7 @@ class _Compiler:
         exact = f"arrayExists(v -> positionUTF8(lowerUTF8(v), {needle}) > 0, {values})"
         if SEP in lowered:  # cannot be in the search text: no cheap test
             return exact
-        return f"(position(search, {needle}) > 0 AND {exact})"
+        return f"({self.words.condition(needle, lowered)} AND {exact})"
 
 
 def _window(where: Where, query: Query, now: datetime) -> None:
@@ -190,12 +259,13 @@ def _window(where: Where, query: Query, now: datetime) -> None:
         where.add("time < fromUnixTimestamp64Milli({until:Int64}, 'UTC')", until=window.until)
 
 
-def _text(where: Where, query: Query, now: datetime) -> None:
+def _text(where: Where, query: Query, now: datetime, words: Words) -> None:
     if query.plain:
         for i, word in enumerate(query.words):
-            where.add(f"position(search, {{w{i}:String}}) > 0", **{f"w{i}": word.lower()})
+            lowered = word.lower()
+            where.add(words.condition(f"{{w{i}:String}}", lowered), **{f"w{i}": lowered})
     elif query.text:
-        compiler = _Compiler(where, now)
+        compiler = _Compiler(where, now, words)
         where.parts.append(compiler.sql(query.expr))
 
 
@@ -272,6 +342,8 @@ class ClickHouseEvents:
         self._t = table_name(table)
         self.label = f"{engine.label} {table}"
         self._key_cache: dict[str, tuple[int, dict[Any, Any]]] = {}
+        self.words = Words(self)
+        self._split: bool | None = None  # the table has the search's side tables
 
     def close(self) -> None:
         self.engine.close()
@@ -289,7 +361,7 @@ class ClickHouseEvents:
             sql = None if facet == skip else self.selection(where, query, facet)
             if sql is not None:
                 where.parts.append(sql)
-        _text(where, query, now)
+        _text(where, query, now, self.words)
         return where
 
     def selection(self, where: Where, query: Query, facet: str) -> str | None:
@@ -313,23 +385,39 @@ class ClickHouseEvents:
         return f"{_GROUP[facet]} IN {{{param}:Array({kind})}}"
 
     def upgrade(self) -> None:
-        """Add the columns a table loaded by an earlier version lacks (metadata only: the
-        engine computes them for the rows already there); ClickHouseError if it cannot."""
-        sql = (
-            "SELECT count() AS n FROM system.columns WHERE database = currentDatabase() "
-            "AND table = {t:String} AND name IN ('actor_hash', 'workspace_hash')"
-        )
-        if int(self.engine.rows(sql, {"t": self.table})[0]["n"]) == 2:
-            return
+        """Add what a table loaded by an earlier version lacks (metadata only: the engine
+        computes the new columns for the rows already there, the side tables start empty);
+        ClickHouseError if it cannot. A table whose search text is not split (no side
+        tables) is searched in its whole text."""
+        columns = {r["name"] for r in self.engine.rows(columns_sql(), {"t": self.table})}
         try:
-            for statement in ensure_columns_sql(self.table):
+            for statement in ensure_columns_sql(self.table, columns):
                 self.engine.command(statement)
+            if not self._has_side_tables():
+                for statement in side_tables_sql(self.table):
+                    self.engine.command(statement)
         except ClickHouseError as exc:
             raise ClickHouseError(
                 f"{self.label} was loaded by an earlier audit-tui and lacks the columns the "
-                f"facet counts use; a user who may alter it can add them by loading into it "
-                f"again ({exc})"
+                f"facet counts and the search use; a user who may alter it can add them by "
+                f"loading into it again ({exc})"
             ) from None
+        self._split = None
+
+    @property
+    def split_search(self) -> bool:
+        """The table keeps its values split, with the side tables (see :class:`Words`)."""
+        if self._split is None:
+            self._split = self._has_side_tables()
+        return self._split
+
+    def _has_side_tables(self) -> bool:
+        sql = (
+            "SELECT count() AS n FROM system.tables WHERE database = currentDatabase() "
+            "AND name IN ({names:Array(String)})"
+        )
+        names = [values_table(self.table), holders_table(self.table)]
+        return int(self.engine.rows(sql, {"names": names})[0]["n"]) == 2
 
     @property
     def total(self) -> int:
@@ -400,7 +488,7 @@ class ClickHouseEvents:
         now = now or utcnow()
         where = Where()
         _window(where, query, now)
-        _text(where, query, now)
+        _text(where, query, now, self.words)
         selections = {f: self.selection(where, query, f) for f in FACETS}
         counted = []
         for facet in FACETS:
