@@ -284,24 +284,29 @@ def test_generated_queries_give_the_store_counts(both: Any) -> None:
         assert n == 0 if term in none else 0 < n < 3000 or term == "org:initech", (term, n)
 
 
-@pytest.mark.parametrize("share", [0.0, 0.05])
+@pytest.mark.parametrize(("share", "probe"), [(0.0, 32_768), (0.05, 0)])
 def test_words_in_many_events_read_the_whole_text_with_the_same_counts(
-    both: Any, share: float, monkeypatch: pytest.MonkeyPatch
+    both: Any, share: float, probe: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A word held by many events is looked for in the whole text instead of through the side
-    tables (every word with share 0, the commoner ones with 0.05): the same counts."""
+    tables (every word with share 0, the commoner ones with 0.05), and a word the n-gram index
+    leaves in many granules is not counted first (probe 0: the engine refuses at once): the
+    same counts."""
     from audit_tui.clickhouse import events as events_module
 
     store, ch = both
     monkeypatch.setattr(events_module, "HEAVY_MIN", 0)
     monkeypatch.setattr(events_module, "HEAVY_SHARE", share)
-    fresh = ClickHouseEvents(ch.engine, "audit_events")  # its own memory of heavy words
-    heavy = 0
-    for text in [*TERMS, *_generated(60, seed=15)]:
+    monkeypatch.setattr(events_module, "PROBE_MIN", probe)
+    fresh = ClickHouseEvents(ch.engine, "audit_events")  # its own memory of the words
+    nothing = ["zzzz-nothing", '"no such phrase"', "ada OR zzzz-nothing", "-zzzz-nothing"]
+    for text in [*TERMS, *nothing, *_generated(60, seed=15)]:
         query = Query(text=text)
         assert fresh.count(query, NOW) == store.count(query, NOW), text
-        heavy += sum(fresh.words.heavy(w) for w in query.words if w)
-    assert heavy > 0
+    heavy = [w for w, (_, yes) in fresh.words._heavy.items() if yes]
+    nowhere = [w for w, (_, yes) in fresh.words._nowhere.items() if yes]
+    assert heavy and nowhere
+    assert len(heavy) < len(fresh.words._heavy) or share == 0.0
 
 
 def test_reloading_adds_nothing(both: Any) -> None:

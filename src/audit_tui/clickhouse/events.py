@@ -120,11 +120,14 @@ class Words:
     def __init__(self, events: ClickHouseEvents) -> None:
         self.events = events
         self._heavy: dict[str, tuple[int, bool]] = {}
+        self._nowhere: dict[str, tuple[int, bool]] = {}
 
     def condition(self, placeholder: str, needle: str) -> str:
         """The SQL condition "some value holds ``needle``" (its ``placeholder`` in the SQL)."""
         if not needle:
             return "1"
+        if self.nowhere(needle):
+            return "0"
         if SEP in needle or not self.events.split_search or self.heavy(needle):
             return f"multiSearchAny(search, [{placeholder}])"
         values = table_name(values_table(self.events.table))
@@ -137,6 +140,31 @@ class Words:
             f"(SELECT value FROM {values} WHERE multiSearchAny(value, [{placeholder}])))"
         )
         return "(" + " OR ".join(tests) + ")"
+
+    def nowhere(self, needle: str) -> bool:
+        """Is ``needle`` in no event at all, as the n-gram index of the whole text says
+        without reading it? Asked with a limit on the rows the index leaves to read (a word in
+        most granules is refused at once, before reading); a word in few is counted."""
+        total = self.events.total
+        known = self._nowhere.get(needle)
+        if known is not None and known[0] == total:
+            return known[1]
+        cap = max(PROBE_MIN, total // 100)
+        sql = (
+            f"SELECT count() AS n FROM {table_name(self.events.table)} "
+            "WHERE multiSearchAny(search, [{w:String}]) "
+            f"SETTINGS max_rows_to_read = {int(cap)}, read_overflow_mode = 'throw'"
+        )
+        try:
+            nowhere = int(self.events.engine.rows(sql, {"w": needle})[0]["n"]) == 0
+        except ClickHouseError as exc:
+            if not any(sign in str(exc) for sign in ("Limit for rows", "TOO_MANY_ROWS")):
+                raise
+            nowhere = False
+        if len(self._nowhere) > 1000:
+            self._nowhere.clear()
+        self._nowhere[needle] = (total, nowhere)
+        return nowhere
 
     def heavy(self, needle: str) -> bool:
         """Is ``needle`` in the repeated values of so many events (at least
@@ -164,6 +192,9 @@ class Words:
 # and test than the text costs to read.
 HEAVY_SHARE = 0.2
 HEAVY_MIN = 10_000
+# The rows (at least; else 1 % of the table) the n-gram index may leave to read for a word to
+# be counted outright (and found in no event, or not)
+PROBE_MIN = 32_768
 
 
 class _Compiler:
@@ -269,14 +300,8 @@ def _text(where: Where, query: Query, now: datetime, words: Words) -> None:
         where.parts.append(compiler.sql(query.expr))
 
 
-def _newest_times(table: str, where: Where) -> str:
-    """The times of the newest ``{limit}`` matches: reading the sort key's first column in
-    reverse stops after them, so the page that follows (every time at least their oldest)
-    reads the big columns of a few granules only, never one granule of every part."""
-    return (
-        f"SELECT time AS t FROM {table} WHERE {where.sql()} "
-        "ORDER BY time DESC LIMIT {limit:UInt64}"
-    )
+# The newest shares of the time span a page's first match is looked for in, in turn.
+FLOOR_STEPS = (1 / 64, 1 / 8, 1.0)
 
 
 def _tuple(value: Any) -> tuple[Any, ...]:
@@ -446,15 +471,50 @@ class ClickHouseEvents:
                 after_id=after.id,
                 after_hash=after.content_hash,
             )
+        if limit <= 0:
+            return Page([], None)
+        floor = self._floor(where, limit, None if after is None else after.time_ms)
+        if floor is None:
+            return Page([], None)
         where.params["limit"] = limit
+        where.params["floor"] = floor
         sql = (
             f"SELECT {_ROW_COLUMNS} FROM {self._t} WHERE {where.sql()} "
-            f"AND time >= (SELECT min(t) FROM ({_newest_times(self._t, where)})) "
+            "AND time >= fromUnixTimestamp64Milli({floor:Int64}, 'UTC') "
             "ORDER BY time DESC, id DESC, content_hash DESC LIMIT {limit:UInt64}"
         )
         events = [_event(r) for r in self.engine.rows(sql, where.params)]
-        more = len(events) == limit and limit > 0
+        more = len(events) == limit
         return Page(events, events[-1].cursor if more else None)
+
+    def _floor(self, where: Where, limit: int, upper: int | None) -> int | None:
+        """The time (epoch ms) of the ``limit``-th newest match (the oldest's when fewer
+        match); None when nothing does. The page then reads the rows from that time on only
+        (a few granules), never one granule of every part. Looked for in the newest 1/64 of
+        the table's time span (below ``upper``), then 1/8, then all of it, each a parallel
+        scan: a common match is found in the first; reading the sort key in reverse instead
+        stops early too, but costs ten times more per row where matches are rare."""
+        span = self.time_span()
+        if span is None:
+            return None
+        lo, hi = span
+        top = hi if upper is None else min(hi, upper)
+        params: dict[str, Param] = {**where.params, "limit": limit}
+        for share in FLOOR_STEPS:
+            start = top - int((top - lo) * share)
+            bounded = share < 1 and start > lo
+            since = " AND time >= fromUnixTimestamp64Milli({floor_from:Int64}, 'UTC')"
+            params["floor_from"] = start
+            sql = (
+                "SELECT count() AS n, toUnixTimestamp64Milli(min(t)) AS t FROM (SELECT time AS t "
+                f"FROM {self._t} WHERE {where.sql()}{since if bounded else ''} "
+                "ORDER BY time DESC LIMIT {limit:UInt64}) SETTINGS optimize_read_in_order = 0"
+            )
+            row = self.engine.rows(sql, params)[0]
+            n = int(row["n"])
+            if n >= limit or not bounded:
+                return int(row["t"]) if n else None
+        return None
 
     def oldest(self, query: Query, now: datetime | None = None) -> Event | None:
         """The oldest match (None when nothing matches)."""
