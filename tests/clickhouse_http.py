@@ -54,7 +54,8 @@ class _Handler(BaseHTTPRequestHandler):
                     f.flush()
                     params["chtest_body"] = f.name
                     query = _INPUT.sub(r"file({chtest_body:String}, JSONEachRow, '\1')", query)
-                out = self.server.session.query(query, fmt, params=params).bytes()
+                with self.server.lock:  # a chDB session answers one query at a time
+                    out = self.server.session.query(query, fmt, params=params).bytes()
             code = 200
         except Exception as exc:  # what ClickHouse says: the error's text, status 500
             out, code = f"Code: 62. DB::Exception: {exc}".encode(), 500
@@ -77,6 +78,7 @@ def clickhouse_http(path: str) -> Iterator[ThreadingHTTPServer]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.session = session.Session(path)  # type: ignore[attr-defined]
+    server.lock = threading.Lock()  # type: ignore[attr-defined]
     server.seen = []  # type: ignore[attr-defined]
     server.keys = []  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -87,3 +89,11 @@ def clickhouse_http(path: str) -> Iterator[ThreadingHTTPServer]:
         server.shutdown()
         server.server_close()
         server.session.close()  # type: ignore[attr-defined]
+
+
+if __name__ == "__main__":  # a separate process for the benchmark: python clickhouse_http.py DB
+    import sys
+
+    with clickhouse_http(sys.argv[1]) as endpoint:
+        print(f"http://127.0.0.1:{endpoint.server_address[1]}", flush=True)
+        threading.Event().wait()
