@@ -309,6 +309,36 @@ def test_words_in_many_events_read_the_whole_text_with_the_same_counts(
     assert len(heavy) < len(fresh.words._heavy) or share == 0.0
 
 
+def test_a_search_count_and_its_facet_counts_are_one_scan(both: Any) -> None:
+    """A search's count and its facet counts come from one scan of its text (whichever is
+    asked first), and are the store's."""
+    store, ch = both
+    asked: list[str] = []
+
+    class Recording:
+        label = ch.engine.label
+
+        def rows(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+            asked.append(sql)
+            return ch.engine.rows(sql, params)
+
+    fresh = ClickHouseEvents(Recording(), "audit_events")  # type: ignore[arg-type]
+    for query in (Query(text="invoice"), Query(text="ada -type:login", actors=frozenset({"bob"}))):
+        asked.clear()
+        assert fresh.count(query, NOW) == store.count(query, NOW)
+        for name in ("actors", "event_types", "workspaces"):
+            assert _facet_map(fresh.facets(query, NOW), name) == _facet_map(
+                store.facets(query, NOW), name
+            )
+        assert fresh.count(query, NOW) == store.count(query, NOW)
+        scans = [
+            sql
+            for sql in asked
+            if "FROM `audit_events` WHERE" in sql and "max_rows_to_read" not in sql  # a probe
+        ]
+        assert len(scans) == 1 and "GROUPING SETS" in scans[0], scans
+
+
 def test_reloading_adds_nothing(both: Any) -> None:
     store, ch = both
     report = load_store(store, ch.engine, "audit_events")

@@ -9,6 +9,7 @@ stored when loading) and its words (each contained in the values-only search tex
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -300,6 +301,8 @@ def _text(where: Where, query: Query, now: datetime, words: Words) -> None:
         where.parts.append(compiler.sql(query.expr))
 
 
+# The facet scans kept (a count and the facet counts of one search share one)
+SCANS_KEPT = 8
 # The newest shares of the time span a page's first match is looked for in, in turn.
 FLOOR_STEPS = (1 / 64, 1 / 8, 1.0)
 
@@ -369,6 +372,8 @@ class ClickHouseEvents:
         self._key_cache: dict[str, tuple[int, dict[Any, Any]]] = {}
         self.words = Words(self)
         self._split: bool | None = None  # the table has the search's side tables
+        self._scans: dict[tuple[Any, ...], tuple[int, Facets]] = {}  # see _facet_scan
+        self._scan_lock = threading.Lock()
 
     def close(self) -> None:
         self.engine.close()
@@ -449,7 +454,12 @@ class ClickHouseEvents:
         return int(self.engine.rows(f"SELECT count() AS n FROM {self._t}")[0]["n"])
 
     def count(self, query: Query, now: datetime | None = None) -> int:
-        where = self.conditions(query, now or utcnow())
+        """The matches of ``query``. A search reads the text of every event: its facet counts
+        are counted in the same scan and kept for :meth:`facets` (one scan, not two)."""
+        now = now or utcnow()
+        if query.text:
+            return self._facet_scan(query, now)[0]
+        where = self.conditions(query, now)
         sql = f"SELECT count() AS n FROM {self._t} WHERE {where.sql()}"
         return int(self.engine.rows(sql, where.params)[0]["n"])
 
@@ -544,16 +554,28 @@ class ClickHouseEvents:
     def facets(self, query: Query, now: datetime | None = None) -> Facets:
         """For each facet, the count each value would give with all *other* conditions: one
         scan, grouped three ways (``GROUPING SETS``), each facet's count under the selections
-        of the other two (``countIf``)."""
-        now = now or utcnow()
+        of the other two (``countIf``); the query's own count comes with it."""
+        return self._facet_scan(query, now or utcnow())[1]
+
+    def _facet_scan(self, query: Query, now: datetime) -> tuple[int, Facets]:
+        """(the count, the facet counts) of ``query`` in one scan; the last few are kept
+        (by their SQL and parameters, and the table's size), so a count and the facet counts
+        of one search read its text once."""
         where = Where()
         _window(where, query, now)
         _text(where, query, now, self.words)
         selections = {f: self.selection(where, query, f) for f in FACETS}
+        key = (where.sql(), repr(sorted(where.params.items())), repr(selections), self.total)
+        with self._scan_lock:
+            hit = self._scans.get(key)
+        if hit is not None:
+            return hit
         counted = []
         for facet in FACETS:
             others = [sql for f, sql in selections.items() if f != facet and sql is not None]
             counted.append(f"countIf({' AND '.join(others) or '1'}) AS n_{facet}")
+        every = [sql for sql in selections.values() if sql is not None]
+        counted.append(f"countIf({' AND '.join(every) or '1'}) AS n_all")
         groups = ", ".join(f"GROUPING({_GROUP[f]}) AS g_{f}" for f in FACETS)
         sql = (
             f"SELECT {', '.join(_GROUP[f] for f in FACETS)}, {groups}, {', '.join(counted)} "
@@ -562,12 +584,20 @@ class ClickHouseEvents:
         )
         # per facet: the count of each identity (an actor's hash, a workspace's, a type)
         by_identity: dict[str, dict[Any, int]] = {f: {} for f in FACETS}
+        total = 0
         for r in self.engine.rows(sql, where.params):
             for facet in FACETS:
                 if int(r[f"g_{facet}"]) == 0:  # grouped by this facet's column
                     by_identity[facet][r[_GROUP[facet]]] = int(r[f"n_{facet}"])
+            if int(r["g_event_types"]) == 0:  # every match is in one event type's group
+                total += int(r["n_all"])
         out = {f: self._entries(f, by_identity[f], query) for f in FACETS}
-        return Facets(out["actors"], out["event_types"], out["workspaces"])
+        found = (total, Facets(out["actors"], out["event_types"], out["workspaces"]))
+        with self._scan_lock:
+            self._scans[key] = found
+            while len(self._scans) > SCANS_KEPT:
+                self._scans.pop(next(iter(self._scans)))
+        return found
 
     def _entries(self, facet: str, counts: dict[Any, int], query: Query) -> list[FacetValue]:
         """A facet's entries as the local store makes them: one per value a user can select,
