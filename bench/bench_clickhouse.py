@@ -125,20 +125,22 @@ def queries(db: Path) -> None:
     chosen = Query(actors=frozenset({actor}))
 
     def facet_change() -> None:
+        ch.forget()  # the engine's time, not the answers kept
         ch.page(chosen, 50, None, NOW)
         ch.count(chosen, NOW)
         ch.facets(chosen, NOW)
 
-    print(f"all facet counts, nothing selected: {best(lambda: ch.facets(everything, NOW)):.0f} ms")
+    ms = best(lambda: (ch.forget(), ch.facets(everything, NOW)))
+    print(f"all facet counts, nothing selected: {ms:.0f} ms")
     print(f"facet change (page + count + all facet counts): {best(facet_change):.0f} ms")
     for word in ("invoice", "alice", "10.0.3", "zzzz-nothing"):
         q = Query(text=word)
         with Timer() as once:
             n = ch.count(q, NOW)  # the first time: the word's probes of the side tables too
-        ms = best(lambda q=q: ch.count(q, NOW))
+        ms = best(lambda q=q: (ch.forget(), ch.count(q, NOW)))
         print(
-            f"one-word search count {word!r}: {n:,} in {once.ms:.0f} ms the first time, "
-            f"{ms:.0f} ms again"
+            f"one-word search count {word!r} (with its facet counts): {n:,} in {once.ms:.0f} ms "
+            f"the first time, {ms:.0f} ms again"
         )
         print(f"  its first page: {best(lambda q=q: ch.page(q, 50, None, NOW)):.0f} ms")
     span = ch.time_span()

@@ -37,6 +37,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.keys.append(
             self.headers.get("X-ClickHouse-Key") or self.headers.get("Authorization")
         )
+        if self.headers.get_content_type() == "multipart/form-data":  # long parameters
+            qs.update(_form_fields(self.headers.get("Content-Type", ""), body))
+            body = b""
         query, data = qs.get("query", ""), b""
         if query:
             data = body  # the query in the URL: the body is the INSERT's rows
@@ -68,6 +71,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("X-ClickHouse-Exception-Code", "62")
         self.end_headers()
         self.wfile.write(out)
+
+
+def _form_fields(content_type: str, body: bytes) -> dict[str, str]:
+    """The fields of a multipart/form-data body (the driver sends the query and its
+    parameters so when they are long), as ClickHouse reads them."""
+    from email.parser import BytesParser
+
+    message = BytesParser().parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    fields = {}
+    for part in message.get_payload():  # type: ignore[union-attr]
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if name and isinstance(payload, bytes):
+            fields[str(name)] = payload.decode()
+    return fields
 
 
 @contextmanager

@@ -303,6 +303,8 @@ def _text(where: Where, query: Query, now: datetime, words: Words) -> None:
 
 # The facet scans kept (a count and the facet counts of one search share one)
 SCANS_KEPT = 8
+# A page of at most this many events is read by its keys (a parameter of ~20 KB at most)
+KEYS_MAX = 1000
 # The newest shares of the time span a page's first match is looked for in, in turn.
 FLOOR_STEPS = (1 / 64, 1 / 8, 1.0)
 
@@ -483,30 +485,45 @@ class ClickHouseEvents:
             )
         if limit <= 0:
             return Page([], None)
-        floor = self._floor(where, limit, None if after is None else after.time_ms)
-        if floor is None:
+        keys = self._newest(where, limit, None if after is None else after.time_ms)
+        if not keys:
             return Page([], None)
-        where.params["limit"] = limit
-        where.params["floor"] = floor
+        wanted = {k[:3] for k in keys}
+        params: dict[str, Param] = {"k_lo": keys[-1][0], "k_hi": keys[0][0]}
+        if len(keys) <= KEYS_MAX:  # the rows by their keys: the conditions are not tested again
+            params["k_keys"] = sorted({k[3] for k in keys})
+            picked = "cityHash64(id, content_hash) IN {k_keys:Array(UInt64)}"
+        else:  # a parameter that long would not fit every server's URL: the conditions again
+            params.update(where.params)
+            picked = where.sql()
         sql = (
-            f"SELECT {_ROW_COLUMNS} FROM {self._t} WHERE {where.sql()} "
-            "AND time >= fromUnixTimestamp64Milli({floor:Int64}, 'UTC') "
-            "ORDER BY time DESC, id DESC, content_hash DESC LIMIT {limit:UInt64}"
+            f"SELECT {_ROW_COLUMNS} FROM {self._t} "
+            "WHERE time >= fromUnixTimestamp64Milli({k_lo:Int64}, 'UTC') "
+            "AND time <= fromUnixTimestamp64Milli({k_hi:Int64}, 'UTC') "
+            f"AND {picked} ORDER BY time DESC, id DESC, content_hash DESC"
         )
-        events = [_event(r) for r in self.engine.rows(sql, where.params)]
-        more = len(events) == limit
-        return Page(events, events[-1].cursor if more else None)
+        rows = self.engine.rows(sql, params)
+        events = [
+            _event(r)
+            for r in rows
+            if (int(r["time_ms"]), r["id"], int(r["content_hash"])) in wanted
+        ]
+        more = len(keys) == limit
+        return Page(events, events[-1].cursor if more and events else None)
 
-    def _floor(self, where: Where, limit: int, upper: int | None) -> int | None:
-        """The time (epoch ms) of the ``limit``-th newest match (the oldest's when fewer
-        match); None when nothing does. The page then reads the rows from that time on only
-        (a few granules), never one granule of every part. Looked for in the newest 1/64 of
-        the table's time span (below ``upper``), then 1/8, then all of it, each a parallel
-        scan: a common match is found in the first; reading the sort key in reverse instead
-        stops early too, but costs ten times more per row where matches are rare."""
+    def _newest(
+        self, where: Where, limit: int, upper: int | None
+    ) -> list[tuple[int, str, int, int]]:
+        """The sort keys (time ms, id, content hash; and cityHash64 of id and content hash) of
+        the newest ``limit`` matches, newest first: the page then reads its rows by them (a
+        few granules, never one of every part, and without testing the conditions again).
+        Looked for in the newest 1/64 of the table's time span (below ``upper``), then 1/8,
+        then all of it, each a parallel scan: a common match is found in the first; reading
+        the sort key in reverse instead stops early too, but costs ten times more per row
+        where matches are rare."""
         span = self.time_span()
         if span is None:
-            return None
+            return []
         lo, hi = span
         top = hi if upper is None else min(hi, upper)
         params: dict[str, Param] = {**where.params, "limit": limit}
@@ -516,15 +533,16 @@ class ClickHouseEvents:
             since = " AND time >= fromUnixTimestamp64Milli({floor_from:Int64}, 'UTC')"
             params["floor_from"] = start
             sql = (
-                "SELECT count() AS n, toUnixTimestamp64Milli(min(t)) AS t FROM (SELECT time AS t "
+                "SELECT toUnixTimestamp64Milli(time) AS t, id, content_hash, "
+                "cityHash64(id, content_hash) AS k "
                 f"FROM {self._t} WHERE {where.sql()}{since if bounded else ''} "
-                "ORDER BY time DESC LIMIT {limit:UInt64}) SETTINGS optimize_read_in_order = 0"
+                "ORDER BY time DESC, id DESC, content_hash DESC LIMIT {limit:UInt64} "
+                "SETTINGS optimize_read_in_order = 0"
             )
-            row = self.engine.rows(sql, params)[0]
-            n = int(row["n"])
-            if n >= limit or not bounded:
-                return int(row["t"]) if n else None
-        return None
+            rows = self.engine.rows(sql, params)
+            if len(rows) >= limit or not bounded:
+                return [(int(r["t"]), r["id"], int(r["content_hash"]), int(r["k"])) for r in rows]
+        return []
 
     def oldest(self, query: Query, now: datetime | None = None) -> Event | None:
         """The oldest match (None when nothing matches)."""
@@ -556,6 +574,11 @@ class ClickHouseEvents:
         scan, grouped three ways (``GROUPING SETS``), each facet's count under the selections
         of the other two (``countIf``); the query's own count comes with it."""
         return self._facet_scan(query, now or utcnow())[1]
+
+    def forget(self) -> None:
+        """Drop the answers kept (the facet scans): the next questions go to the engine."""
+        with self._scan_lock:
+            self._scans.clear()
 
     def _facet_scan(self, query: Query, now: datetime) -> tuple[int, Facets]:
         """(the count, the facet counts) of ``query`` in one scan; the last few are kept
