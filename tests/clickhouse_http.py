@@ -37,6 +37,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.keys.append(
             self.headers.get("X-ClickHouse-Key") or self.headers.get("Authorization")
         )
+        if self.headers.get_content_type() == "multipart/form-data":  # long parameters
+            qs.update(_form_fields(self.headers.get("Content-Type", ""), body))
+            body = b""
         query, data = qs.get("query", ""), b""
         if query:
             data = body  # the query in the URL: the body is the INSERT's rows
@@ -54,7 +57,8 @@ class _Handler(BaseHTTPRequestHandler):
                     f.flush()
                     params["chtest_body"] = f.name
                     query = _INPUT.sub(r"file({chtest_body:String}, JSONEachRow, '\1')", query)
-                out = self.server.session.query(query, fmt, params=params).bytes()
+                with self.server.lock:  # a chDB session answers one query at a time
+                    out = self.server.session.query(query, fmt, params=params).bytes()
             code = 200
         except Exception as exc:  # what ClickHouse says: the error's text, status 500
             out, code = f"Code: 62. DB::Exception: {exc}".encode(), 500
@@ -69,6 +73,21 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(out)
 
 
+def _form_fields(content_type: str, body: bytes) -> dict[str, str]:
+    """The fields of a multipart/form-data body (the driver sends the query and its
+    parameters so when they are long), as ClickHouse reads them."""
+    from email.parser import BytesParser
+
+    message = BytesParser().parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    fields = {}
+    for part in message.get_payload():  # type: ignore[union-attr]
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if name and isinstance(payload, bytes):
+            fields[str(name)] = payload.decode()
+    return fields
+
+
 @contextmanager
 def clickhouse_http(path: str) -> Iterator[ThreadingHTTPServer]:
     """An endpoint on 127.0.0.1 over the chDB database at ``path`` (``server.seen``: the query
@@ -77,6 +96,7 @@ def clickhouse_http(path: str) -> Iterator[ThreadingHTTPServer]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.session = session.Session(path)  # type: ignore[attr-defined]
+    server.lock = threading.Lock()  # type: ignore[attr-defined]
     server.seen = []  # type: ignore[attr-defined]
     server.keys = []  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -87,3 +107,11 @@ def clickhouse_http(path: str) -> Iterator[ThreadingHTTPServer]:
         server.shutdown()
         server.server_close()
         server.session.close()  # type: ignore[attr-defined]
+
+
+if __name__ == "__main__":  # a separate process for the benchmark: python clickhouse_http.py DB
+    import sys
+
+    with clickhouse_http(sys.argv[1]) as endpoint:
+        print(f"http://127.0.0.1:{endpoint.server_address[1]}", flush=True)
+        threading.Event().wait()

@@ -284,6 +284,61 @@ def test_generated_queries_give_the_store_counts(both: Any) -> None:
         assert n == 0 if term in none else 0 < n < 3000 or term == "org:initech", (term, n)
 
 
+@pytest.mark.parametrize(("share", "probe"), [(0.0, 32_768), (0.05, 0)])
+def test_words_in_many_events_read_the_whole_text_with_the_same_counts(
+    both: Any, share: float, probe: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A word held by many events is looked for in the whole text instead of through the side
+    tables (every word with share 0, the commoner ones with 0.05), and a word the n-gram index
+    leaves in many granules is not counted first (probe 0: the engine refuses at once): the
+    same counts."""
+    from audit_tui.clickhouse import events as events_module
+
+    store, ch = both
+    monkeypatch.setattr(events_module, "HEAVY_MIN", 0)
+    monkeypatch.setattr(events_module, "HEAVY_SHARE", share)
+    monkeypatch.setattr(events_module, "PROBE_MIN", probe)
+    fresh = ClickHouseEvents(ch.engine, "audit_events")  # its own memory of the words
+    nothing = ["zzzz-nothing", '"no such phrase"', "ada OR zzzz-nothing", "-zzzz-nothing"]
+    for text in [*TERMS, *nothing, *_generated(60, seed=15)]:
+        query = Query(text=text)
+        assert fresh.count(query, NOW) == store.count(query, NOW), text
+    heavy = [w for w, (_, yes) in fresh.words._heavy.items() if yes]
+    nowhere = [w for w, (_, yes) in fresh.words._nowhere.items() if yes]
+    assert heavy and nowhere
+    assert len(heavy) < len(fresh.words._heavy) or share == 0.0
+
+
+def test_a_search_count_and_its_facet_counts_are_one_scan(both: Any) -> None:
+    """A search's count and its facet counts come from one scan of its text (whichever is
+    asked first), and are the store's."""
+    store, ch = both
+    asked: list[str] = []
+
+    class Recording:
+        label = ch.engine.label
+
+        def rows(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+            asked.append(sql)
+            return ch.engine.rows(sql, params)
+
+    fresh = ClickHouseEvents(Recording(), "audit_events")  # type: ignore[arg-type]
+    for query in (Query(text="invoice"), Query(text="ada -type:login", actors=frozenset({"bob"}))):
+        asked.clear()
+        assert fresh.count(query, NOW) == store.count(query, NOW)
+        for name in ("actors", "event_types", "workspaces"):
+            assert _facet_map(fresh.facets(query, NOW), name) == _facet_map(
+                store.facets(query, NOW), name
+            )
+        assert fresh.count(query, NOW) == store.count(query, NOW)
+        scans = [
+            sql
+            for sql in asked
+            if "FROM `audit_events` WHERE" in sql and "max_rows_to_read" not in sql  # a probe
+        ]
+        assert len(scans) == 1 and "GROUPING SETS" in scans[0], scans
+
+
 def test_reloading_adds_nothing(both: Any) -> None:
     store, ch = both
     report = load_store(store, ch.engine, "audit_events")
@@ -737,32 +792,48 @@ def test_the_timeline_buckets_are_the_stores(both: Any, query: Query) -> None:
     assert doc["counts"] == store.histogram(text_only, start, step, n, NOW).tolist()
 
 
-def test_a_table_loaded_before_the_hash_columns_is_upgraded_on_open(both: Any, db: Path) -> None:
-    """A table without the identity hashes (as an earlier version made it) gets them when
-    opened (metadata only: the engine computes them for the rows already there), and its
-    facet counts are the store's."""
+def test_a_table_loaded_by_an_earlier_version_is_upgraded_on_open(both: Any, db: Path) -> None:
+    """A table as an earlier version made it (no identity hashes; the search values in one
+    text, ``search``) gets the columns it lacks when opened (metadata only: the engine computes
+    them for the rows already there); its counts, facet counts and searches are the store's,
+    and so they stay when more events are loaded into it by this version."""
     from audit_tui.clickhouse.schema import create_table_sql
     from audit_tui.commands.common import open_clickhouse
 
     store, ch = both
     ddl = create_table_sql("older")
     ddl = "\n".join(line for line in ddl.splitlines() if "_hash UInt64 MATERIALIZED" not in line)
+    ddl = "\n".join(line for line in ddl.splitlines() if "search_" not in line)
     ch.engine.command(ddl)
     columns = (
         "time, id, event_type, event_type_key, actor_id, actor_name, actor_email, "
         "actor_type, actor_keys, resource_type, resource_id, resource_name, organization_id, "
-        "organization_name, workspace_id, workspace_name, workspace_keys, metadata, search, raw, "
-        "content_hash"
+        "organization_name, workspace_id, workspace_name, workspace_keys, metadata, search, "
+        "raw, content_hash"
     )
-    ch.engine.command(f"INSERT INTO older ({columns}) SELECT {columns} FROM audit_events")
-    has = "SELECT count() AS n FROM system.columns WHERE table = 'older' AND name LIKE '%_hash'"
-    assert ch.engine.rows(has) == [{"n": 1}]  # content_hash only
+    half = "cityHash64(id) % 2 = 0"
+    ch.engine.command(
+        f"INSERT INTO older ({columns}) SELECT {columns} FROM audit_events WHERE {half}"
+    )
+    has = (
+        "SELECT count() AS n FROM system.columns WHERE table = 'older' "
+        "AND (name LIKE '%_hash' OR name LIKE 'search%')"
+    )
+    assert ch.engine.rows(has) == [{"n": 2}]  # content_hash and search
     events = open_clickhouse(f"chdb:{db}", "older")
     try:
-        assert events.engine.rows(has) == [{"n": 3}]
+        assert events.engine.rows(has) == [{"n": 6}]
+        assert events.split_search
+        subset = events.engine.rows(f"SELECT count() AS n FROM audit_events WHERE {half}")
+        assert events.total == subset[0]["n"] < 3000
+        report = load_store(store, events.engine, "older")  # the other half, this version's way
+        assert report.inserted == 3000 - subset[0]["n"]
         for query in (Query(), Query(text="invoice", actors=frozenset({"bob"}))):
             want, got = store.facets(query, NOW), events.facets(query, NOW)
             for name in ("actors", "event_types", "workspaces"):
                 assert _facet_map(got, name) == _facet_map(want, name)
+        for text in [*TERMS, *_generated(30)]:
+            query = Query(text=text)
+            assert events.count(query, NOW) == store.count(query, NOW), text
     finally:
         events.close()

@@ -235,3 +235,14 @@ def test_a_load_that_stops_keeps_what_it_loaded(
             assert count_rows(engine, "halfway") == 3000
         finally:
             engine.close()
+
+
+def test_the_documented_ddl_is_the_ddl() -> None:
+    """docs/clickhouse.md gives the statements the code runs: the table and its side tables on
+    one server, and the sharded cluster's."""
+    from audit_tui.clickhouse.schema import cluster_sql, create_table_sql, side_tables_sql
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "clickhouse.md").read_text()
+    statements = [create_table_sql("audit_events"), *side_tables_sql("audit_events")]
+    for sql in [*statements, *cluster_sql("audit_events")]:
+        assert sql + ";" in docs, sql.splitlines()[0]

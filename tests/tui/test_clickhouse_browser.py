@@ -4,7 +4,10 @@ the facet lists and the search language are all answered by the real engine (chD
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +17,8 @@ from audit_tui.clickhouse.engine import ChdbEngine
 from audit_tui.clickhouse.events import ClickHouseEvents
 from audit_tui.clickhouse.load import load_store
 from audit_tui.commands.browse import browse_parser
+from audit_tui.commands.engine_child import ChildError, served_in_child
+from audit_tui.commands.main import main
 from audit_tui.query import Query
 from audit_tui.serve import AuditAPI, create_app, serve_in_thread
 from audit_tui.sources.file import open_source
@@ -87,3 +92,27 @@ def test_a_clickhouse_source_opens_the_browser_path(monkeypatch: pytest.MonkeyPa
     assert browse.run_browse(["chdb:/tmp/nowhere.db", "--search", "x"]) == 0
     assert seen and seen[0].source == "chdb:/tmp/nowhere.db"
     assert browse_parser().parse_args(["chdb:/x", "--table", "t"]).table == "t"
+
+
+def test_chdb_is_served_by_a_child_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``audit-tui chdb:PATH`` runs the engine in an ``audit-tui serve`` child process (the
+    browsing process never loads chDB): it answers with the table's events, with a token of
+    its own, and ends when the browser is done; a table it cannot open is said as the child
+    says it."""
+    db = tmp_path / "audit.db"
+    load = [sys.executable, "-m", "audit_tui", "load", str(EVENTS), "--into", f"chdb:{db}"]
+    subprocess.run(load, check=True, capture_output=True)
+    with served_in_child(f"chdb:{db}", "audit_events") as (url, token):
+        monkeypatch.setenv("AUDIT_TUI_TOKEN", token)
+        assert main(["query", url, "--count"]) == 0
+        assert capsys.readouterr().out.strip() == "240"
+        monkeypatch.setenv("AUDIT_TUI_TOKEN", "not-the-token")
+        assert main(["query", url, "--count"]) != 0
+    capsys.readouterr()
+    monkeypatch.setenv("AUDIT_TUI_TOKEN", token)
+    assert main(["query", url, "--count"]) != 0  # the child has ended
+    with pytest.raises(ChildError, match="has no table nope"):
+        with served_in_child(f"chdb:{db}", "nope"):
+            pass

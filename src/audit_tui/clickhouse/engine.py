@@ -198,10 +198,10 @@ class Engine(Protocol):
         """Run a statement that returns nothing (DDL, INSERT … SELECT)."""
 
     def insert_select(
-        self, sql: str, data: bytes, structure: str, params: Mapping[str, Param]
+        self, sqls: Sequence[str], data: bytes, structure: str, params: Mapping[str, Param]
     ) -> None:
-        """Run ``sql``, an INSERT … SELECT whose ``{rows}`` placeholder stands for a table
-        function reading ``data`` (JSON lines of columns ``structure``)."""
+        """Run ``sqls`` in order, each an INSERT … SELECT whose ``{rows}`` placeholder stands
+        for a table function reading ``data`` (JSON lines of columns ``structure``)."""
 
     def close(self) -> None: ...
 
@@ -240,14 +240,15 @@ class ChdbEngine:
         self._run(sql, "CSV", params)
 
     def insert_select(
-        self, sql: str, data: bytes, structure: str, params: Mapping[str, Param]
+        self, sqls: Sequence[str], data: bytes, structure: str, params: Mapping[str, Param]
     ) -> None:
         # a file is read at C speed; a parameter this size would be parsed slowly
         with tempfile.NamedTemporaryFile(suffix=".jsonl") as f:
             f.write(data)
             f.flush()
             source = f"file({{batch_path:String}}, JSONEachRow, '{structure}')"
-            self.command(sql.replace("{rows}", source), {**params, "batch_path": f.name})
+            for sql in sqls:
+                self.command(sql.replace("{rows}", source), {**params, "batch_path": f.name})
 
     def close(self) -> None:
         self._session.close()
@@ -322,14 +323,15 @@ class ConnectEngine:
             raise ClickHouseError(self._said(exc)) from None
 
     def insert_select(
-        self, sql: str, data: bytes, structure: str, params: Mapping[str, Param]
+        self, sqls: Sequence[str], data: bytes, structure: str, params: Mapping[str, Param]
     ) -> None:
         # the rows travel in the request's body, read by the input() table function
-        statement = sql.replace("{rows}", f"input('{structure}')") + " FORMAT JSONEachRow"
-        try:
-            self._client.command(statement, parameters=dict(params), data=data)
-        except Exception as exc:
-            raise ClickHouseError(self._said(exc)) from None
+        for sql in sqls:
+            statement = sql.replace("{rows}", f"input('{structure}')") + " FORMAT JSONEachRow"
+            try:
+                self._client.command(statement, parameters=dict(params), data=data)
+            except Exception as exc:
+                raise ClickHouseError(self._said(exc)) from None
 
     def _said(self, exc: Exception) -> str:
         """The driver's message, one line, the password never in it (whatever it quotes)."""

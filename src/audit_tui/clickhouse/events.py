@@ -9,6 +9,7 @@ stored when loading) and its words (each contained in the values-only search tex
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +21,14 @@ import orjson
 
 from audit_tui import countby, searchlang
 from audit_tui.clickhouse.engine import ClickHouseError, Engine, Param, table_name
-from audit_tui.clickhouse.schema import ensure_columns_sql
+from audit_tui.clickhouse.schema import (
+    HEX_LIKE,
+    columns_sql,
+    ensure_columns_sql,
+    holders_table,
+    side_tables_sql,
+    values_table,
+)
 from audit_tui.facets import describe, fold, selection_names
 from audit_tui.model import EPOCH, Party, Row
 from audit_tui.query import FACETS, Query, QueryError, parse_when, utcnow
@@ -99,12 +107,104 @@ LIST_DEPTH = 3
 _VALUE_TOKENS = r'("(?:[^"\\]|\\.)*")(\s*:)?|(-?[0-9][0-9.eE+-]*|true|false|null)'
 
 
+class Words:
+    """How a value held by some value of an event is looked for (see docs/clickhouse.md).
+
+    The table keeps an event's values that occur once in its batch with it (``search_text``,
+    ``search_hex``), and the values that repeat once each in a side table with the events that
+    hold them (by content hash). A word is looked for in the event's own values and in the
+    distinct repeated values; the events holding those are picked by their hash (``GLOBAL IN``).
+    A word in so many events that the set of their hashes would cost more than the text (one
+    letter), a word across values (holding SEP), or a table without the split: the whole
+    values-only text, ``search``."""
+
+    def __init__(self, events: ClickHouseEvents) -> None:
+        self.events = events
+        self._heavy: dict[str, tuple[int, bool]] = {}
+        self._nowhere: dict[str, tuple[int, bool]] = {}
+
+    def condition(self, placeholder: str, needle: str) -> str:
+        """The SQL condition "some value holds ``needle``" (its ``placeholder`` in the SQL)."""
+        if not needle:
+            return "1"
+        if self.nowhere(needle):
+            return "0"
+        if SEP in needle or not self.events.split_search or self.heavy(needle):
+            return f"multiSearchAny(search, [{placeholder}])"
+        values = table_name(values_table(self.events.table))
+        holders = table_name(holders_table(self.events.table))
+        tests = [f"multiSearchAny(search_text, [{placeholder}])"]
+        if HEX_LIKE.issuperset(needle):
+            tests.append(f"multiSearchAny(search_hex, [{placeholder}])")
+        tests.append(
+            f"content_hash GLOBAL IN (SELECT content_hash FROM {holders} WHERE value IN "
+            f"(SELECT value FROM {values} WHERE multiSearchAny(value, [{placeholder}])))"
+        )
+        return "(" + " OR ".join(tests) + ")"
+
+    def nowhere(self, needle: str) -> bool:
+        """Is ``needle`` in no event at all, as the n-gram index of the whole text says
+        without reading it? Asked with a limit on the rows the index leaves to read (a word in
+        most granules is refused at once, before reading); a word in few is counted."""
+        total = self.events.total
+        known = self._nowhere.get(needle)
+        if known is not None and known[0] == total:
+            return known[1]
+        cap = max(PROBE_MIN, total // 100)
+        sql = (
+            f"SELECT count() AS n FROM {table_name(self.events.table)} "
+            "WHERE multiSearchAny(search, [{w:String}]) "
+            f"SETTINGS max_rows_to_read = {int(cap)}, read_overflow_mode = 'throw'"
+        )
+        try:
+            nowhere = int(self.events.engine.rows(sql, {"w": needle})[0]["n"]) == 0
+        except ClickHouseError as exc:
+            if not any(sign in str(exc) for sign in ("Limit for rows", "TOO_MANY_ROWS")):
+                raise
+            nowhere = False
+        if len(self._nowhere) > 1000:
+            self._nowhere.clear()
+        self._nowhere[needle] = (total, nowhere)
+        return nowhere
+
+    def heavy(self, needle: str) -> bool:
+        """Is ``needle`` in the repeated values of so many events (at least
+        :data:`HEAVY_SHARE` of the table's) that the whole text is read instead?"""
+        total = self.events.total
+        known = self._heavy.get(needle)
+        if known is not None and known[0] == total:
+            return known[1]
+        cap = max(HEAVY_MIN, int(total * HEAVY_SHARE))
+        values = table_name(values_table(self.events.table))
+        holders = table_name(holders_table(self.events.table))
+        sql = (
+            f"SELECT count() AS n FROM (SELECT 1 FROM {holders} WHERE value IN (SELECT value "
+            f"FROM {values} WHERE multiSearchAny(value, [{{w:String}}])) LIMIT {{cap:UInt64}})"
+        )
+        heavy = int(self.events.engine.rows(sql, {"w": needle, "cap": cap})[0]["n"]) >= cap
+        if len(self._heavy) > 1000:
+            self._heavy.clear()
+        self._heavy[needle] = (total, heavy)
+        return heavy
+
+
+# A word held by the repeated values of at least this share of the events (and at least
+# HEAVY_MIN) is looked for in the whole text: a set of that many hashes costs more to build
+# and test than the text costs to read.
+HEAVY_SHARE = 0.2
+HEAVY_MIN = 10_000
+# The rows (at least; else 1 % of the table) the n-gram index may leave to read for a word to
+# be counted outright (and found in no event, or not)
+PROBE_MIN = 32_768
+
+
 class _Compiler:
     """The search language as one SQL condition, every value a query parameter."""
 
-    def __init__(self, where: Where, now: datetime) -> None:
+    def __init__(self, where: Where, now: datetime, words: Words) -> None:
         self.where = where
         self.now = now
+        self.words = words
         self.n = 0
 
     def param(self, value: Param) -> str:
@@ -133,7 +233,8 @@ class _Compiler:
             op = ">=" if expr.bound == "since" else "<"
             return f"time {op} fromUnixTimestamp64Milli({self.param(ms)}, 'UTC')"
         if isinstance(expr, searchlang.Word):
-            return f"position(search, {self.param(expr.text.lower())}) > 0"
+            text = expr.text.lower()
+            return self.words.condition(self.param(text), text)
         if isinstance(expr, searchlang.Field):
             if expr.name not in FIELD_COLUMNS:  # file: the table keeps no file names
                 raise QueryError(
@@ -179,7 +280,7 @@ class _Compiler:
         exact = f"arrayExists(v -> positionUTF8(lowerUTF8(v), {needle}) > 0, {values})"
         if SEP in lowered:  # cannot be in the search text: no cheap test
             return exact
-        return f"(position(search, {needle}) > 0 AND {exact})"
+        return f"({self.words.condition(needle, lowered)} AND {exact})"
 
 
 def _window(where: Where, query: Query, now: datetime) -> None:
@@ -190,23 +291,22 @@ def _window(where: Where, query: Query, now: datetime) -> None:
         where.add("time < fromUnixTimestamp64Milli({until:Int64}, 'UTC')", until=window.until)
 
 
-def _text(where: Where, query: Query, now: datetime) -> None:
+def _text(where: Where, query: Query, now: datetime, words: Words) -> None:
     if query.plain:
         for i, word in enumerate(query.words):
-            where.add(f"position(search, {{w{i}:String}}) > 0", **{f"w{i}": word.lower()})
+            lowered = word.lower()
+            where.add(words.condition(f"{{w{i}:String}}", lowered), **{f"w{i}": lowered})
     elif query.text:
-        compiler = _Compiler(where, now)
+        compiler = _Compiler(where, now, words)
         where.parts.append(compiler.sql(query.expr))
 
 
-def _newest_times(table: str, where: Where) -> str:
-    """The times of the newest ``{limit}`` matches: reading the sort key's first column in
-    reverse stops after them, so the page that follows (every time at least their oldest)
-    reads the big columns of a few granules only, never one granule of every part."""
-    return (
-        f"SELECT time AS t FROM {table} WHERE {where.sql()} "
-        "ORDER BY time DESC LIMIT {limit:UInt64}"
-    )
+# The facet scans kept (a count and the facet counts of one search share one)
+SCANS_KEPT = 8
+# A page of at most this many events is read by its keys (a parameter of ~20 KB at most)
+KEYS_MAX = 1000
+# The newest shares of the time span a page's first match is looked for in, in turn.
+FLOOR_STEPS = (1 / 64, 1 / 8, 1.0)
 
 
 def _tuple(value: Any) -> tuple[Any, ...]:
@@ -272,6 +372,10 @@ class ClickHouseEvents:
         self._t = table_name(table)
         self.label = f"{engine.label} {table}"
         self._key_cache: dict[str, tuple[int, dict[Any, Any]]] = {}
+        self.words = Words(self)
+        self._split: bool | None = None  # the table has the search's side tables
+        self._scans: dict[tuple[Any, ...], tuple[int, Facets]] = {}  # see _facet_scan
+        self._scan_lock = threading.Lock()
 
     def close(self) -> None:
         self.engine.close()
@@ -289,7 +393,7 @@ class ClickHouseEvents:
             sql = None if facet == skip else self.selection(where, query, facet)
             if sql is not None:
                 where.parts.append(sql)
-        _text(where, query, now)
+        _text(where, query, now, self.words)
         return where
 
     def selection(self, where: Where, query: Query, facet: str) -> str | None:
@@ -313,30 +417,51 @@ class ClickHouseEvents:
         return f"{_GROUP[facet]} IN {{{param}:Array({kind})}}"
 
     def upgrade(self) -> None:
-        """Add the columns a table loaded by an earlier version lacks (metadata only: the
-        engine computes them for the rows already there); ClickHouseError if it cannot."""
-        sql = (
-            "SELECT count() AS n FROM system.columns WHERE database = currentDatabase() "
-            "AND table = {t:String} AND name IN ('actor_hash', 'workspace_hash')"
-        )
-        if int(self.engine.rows(sql, {"t": self.table})[0]["n"]) == 2:
-            return
+        """Add what a table loaded by an earlier version lacks (metadata only: the engine
+        computes the new columns for the rows already there, the side tables start empty);
+        ClickHouseError if it cannot. A table whose search text is not split (no side
+        tables) is searched in its whole text."""
+        columns = {r["name"] for r in self.engine.rows(columns_sql(), {"t": self.table})}
         try:
-            for statement in ensure_columns_sql(self.table):
+            for statement in ensure_columns_sql(self.table, columns):
                 self.engine.command(statement)
+            if not self._has_side_tables():
+                for statement in side_tables_sql(self.table):
+                    self.engine.command(statement)
         except ClickHouseError as exc:
             raise ClickHouseError(
                 f"{self.label} was loaded by an earlier audit-tui and lacks the columns the "
-                f"facet counts use; a user who may alter it can add them by loading into it "
-                f"again ({exc})"
+                f"facet counts and the search use; a user who may alter it can add them by "
+                f"loading into it again ({exc})"
             ) from None
+        self._split = None
+
+    @property
+    def split_search(self) -> bool:
+        """The table keeps its values split, with the side tables (see :class:`Words`)."""
+        if self._split is None:
+            self._split = self._has_side_tables()
+        return self._split
+
+    def _has_side_tables(self) -> bool:
+        sql = (
+            "SELECT count() AS n FROM system.tables WHERE database = currentDatabase() "
+            "AND name IN ({names:Array(String)})"
+        )
+        names = [values_table(self.table), holders_table(self.table)]
+        return int(self.engine.rows(sql, {"names": names})[0]["n"]) == 2
 
     @property
     def total(self) -> int:
         return int(self.engine.rows(f"SELECT count() AS n FROM {self._t}")[0]["n"])
 
     def count(self, query: Query, now: datetime | None = None) -> int:
-        where = self.conditions(query, now or utcnow())
+        """The matches of ``query``. A search reads the text of every event: its facet counts
+        are counted in the same scan and kept for :meth:`facets` (one scan, not two)."""
+        now = now or utcnow()
+        if query.text:
+            return self._facet_scan(query, now)[0]
+        where = self.conditions(query, now)
         sql = f"SELECT count() AS n FROM {self._t} WHERE {where.sql()}"
         return int(self.engine.rows(sql, where.params)[0]["n"])
 
@@ -358,15 +483,66 @@ class ClickHouseEvents:
                 after_id=after.id,
                 after_hash=after.content_hash,
             )
-        where.params["limit"] = limit
+        if limit <= 0:
+            return Page([], None)
+        keys = self._newest(where, limit, None if after is None else after.time_ms)
+        if not keys:
+            return Page([], None)
+        wanted = {k[:3] for k in keys}
+        params: dict[str, Param] = {"k_lo": keys[-1][0], "k_hi": keys[0][0]}
+        if len(keys) <= KEYS_MAX:  # the rows by their keys: the conditions are not tested again
+            params["k_keys"] = sorted({k[3] for k in keys})
+            picked = "cityHash64(id, content_hash) IN {k_keys:Array(UInt64)}"
+        else:  # a parameter that long would not fit every server's URL: the conditions again
+            params.update(where.params)
+            picked = where.sql()
         sql = (
-            f"SELECT {_ROW_COLUMNS} FROM {self._t} WHERE {where.sql()} "
-            f"AND time >= (SELECT min(t) FROM ({_newest_times(self._t, where)})) "
-            "ORDER BY time DESC, id DESC, content_hash DESC LIMIT {limit:UInt64}"
+            f"SELECT {_ROW_COLUMNS} FROM {self._t} "
+            "WHERE time >= fromUnixTimestamp64Milli({k_lo:Int64}, 'UTC') "
+            "AND time <= fromUnixTimestamp64Milli({k_hi:Int64}, 'UTC') "
+            f"AND {picked} ORDER BY time DESC, id DESC, content_hash DESC"
         )
-        events = [_event(r) for r in self.engine.rows(sql, where.params)]
-        more = len(events) == limit and limit > 0
-        return Page(events, events[-1].cursor if more else None)
+        rows = self.engine.rows(sql, params)
+        events = [
+            _event(r)
+            for r in rows
+            if (int(r["time_ms"]), r["id"], int(r["content_hash"])) in wanted
+        ]
+        more = len(keys) == limit
+        return Page(events, events[-1].cursor if more and events else None)
+
+    def _newest(
+        self, where: Where, limit: int, upper: int | None
+    ) -> list[tuple[int, str, int, int]]:
+        """The sort keys (time ms, id, content hash; and cityHash64 of id and content hash) of
+        the newest ``limit`` matches, newest first: the page then reads its rows by them (a
+        few granules, never one of every part, and without testing the conditions again).
+        Looked for in the newest 1/64 of the table's time span (below ``upper``), then 1/8,
+        then all of it, each a parallel scan: a common match is found in the first; reading
+        the sort key in reverse instead stops early too, but costs ten times more per row
+        where matches are rare."""
+        span = self.time_span()
+        if span is None:
+            return []
+        lo, hi = span
+        top = hi if upper is None else min(hi, upper)
+        params: dict[str, Param] = {**where.params, "limit": limit}
+        for share in FLOOR_STEPS:
+            start = top - int((top - lo) * share)
+            bounded = share < 1 and start > lo
+            since = " AND time >= fromUnixTimestamp64Milli({floor_from:Int64}, 'UTC')"
+            params["floor_from"] = start
+            sql = (
+                "SELECT toUnixTimestamp64Milli(time) AS t, id, content_hash, "
+                "cityHash64(id, content_hash) AS k "
+                f"FROM {self._t} WHERE {where.sql()}{since if bounded else ''} "
+                "ORDER BY time DESC, id DESC, content_hash DESC LIMIT {limit:UInt64} "
+                "SETTINGS optimize_read_in_order = 0"
+            )
+            rows = self.engine.rows(sql, params)
+            if len(rows) >= limit or not bounded:
+                return [(int(r["t"]), r["id"], int(r["content_hash"]), int(r["k"])) for r in rows]
+        return []
 
     def oldest(self, query: Query, now: datetime | None = None) -> Event | None:
         """The oldest match (None when nothing matches)."""
@@ -396,16 +572,33 @@ class ClickHouseEvents:
     def facets(self, query: Query, now: datetime | None = None) -> Facets:
         """For each facet, the count each value would give with all *other* conditions: one
         scan, grouped three ways (``GROUPING SETS``), each facet's count under the selections
-        of the other two (``countIf``)."""
-        now = now or utcnow()
+        of the other two (``countIf``); the query's own count comes with it."""
+        return self._facet_scan(query, now or utcnow())[1]
+
+    def forget(self) -> None:
+        """Drop the answers kept (the facet scans): the next questions go to the engine."""
+        with self._scan_lock:
+            self._scans.clear()
+
+    def _facet_scan(self, query: Query, now: datetime) -> tuple[int, Facets]:
+        """(the count, the facet counts) of ``query`` in one scan; the last few are kept
+        (by their SQL and parameters, and the table's size), so a count and the facet counts
+        of one search read its text once."""
         where = Where()
         _window(where, query, now)
-        _text(where, query, now)
+        _text(where, query, now, self.words)
         selections = {f: self.selection(where, query, f) for f in FACETS}
+        key = (where.sql(), repr(sorted(where.params.items())), repr(selections), self.total)
+        with self._scan_lock:
+            hit = self._scans.get(key)
+        if hit is not None:
+            return hit
         counted = []
         for facet in FACETS:
             others = [sql for f, sql in selections.items() if f != facet and sql is not None]
             counted.append(f"countIf({' AND '.join(others) or '1'}) AS n_{facet}")
+        every = [sql for sql in selections.values() if sql is not None]
+        counted.append(f"countIf({' AND '.join(every) or '1'}) AS n_all")
         groups = ", ".join(f"GROUPING({_GROUP[f]}) AS g_{f}" for f in FACETS)
         sql = (
             f"SELECT {', '.join(_GROUP[f] for f in FACETS)}, {groups}, {', '.join(counted)} "
@@ -414,12 +607,20 @@ class ClickHouseEvents:
         )
         # per facet: the count of each identity (an actor's hash, a workspace's, a type)
         by_identity: dict[str, dict[Any, int]] = {f: {} for f in FACETS}
+        total = 0
         for r in self.engine.rows(sql, where.params):
             for facet in FACETS:
                 if int(r[f"g_{facet}"]) == 0:  # grouped by this facet's column
                     by_identity[facet][r[_GROUP[facet]]] = int(r[f"n_{facet}"])
+            if int(r["g_event_types"]) == 0:  # every match is in one event type's group
+                total += int(r["n_all"])
         out = {f: self._entries(f, by_identity[f], query) for f in FACETS}
-        return Facets(out["actors"], out["event_types"], out["workspaces"])
+        found = (total, Facets(out["actors"], out["event_types"], out["workspaces"]))
+        with self._scan_lock:
+            self._scans[key] = found
+            while len(self._scans) > SCANS_KEPT:
+                self._scans.pop(next(iter(self._scans)))
+        return found
 
     def _entries(self, facet: str, counts: dict[Any, int], query: Query) -> list[FacetValue]:
         """A facet's entries as the local store makes them: one per value a user can select,

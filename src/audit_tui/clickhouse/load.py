@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -21,11 +21,21 @@ from typing import Any
 import orjson
 
 from audit_tui.clickhouse.engine import Engine, table_name
-from audit_tui.clickhouse.schema import LOADED_COLUMNS, create_table_sql, ensure_columns_sql
+from audit_tui.clickhouse.schema import (
+    HEX_LIKE,
+    LOADED_COLUMNS,
+    SHARED_COLUMN,
+    columns_sql,
+    create_table_sql,
+    ensure_columns_sql,
+    holders_table,
+    side_tables_sql,
+    values_table,
+)
 from audit_tui.facets import selection_names
 from audit_tui.model import InvalidRecord, flatten, load_json, party
 from audit_tui.store import Store
-from audit_tui.textindex import record_text
+from audit_tui.textindex import SEP, record_text
 
 BATCH = 20_000
 # The instants DateTime64(3) holds: 1900-01-01 .. 2299-12-31T23:59:59.999 (epoch ms)
@@ -47,7 +57,10 @@ class LoadReport:
 
 def ensure_table(engine: Engine, table: str) -> None:
     engine.command(create_table_sql(table))
-    for sql in ensure_columns_sql(table):
+    for sql in side_tables_sql(table):
+        engine.command(sql)
+    columns = {r["name"] for r in engine.rows(columns_sql(), {"t": table})}
+    for sql in ensure_columns_sql(table, columns):
         engine.command(sql)
 
 
@@ -87,9 +100,39 @@ def event_columns(raw: bytes, read_native: Callable[[Record], Record]) -> dict[s
         "workspace_name": ws.name,
         "workspace_keys": sorted(selection_names("workspaces", wkey)),
         "metadata": "" if row.metadata is None else orjson.dumps(row.metadata).decode(),
-        "search": record_text(parsed, raw).decode("utf-8", "replace"),
+        "search": (search := record_text(parsed, raw).decode("utf-8", "replace")),
+        "values": search.split(SEP),
         "raw": raw.decode("utf-8", "replace"),
     }
+
+
+def split_values(rows: list[dict[str, object]]) -> None:
+    """Each row's search values (``values``: its search text cut at the separators) as the
+    table keeps them: the values no other row of the batch holds, joined by SEP, in
+    ``search_hex`` when made of :data:`HEX_LIKE` characters only (ids, times, hashes,
+    addresses) and in ``search_text`` otherwise; the others in ``search_shared``, which the
+    side tables keep once each with the events holding them."""
+    seen: Counter[str] = Counter()
+    distinct = [list(dict.fromkeys(row.pop("values"))) for row in rows]  # type: ignore[call-overload]
+    for values in distinct:
+        seen.update(values)
+    hexlike = HEX_LIKE.issuperset
+    for row, values in zip(rows, distinct, strict=True):
+        once = [v for v in values if seen[v] == 1 and v]
+        row["search_text"] = SEP.join([v for v in once if not hexlike(v)])
+        row["search_hex"] = SEP.join([v for v in once if hexlike(v)])
+        row["search_shared"] = [v for v in values if seen[v] > 1 and v]
+
+
+def _side_sql(table: str) -> list[str]:
+    """The inserts of a batch's repeated values into the side tables (the engine hashes each
+    original record as for the audit table)."""
+    return [
+        f"INSERT INTO {table_name(values_table(table))} (value) "
+        "SELECT DISTINCT arrayJoin(search_shared) FROM {rows}",
+        f"INSERT INTO {table_name(holders_table(table))} (value, content_hash) "
+        "SELECT arrayJoin(search_shared) AS value, cityHash64(raw) AS content_hash FROM {rows}",
+    ]
 
 
 def _insert_sql(table: str) -> str:
@@ -124,7 +167,7 @@ class Batch:
 def encode_batch(raws: list[bytes], read_native: Callable[[Record], Record]) -> Batch:
     """The loaded columns of ``raws`` as JSON lines (run in a worker process); a record that
     is no event (not JSON, no time or type) is left out and said why."""
-    lines: list[bytes] = []
+    rows: list[dict[str, object]] = []
     invalid: list[tuple[int, str]] = []
     lo, hi, out_of_range = MAX_TIME_MS, MIN_TIME_MS, 0
     for i, raw in enumerate(raws):
@@ -144,8 +187,10 @@ def encode_batch(raws: list[bytes], read_native: Callable[[Record], Record]) -> 
             out_of_range += 1
             continue
         lo, hi = min(lo, ms), max(hi, ms)
-        lines.append(orjson.dumps(row))
-    return Batch(b"\n".join(lines), len(lines), lo, hi, out_of_range, len(raws), invalid)
+        rows.append(row)
+    split_values(rows)
+    data = b"\n".join(map(orjson.dumps, rows))
+    return Batch(data, len(rows), lo, hi, out_of_range, len(raws), invalid)
 
 
 def _encoded(
@@ -188,8 +233,8 @@ def load_records(
     ensure_table(engine, table)
     before = count_rows(engine, table)
     report = LoadReport(read=0, inserted=0, out_of_range=0)
-    sql = _insert_sql(table)
-    structure = ", ".join(f"{name} {kind}" for name, kind in LOADED_COLUMNS)
+    sql = [*_side_sql(table), _insert_sql(table)]
+    structure = ", ".join(f"{name} {kind}" for name, kind in (*LOADED_COLUMNS, SHARED_COLUMN))
     for encoded in _encoded(chunks, read_native, workers):
         report.out_of_range += encoded.out_of_range
         report.invalid += [(report.read + i + 1, why) for i, why in encoded.invalid]

@@ -35,8 +35,15 @@ LOADED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("workspace_keys", "Array(String)"),
     ("metadata", "String"),
     ("search", "String"),
+    ("search_text", "String"),
+    ("search_hex", "String"),
     ("raw", "String"),
 )
+# The characters of ids, times, hashes and addresses: a value made of these only is kept apart
+# (``search_hex``), so a word with any other character is not looked for in it.
+HEX_LIKE = frozenset("0123456789abcdef-:.tz+")
+# travels with a batch, kept in the side tables (not a column of the audit table)
+SHARED_COLUMN = ("search_shared", "Array(String)")
 
 # The identity of an event's actor and workspace as one number, made by the table itself: the
 # facet counts group on it (one UInt64 column) instead of on the identity's columns.
@@ -66,6 +73,8 @@ COLUMNS_DDL = f"""
     workspace_keys Array(LowCardinality(String)),
     metadata String CODEC(ZSTD),
     search String CODEC(LZ4),
+    search_text String CODEC(LZ4),
+    search_hex String CODEC(LZ4),
     raw String CODEC(ZSTD),
     content_hash UInt64,
     {HASH_COLUMNS},
@@ -74,11 +83,50 @@ COLUMNS_DDL = f"""
 SORT_KEY = "(time, id, content_hash)"
 
 
-def ensure_columns_sql(table: str) -> list[str]:
-    """Adds what a table loaded by an earlier version lacks (the identity hashes: computed on
-    read for the parts written before, stored by the parts written after)."""
+# The search values split as this version keeps them (see docs/clickhouse.md): a table loaded
+# by an earlier version gets them on open, computed on read for the rows already there (all
+# their values in ``search_text``: the same answers, at the old speed for those rows).
+SEARCH_COLUMN_LIST = (
+    "search_text String DEFAULT search CODEC(LZ4)",
+    "search_hex String DEFAULT '' CODEC(LZ4)",
+)
+
+
+def values_table(table: str) -> str:
+    """The side table of the values that repeat: each once."""
+    return f"{table}_values"
+
+
+def holders_table(table: str) -> str:
+    """The side table of which events (by content hash) hold each value that repeats."""
+    return f"{table}_holders"
+
+
+def side_tables_sql(table: str) -> list[str]:
+    """The two side tables of the search on one server (or chDB)."""
+    return [
+        f"CREATE TABLE IF NOT EXISTS {table_name(values_table(table))} (value String)\n"
+        "ENGINE = ReplacingMergeTree\nORDER BY value",
+        f"CREATE TABLE IF NOT EXISTS {table_name(holders_table(table))} "
+        "(value LowCardinality(String), content_hash UInt64)\n"
+        "ENGINE = ReplacingMergeTree\nORDER BY (value, content_hash)",
+    ]
+
+
+def ensure_columns_sql(table: str, columns: set[str]) -> list[str]:
+    """What a table loaded by an earlier version lacks, given the ``columns`` it has: the
+    identity hashes (computed on read for the parts written before, stored by the parts
+    written after), and the search values split (from its search text)."""
     t = table_name(table)
-    return [f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {c}" for c in HASH_COLUMN_LIST]
+    wanted = [c for c in (*HASH_COLUMN_LIST, *SEARCH_COLUMN_LIST) if c.split()[0] not in columns]
+    return [f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {c}" for c in wanted]
+
+
+def columns_sql() -> str:
+    """The names of a table's columns (parameter ``t``: the table)."""
+    return (
+        "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {t:String}"
+    )
 
 
 def create_table_sql(table: str) -> str:
@@ -93,10 +141,12 @@ def create_table_sql(table: str) -> str:
 
 def cluster_sql(table: str, cluster: str = "audit_cluster", database: str = "audit") -> list[str]:
     """The DDL for a sharded cluster: a ReplicatedMergeTree table on every shard, and a
-    Distributed table over them (sharded by id, so an event's copies meet on one shard)."""
+    Distributed table over them (sharded by id, so an event's copies meet on one shard); the
+    same for the search's side tables (sharded by value, so a value's copies meet on one shard;
+    queries read them through ``GLOBAL IN``, so any sharding gives the same answers)."""
     local = table_name(f"{table}_local")
     dist = table_name(table)
-    return [
+    statements = [
         f"CREATE TABLE IF NOT EXISTS {database}.{local} ON CLUSTER {cluster} ({COLUMNS_DDL}\n)\n"
         "ENGINE = ReplicatedReplacingMergeTree("
         f"'/clickhouse/tables/{{shard}}/{database}/{table}_local', '{{replica}}')\n"
@@ -106,3 +156,23 @@ def cluster_sql(table: str, cluster: str = "audit_cluster", database: str = "aud
         f"AS {database}.{local}\n"
         f"ENGINE = Distributed({cluster}, {database}, {table}_local, cityHash64(id))",
     ]
+    sides = (
+        (values_table(table), "value String", "value"),
+        (
+            holders_table(table),
+            "value LowCardinality(String), content_hash UInt64",
+            "(value, content_hash)",
+        ),
+    )
+    for name, columns, key in sides:
+        statements += [
+            f"CREATE TABLE IF NOT EXISTS {database}.{table_name(name + '_local')} "
+            f"ON CLUSTER {cluster} ({columns})\n"
+            "ENGINE = ReplicatedReplacingMergeTree("
+            f"'/clickhouse/tables/{{shard}}/{database}/{name}_local', '{{replica}}')\n"
+            f"ORDER BY {key}",
+            f"CREATE TABLE IF NOT EXISTS {database}.{table_name(name)} ON CLUSTER {cluster} "
+            f"AS {database}.{table_name(name + '_local')}\n"
+            f"ENGINE = Distributed({cluster}, {database}, {name}_local, cityHash64(value))",
+        ]
+    return statements

@@ -302,14 +302,28 @@ def run_clickhouse_browse(args: argparse.Namespace, query: Query) -> int:
     """The browser on a ClickHouse table: the audit API contract is served from the engine on
     127.0.0.1 (a port of its own, a one-time token) and the remote screen browses it, so every
     page, count, facet list and search is a query on the engine and only what is on screen is
-    held here."""
+    held here. A server's driver serves from a thread of this process; the embedded engine
+    (``chdb:``) from a child process, so this one never loads it."""
     import secrets
 
-    from audit_tui.clickhouse.engine import ClickHouseError
+    from audit_tui.clickhouse.engine import ClickHouseError, is_chdb
     from audit_tui.remote.settings import RemoteSettings, Secret
     from audit_tui.serve import AuditAPI, create_app, serve_in_thread
     from audit_tui.tui.app import run_remote_browser
 
+    if is_chdb(args.source):  # the engine in a child process: see commands/engine_child.py
+        from audit_tui.commands.engine_child import ChildError, served_in_child
+
+        label = f"{args.source} {args.table}"
+        try:
+            with served_in_child(args.source, args.table) as (url, child_token):
+                settings = RemoteSettings(
+                    url=url, token=Secret(child_token), token_origin="this process"
+                )
+                return int(run_remote_browser(settings, query, label=label, follow=args.follow))
+        except ChildError as exc:
+            err(str(exc))
+            return 2
     try:
         events = open_clickhouse(args.source, args.table, args.password_file, args.ch_profile)
     except ClickHouseError as exc:
