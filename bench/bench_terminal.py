@@ -60,6 +60,13 @@ def screen() -> str:
     return tmux("capture-pane", "-p", "-t", "b")
 
 
+def fresh_server() -> None:
+    """No tmux server left from a previous run: a new session started while the old server
+    shuts down can lose its server ("server exited unexpectedly") and the run its screen."""
+    tmux("kill-server")
+    time.sleep(0.5)
+
+
 def rows_shown(text: str, pattern: re.Pattern[str]) -> bool:
     return sum(1 for line in text.splitlines() if pattern.search(line)) >= 3
 
@@ -139,7 +146,7 @@ def run_audit_tui(
     later: list[str],
     settle: float,
 ) -> dict[str, float]:
-    tmux("kill-server")
+    fresh_server()
     width, height = size
     start = time.perf_counter()
     tmux("new-session", "-d", "-s", "b", "-x", str(width), "-y", str(height), cmd)
@@ -167,7 +174,7 @@ def run_audit_tui(
 
 def first_rows(cmd: str, pattern: re.Pattern[str], size: tuple[int, int], wait: float) -> float:
     """Seconds from starting ``cmd`` in a new pane to ``pattern`` matching 3 lines of it."""
-    tmux("kill-server")
+    fresh_server()
     width, height = size
     start = time.perf_counter()
     tmux("new-session", "-d", "-s", "b", "-x", str(width), "-y", str(height), cmd)

@@ -87,8 +87,10 @@ def worker_main(
 
 
 def serve_searches(conn: Connection, texts: TextBlob) -> None:
-    """After loading: answer the parent's searches over ``texts`` until it closes."""
-    idle_work = True
+    """After loading: answer the parent's searches over ``texts`` until it closes. The idle
+    work waits for the parent's word that every worker has loaded (it would take a core from
+    a worker still loading)."""
+    idle_work = started = False
     steps = 0
     map_big_blocks()
     try:  # idle work and searches must not take the cores from the browser's own thread
@@ -110,7 +112,7 @@ def serve_searches(conn: Connection, texts: TextBlob) -> None:
                 idle_work = texts.strip_next()
                 last_step = time.monotonic()
                 steps += 1
-                if not idle_work or steps % 64 == 0:
+                if not idle_work or steps % 8 == 0:
                     give_back_memory()
                 continue
         try:
@@ -121,12 +123,16 @@ def serve_searches(conn: Connection, texts: TextBlob) -> None:
             _, words, candidates, limit = msg
             cand = None if candidates is None else candidates.tolist()
             hits = texts.match(words, cand, limit)
-            conn.send((np.asarray(hits, dtype=np.int32), not idle_work))
+            conn.send((np.asarray(hits, dtype=np.int32), started and not idle_work))
+        elif msg[0] == "idle":
+            idle_work = idle_work or not started
+            started = True
+            continue
         elif msg[0] == "newest":
             _, words, packed, limit = msg
             allowed = None if packed is None else np.unpackbits(packed, count=len(texts))
             hits = texts.newest(words, allowed, limit)
-            conn.send((np.asarray(hits, dtype=np.int32), not idle_work))
+            conn.send((np.asarray(hits, dtype=np.int32), started and not idle_work))
         else:
             return
         last_request = time.monotonic()
@@ -363,8 +369,13 @@ def pump_messages(
                 live.pop(id(conn))
             else:
                 on_message(shard, msg)
-    index._ready.set()
     store.finish(error)
+    for conn in conns:  # the whole load is in: the workers may take the cores for idle work
+        try:
+            conn.send(("idle",))
+        except (OSError, ValueError):
+            pass  # a worker that is gone is reported by the first search
+    index._ready.set()
 
 
 def pump(store: Any, conns: list[Connection], index: ShardedTextIndex, size: int) -> None:
