@@ -44,7 +44,7 @@ def _blob(lines: list[bytes], size: int = 2) -> TextBlob:
 @pytest.mark.parametrize("word", WORDS)
 def test_matches_the_reference(word: str, stripped: bool) -> None:
     blob = _blob(LINES)
-    while stripped and blob.strip_next():
+    while stripped and blob.idle_step():
         pass
     assert all(p.stripped == stripped for p in blob.parts)
     words = [w.encode() for w in word.lower().split()]
@@ -60,7 +60,7 @@ def test_key_names_never_match() -> None:
     blob = _blob(LINES)
     for key in (b"user_agent", b"secret_key", b"event_type", b"audited_at", b"metadata"):
         assert blob.match([key], None, None) == []
-    while blob.strip_next():
+    while blob.idle_step():
         pass
     for key in (b"user_agent", b"secret_key", b"event_type", b"audited_at", b"metadata"):
         assert blob.match([key], None, None) == []
@@ -108,7 +108,7 @@ def test_newest_first_scan_equals_a_full_scan() -> None:
 
 
 def _idle(blob: TextBlob) -> None:
-    while blob.strip_next():
+    while blob.idle_step():
         pass
 
 

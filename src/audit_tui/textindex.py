@@ -406,15 +406,15 @@ class TextBlob:
     """The texts of many events, in parts appended as they load; matching scans each part.
 
     A part holds raw lower-cased JSON lines at first: an occurrence is checked against the key
-    look-ahead. In idle time :meth:`strip_next` cuts the key names out of one part at a time;
-    a stripped part is searched with a plain ``find``.
+    look-ahead. In idle time :meth:`idle_step` cuts the key names out of one part at a time
+    (a stripped part needs no look-ahead), then keeps its values once (:class:`CompactText`).
     """
 
     def __init__(self) -> None:
         self.parts: list[TextPart] = []
         self.firsts: list[int] = []
         self.n = 0
-        self._next_strip = 0
+        self._next_idle = 0  # the first part whose idle work is not done
 
     def __len__(self) -> int:
         return self.n
@@ -425,37 +425,36 @@ class TextBlob:
             self.firsts.append(self.n)
             self.n += part.count
 
-    def strip_next(self) -> bool:
+    def idle_step(self) -> bool:
         """One unit of idle work; False when there is none left. Each part in turn has its
         key names cut out (then a plain find is exact), then its values kept once each
         (:class:`CompactText`: a fifth of the bytes to scan), 1.5 MB of it at a time. One step
         per call, so a search waiting between two steps waits for one step only (~15 ms)."""
-        while self._next_strip < len(self.parts):
-            k = self._next_strip
+        while self._next_idle < len(self.parts):
+            k = self._next_idle
             part = self.parts[k]
             if part.compact is not None:
-                self._next_strip += 1
+                self._next_idle += 1
                 continue
             if not part.stripped:
                 blob, starts = strip_keys(part.blob)
                 if len(starts) != len(part.starts):  # not the shape expected: leave it raw
-                    self._next_strip += 1
+                    self._next_idle += 1
                     continue
                 self.parts[k] = TextPart(blob, starts, stripped=True, ts=part.ts)
                 return True
             # at most COMPACT_BYTES at a time: a search waits for one short step only
-            j = max(1, bisect_left(part.starts, COMPACT_BYTES)) if part.count > 1 else 1
-            j = min(j, part.count)
+            j = min(max(1, bisect_left(part.starts, COMPACT_BYTES)), part.count)
             cut = part.starts[j]
             compact = CompactText.build(part.blob[:cut], j)
             if compact is None:
-                self._next_strip += 1
+                self._next_idle += 1
                 return True
             ts = part.ts
             self.parts[k] = TextPart(
                 b"", [], stripped=True, ts=None if ts is None else ts[:j], compact=compact
             )
-            self._next_strip += 1
+            self._next_idle += 1
             if j < part.count:
                 rest = TextPart(
                     part.blob[cut:],

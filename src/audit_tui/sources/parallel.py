@@ -9,6 +9,7 @@ requests for its share, so a full text scan uses every core.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing as mp
 import os
 import sys
@@ -31,12 +32,13 @@ IDLE_PAUSE = 0.1  # seconds after a search before the idle work goes on (its cou
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number (glibc)
 
 
+@functools.cache
 def _libc() -> Any:
+    """The C library's functions (those of the running process: no library search)."""
     import ctypes
-    import ctypes.util
 
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return ctypes.CDLL(None)
     except OSError:
         return None
 
@@ -99,7 +101,7 @@ def serve_searches(conn: Connection, texts: TextBlob) -> None:
         pass
     last_request = last_step = 0.0
     while True:
-        # Between requests, one step of idle work at a time (see TextBlob.strip_next); the
+        # Between requests, one step of idle work at a time (see TextBlob.idle_step); the
         # memory of the texts it replaced is given back as it goes. A search's first page is
         # followed by its count, and typing by more searches: none then for IDLE_PAUSE.
         if idle_work:
@@ -109,7 +111,7 @@ def serve_searches(conn: Connection, texts: TextBlob) -> None:
                 if not conn.poll(pause):
                     continue
             elif not conn.poll(0):
-                idle_work = texts.strip_next()
+                idle_work = texts.idle_step()
                 last_step = time.monotonic()
                 steps += 1
                 if not idle_work or steps % 8 == 0:
