@@ -218,3 +218,20 @@ def test_the_app_is_what_screens_ask_for() -> None:
     from .helpers import make_app
 
     assert isinstance(make_app(), BrowserApp)
+
+
+def test_a_terminal_that_went_away_is_noticed() -> None:
+    """tmux killed or the SSH connection gone: poll says the terminal hung up (the browser
+    then quits instead of reading end-of-file forever at full speed)."""
+    import os
+    import pty
+
+    from audit_tui.tui.app import terminal_hung_up
+
+    master, slave = pty.openpty()
+    try:
+        assert not terminal_hung_up(slave)
+        os.close(master)
+        assert terminal_hung_up(slave)
+    finally:
+        os.close(slave)

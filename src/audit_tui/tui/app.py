@@ -112,6 +112,15 @@ class AuditApp(Guarded, WorkerFailures, App[int]):
     def on_mount(self) -> None:
         if self._store is None:
             self.start_source()
+        if not self.is_headless and not in_a_page(self) and sys.stdin is not None:
+            if sys.stdin.isatty():
+                self.set_interval(TERMINAL_CHECK, self._check_terminal)
+
+    def _check_terminal(self) -> None:
+        """The terminal went away (tmux killed, an SSH connection gone) without a SIGHUP
+        reaching this process: quit instead of reading end-of-file from it forever."""
+        if terminal_hung_up(0):
+            self.exit(1)
 
     def start_source(self) -> None:
         """Open the source in the background (the screen shows it when it is there)."""
@@ -227,6 +236,22 @@ class AuditApp(Guarded, WorkerFailures, App[int]):
                     binding.tooltip or binding.description,
                     partial(self.run_action, binding.action, target),
                 )
+
+
+TERMINAL_CHECK = 1.0  # seconds between looks at whether the terminal is still there
+
+
+def terminal_hung_up(fd: int) -> bool:
+    """Whether the terminal on ``fd`` has hung up (its other end closed): poll says so
+    without reading anything."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return any(events & (select.POLLHUP | select.POLLNVAL) for _, events in poller.poll(0))
+    except (OSError, ValueError):
+        return False
 
 
 def in_a_page(app: App[Any]) -> bool:
