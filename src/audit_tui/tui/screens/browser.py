@@ -297,6 +297,12 @@ class BrowserScreen(Guarded, WorkerFailures, Screen[None]):
 
     TYPE_AHEAD = 0.5  # seconds after "/" in which typed characters belong to the search
 
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Once the search box has the focus it takes its own keys: the type-ahead window
+        closes (``/word`` Enter Esc ``a`` at once: the ``a`` is the Actor key again)."""
+        if event.widget.id == "search":
+            self._search_asked = 0.0
+
     def on_key(self, event: events.Key) -> None:
         """``/invoice`` typed (or pasted) at once: the focus moves to the search box only after
         the keys already queued were handed out, so the characters after ``/`` reach the table
